@@ -1,0 +1,335 @@
+//! The command line: clap's raw arguments, their conversion into validated configurations
+//! (`TryFrom`), and the subcommands. Nothing past this module sees clap.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::{Args, Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{self, RunOptions};
+use crate::origin::{Origin, OriginConfig};
+use crate::report::{console, json};
+use crate::scenario::model::{parse_cli_duration, ProtocolName};
+use crate::scenario::{self, Overrides, ScenarioError};
+use crate::verdict::{self, code};
+
+/// Protocol conformance and load testing of HTTP proxies.
+#[derive(Debug, Parser)]
+#[command(name = "gauntlet", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario and write results.
+    Run(RunArgs),
+    /// Check scenario files; exit 2 with positioned diagnostics when one is invalid.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Serve the embedded reference origin until SIGINT or SIGTERM.
+    Origin(OriginArgs),
+}
+
+/// `gauntlet run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Replace a target's URL: NAME=URL (repeatable).
+    #[arg(long = "target", value_name = "NAME=URL")]
+    pub targets: Vec<String>,
+    /// Output folder (default: reports/<scenario>-<UTC time>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Protocols, comma-separated: h1,h2,h3.
+    #[arg(long, value_delimiter = ',')]
+    pub protocol: Option<Vec<String>>,
+    /// Measured duration (e.g. 30s).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Arrival rate per target × protocol (open model).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Requests in flight per target × protocol (closed model).
+    #[arg(long)]
+    pub concurrency: Option<u32>,
+    /// Stop after this many measured requests per target × protocol.
+    #[arg(long)]
+    pub requests: Option<u64>,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `gauntlet origin`.
+#[derive(Debug, Args)]
+pub struct OriginArgs {
+    /// Cleartext listener: HTTP/1.1 and h2c.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// TLS listener: HTTP/1.1 and HTTP/2 by ALPN.
+    #[arg(long, value_name = "ADDR")]
+    pub https: Option<SocketAddr>,
+    /// Certificate chain (PEM) instead of a throwaway CA.
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of --cert.
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Write the CA certificate clients must trust to this file.
+    #[arg(long, value_name = "FILE")]
+    pub write_ca: Option<PathBuf>,
+}
+
+/// A validated `run` request.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Scenario path.
+    pub scenario: PathBuf,
+    /// Values that replace the file's.
+    pub overrides: Overrides,
+    /// Output folder, if given.
+    pub out: Option<PathBuf>,
+    /// Show progress.
+    pub progress: bool,
+}
+
+impl TryFrom<&RunArgs> for RunConfig {
+    type Error = String;
+
+    fn try_from(a: &RunArgs) -> Result<Self, String> {
+        let mut o = Overrides::default();
+        for t in &a.targets {
+            let (name, url) = t
+                .split_once('=')
+                .ok_or_else(|| format!("--target `{t}`: write it as NAME=URL"))?;
+            o.targets.push((name.to_string(), url.to_string()));
+        }
+        if let Some(d) = &a.duration {
+            o.duration = Some(parse_cli_duration(d).map_err(|e| format!("--duration: {e}"))?);
+        }
+        if let Some(r) = a.rate {
+            if !(r.is_finite() && r > 0.0) {
+                return Err("--rate must be above zero".into());
+            }
+            o.rate = Some(r);
+        }
+        if a.rate.is_some() && a.concurrency.is_some() {
+            return Err(
+                "--rate (open model) and --concurrency (closed model) exclude each other".into(),
+            );
+        }
+        o.concurrency =
+            a.concurrency
+                .filter(|c| *c > 0)
+                .map(Some)
+                .unwrap_or(if a.concurrency.is_some() {
+                    return Err("--concurrency must be at least 1".into());
+                } else {
+                    None
+                });
+        o.requests = a.requests;
+        if let Some(list) = &a.protocol {
+            let mut ps = Vec::new();
+            for p in list {
+                ps.push(match p.trim() {
+                    "h1" => ProtocolName::H1,
+                    "h2" => ProtocolName::H2,
+                    "h3" => ProtocolName::H3,
+                    other => {
+                        return Err(format!(
+                            "--protocol: unknown protocol `{other}` (h1, h2, h3)"
+                        ))
+                    }
+                });
+            }
+            o.protocols = Some(ps);
+        }
+        Ok(RunConfig {
+            scenario: a.scenario.clone(),
+            overrides: o,
+            out: a.out.clone(),
+            progress: !a.quiet && std::io::stderr().is_terminal(),
+        })
+    }
+}
+
+/// Cancels `token` on SIGINT or SIGTERM (from a thread of its own, so any runtime may run).
+fn cancel_on_signal(token: CancellationToken) {
+    let _ = std::thread::Builder::new().name("gauntlet-signal".into()).spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            }
+            eprintln!("\ninterrupted: stopping the load and writing what was collected");
+            token.cancel();
+        });
+    });
+}
+
+fn default_out(name: &str) -> PathBuf {
+    let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .replace([':', '-'], "");
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Path::new("reports").join(format!("{safe}-{stamp}"))
+}
+
+fn scenario_error(e: &ScenarioError) -> ExitCode {
+    eprint!("{e}");
+    if matches!(e, ScenarioError::Io { .. }) {
+        eprintln!();
+    }
+    ExitCode::from(code::HARNESS)
+}
+
+/// `gauntlet run`.
+pub fn run(cfg: RunConfig) -> ExitCode {
+    let s = match scenario::load_file(&cfg.scenario, &cfg.overrides) {
+        Ok(s) => s,
+        Err(e) => return scenario_error(&e),
+    };
+    let stop = CancellationToken::new();
+    cancel_on_signal(stop.clone());
+    let outcome = match engine::run(
+        &s,
+        RunOptions {
+            stop,
+            progress: cfg.progress,
+        },
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(code::HARNESS);
+        }
+    };
+    let v = verdict::judge(&outcome);
+    let results = json::build(&s, &outcome, &v);
+    let out = cfg.out.unwrap_or_else(|| default_out(&s.name));
+    print!("{}", console::render(&results));
+    match json::write(&out, &results) {
+        Ok(p) => eprintln!("results: {}", p.display()),
+        Err(e) => {
+            eprintln!("error: cannot write results to {}: {e}", out.display());
+            return ExitCode::from(code::HARNESS);
+        }
+    }
+    ExitCode::from(v.exit_code)
+}
+
+/// `gauntlet validate`.
+pub fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut worst = code::OK;
+    for f in files {
+        match scenario::load_file(f, &Overrides::default()) {
+            Ok(s) => println!(
+                "{}: ok ({} targets, {} protocols, {} requests)",
+                f.display(),
+                s.targets.len(),
+                s.protocols.len(),
+                s.requests.len()
+            ),
+            Err(e) => {
+                scenario_error(&e);
+                worst = code::HARNESS;
+            }
+        }
+    }
+    ExitCode::from(worst)
+}
+
+/// `gauntlet origin`.
+pub fn origin(a: &OriginArgs) -> ExitCode {
+    let mut cfg = OriginConfig {
+        http: a.http,
+        https: a.https,
+        cert: a.cert.clone().zip(a.key.clone()),
+    };
+    if cfg.http.is_none() && cfg.https.is_none() {
+        cfg = OriginConfig {
+            cert: cfg.cert,
+            ..OriginConfig::loopback()
+        };
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: runtime: {e}");
+            return ExitCode::from(code::HARNESS);
+        }
+    };
+    rt.block_on(async {
+        let o = match Origin::start(cfg).await {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(code::HARNESS);
+            }
+        };
+        if let Some(path) = &a.write_ca {
+            if let Err(e) = std::fs::write(path, o.ca_pem()) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::from(code::HARNESS);
+            }
+        }
+        println!("{}", o.announce());
+        let stop = CancellationToken::new();
+        cancel_on_signal(stop.clone());
+        stop.cancelled().await;
+        o.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                code::HARNESS
+            } else {
+                code::OK
+            });
+        }
+    };
+    match cli.command {
+        Command::Run(a) => match RunConfig::try_from(&a) {
+            Ok(cfg) => run(cfg),
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                ExitCode::from(code::HARNESS)
+            }
+        },
+        Command::Validate { files } => validate(&files),
+        Command::Origin(a) => origin(&a),
+    }
+}

@@ -1,0 +1,381 @@
+//! The load engine: turns a [`Scenario`] into lanes (target × protocol), spreads their
+//! connections over client threads, runs them, and merges what each thread recorded.
+//!
+//! Each client thread runs its own single-threaded tokio runtime and records into its own
+//! histograms, as wrk and h2load do: no locks and no cross-thread traffic on the hot path. A
+//! control runtime on the calling thread hosts the embedded origin and the progress display.
+
+pub mod plan;
+pub mod schedule;
+pub mod thread;
+pub mod worker;
+
+use std::sync::atomic::{AtomicI64, AtomicU64};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{HeaderMap, Uri};
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio_util::sync::CancellationToken;
+
+use crate::origin::{Origin, OriginConfig};
+use crate::proto::{tls, Protocol};
+use crate::record::stats::LaneStats;
+use crate::scenario::{Endpoint, Model, Scenario, TargetUrl};
+use plan::RatePlan;
+use schedule::{Pacing, Schedule};
+use worker::PreparedRequest;
+
+/// Live counters read by the progress display.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Requests completed.
+    pub done: AtomicU64,
+    /// Requests failed.
+    pub errors: AtomicU64,
+    /// Requests in flight.
+    pub inflight: AtomicI64,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A TLS setting could not be used.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsConfigError),
+    /// The embedded origin did not start.
+    #[error("the embedded origin did not start: {0}")]
+    Origin(String),
+    /// A target's TLS server name is not usable.
+    #[error("target {target}: {message}")]
+    Target {
+        /// The target.
+        target: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The runtime could not be built.
+    #[error("runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+    /// A protocol this build cannot drive yet.
+    #[error("{0} is not supported by this build")]
+    Unsupported(&'static str),
+}
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Cancelled to stop the run early (Ctrl-C).
+    pub stop: CancellationToken,
+    /// Show a progress line on standard error.
+    pub progress: bool,
+}
+
+/// The results of one lane.
+#[derive(Debug, Clone)]
+pub struct LaneResult {
+    /// Target name.
+    pub target: String,
+    /// Target URL as reached.
+    pub url: String,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Merged figures.
+    pub stats: LaneStats,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// One entry per target × protocol.
+    pub lanes: Vec<LaneResult>,
+    /// Wall-clock start.
+    pub started: SystemTime,
+    /// Wall-clock end.
+    pub finished: SystemTime,
+    /// Whether it was interrupted.
+    pub interrupted: bool,
+    /// Client threads used.
+    pub threads: u32,
+    /// Seconds of the timeline that belong to the warm-up.
+    pub warmup_seconds: u64,
+    /// The measured part of the run (the denominator of rates).
+    pub measured: Duration,
+}
+
+/// Everything a thread needs to build one lane's transport and slots.
+pub struct LaneSetup {
+    /// Lane index.
+    pub index: usize,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Address to dial.
+    pub dial: (String, u16),
+    /// TLS client configuration and server name, for TLS targets.
+    pub tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+    /// Connect + handshake timeout.
+    pub connect_timeout: Duration,
+    /// Shared schedule.
+    pub schedule: Arc<Schedule>,
+    /// Requests.
+    pub requests: Arc<Vec<PreparedRequest>>,
+    /// Requests per connection.
+    pub requests_per_connection: Option<u64>,
+    /// Closed model (back off after failed connects).
+    pub closed_model: bool,
+}
+
+fn prepare_requests(
+    s: &Scenario,
+    target_headers: &[(http::HeaderName, http::HeaderValue)],
+    url: &TargetUrl,
+) -> Vec<PreparedRequest> {
+    let scheme = if url.tls { "https" } else { "http" };
+    s.requests
+        .iter()
+        .map(|r| {
+            let mut headers = HeaderMap::new();
+            for (k, v) in target_headers.iter().chain(&r.headers) {
+                headers.append(k.clone(), v.clone());
+            }
+            let uri: Uri = format!("{scheme}://{}{}{}", url.authority(), url.base_path, r.path)
+                .parse()
+                .unwrap_or_else(|_| Uri::from_static("/"));
+            PreparedRequest {
+                method: r.method.clone(),
+                uri,
+                headers,
+                body: r.body.clone(),
+                timeout: r.timeout,
+                expect: r.expect.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Connections of a lane and the slots (concurrent streams) of each.
+fn connection_slots(s: &Scenario, protocol: Protocol) -> Vec<usize> {
+    match &s.load.model {
+        Model::Open { .. } => {
+            let streams = if protocol.multiplexed() {
+                s.load.max_streams as usize
+            } else {
+                1
+            };
+            vec![streams; s.load.connections as usize]
+        }
+        Model::Closed { concurrency, .. } => {
+            let c = *concurrency as usize;
+            let conns = if protocol.multiplexed() {
+                (s.load.connections as usize).clamp(1, c)
+            } else {
+                c
+            };
+            (0..conns)
+                .map(|i| c / conns + usize::from(i < c % conns))
+                .collect()
+        }
+    }
+}
+
+/// Runs `s` to completion (or interruption) and returns the merged results.
+pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
+    let control = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let needs_origin = s.targets.iter().any(|t| t.endpoint == Endpoint::Embedded);
+    let origin = if needs_origin {
+        Some(
+            control
+                .block_on(Origin::start(OriginConfig::loopback()))
+                .map_err(|e| EngineError::Origin(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let extra_ca: Vec<CertificateDer<'static>> = origin.iter().map(|o| o.ca_der()).collect();
+
+    let t0 = Instant::now() + Duration::from_millis(20);
+    let drain = s
+        .requests
+        .iter()
+        .map(|r| r.timeout)
+        .max()
+        .unwrap_or_default()
+        .min(Duration::from_secs(10));
+    let weights: Vec<u32> = s.requests.iter().map(|r| r.weight).collect();
+    let mut lanes = Vec::new();
+    let mut setups = Vec::new();
+    for t in &s.targets {
+        let url = match &t.endpoint {
+            Endpoint::Embedded => {
+                let o = origin
+                    .as_ref()
+                    .expect("origin started for embedded targets");
+                TargetUrl {
+                    tls: true,
+                    host: "127.0.0.1".into(),
+                    port: o.https_addr().port(),
+                    base_path: String::new(),
+                    connect_to: None,
+                }
+            }
+            Endpoint::Url(u) => u.clone(),
+        };
+        for &protocol in &s.protocols {
+            if protocol == Protocol::H3 {
+                return Err(EngineError::Unsupported("h3"));
+            }
+            let index = lanes.len();
+            let tls = if url.tls {
+                let alpn: &[&[u8]] = match protocol {
+                    // Offer HTTP/1.1 too, so a server without h2 is caught as a protocol error.
+                    Protocol::H2 => &[b"h2", b"http/1.1"],
+                    p => &[p.alpn()],
+                };
+                let cfg = tls::client_config(&s.tls, alpn, &extra_ca)?;
+                let name =
+                    tls::server_name(&s.tls, &url.host).map_err(|e| EngineError::Target {
+                        target: t.name.clone(),
+                        message: e.message,
+                    })?;
+                Some((cfg, name))
+            } else {
+                None
+            };
+            let (pacing, closed) = match &s.load.model {
+                Model::Open { stages } => (Pacing::Open(RatePlan::new(stages)), false),
+                Model::Closed {
+                    warmup, duration, ..
+                } => (
+                    Pacing::Closed {
+                        warmup: *warmup,
+                        duration: *duration,
+                    },
+                    true,
+                ),
+            };
+            let schedule = Arc::new(Schedule::new(
+                pacing,
+                t0,
+                s.load.requests,
+                &weights,
+                s.seed,
+                drain,
+                opts.stop.child_token(),
+            ));
+            setups.push((
+                Arc::new(LaneSetup {
+                    index,
+                    protocol,
+                    dial: url.dial(),
+                    tls,
+                    connect_timeout: s.connect_timeout,
+                    schedule,
+                    requests: Arc::new(prepare_requests(s, &t.headers, &url)),
+                    requests_per_connection: s.load.requests_per_connection,
+                    closed_model: closed,
+                }),
+                connection_slots(s, protocol),
+            ));
+            lanes.push(LaneResult {
+                target: t.name.clone(),
+                url: url.display(),
+                protocol,
+                stats: LaneStats::new(s.requests.len()),
+            });
+        }
+    }
+
+    let threads = s.load.threads.max(1) as usize;
+    let live = Arc::new(Live::default());
+    let started = SystemTime::now();
+    let work = thread::distribute(&setups, threads);
+    let handles: Vec<_> = work
+        .into_iter()
+        .map(|w| {
+            let live = live.clone();
+            let stop = opts.stop.clone();
+            let n = lanes.len();
+            let nreq = s.requests.len();
+            std::thread::Builder::new()
+                .name("gauntlet-client".into())
+                .spawn(move || thread::run_thread(w, n, nreq, t0, live, stop))
+        })
+        .collect::<Result<_, _>>()?;
+
+    let total_secs = expected_length(s).as_secs_f64();
+    control.block_on(async {
+        let mut progress = opts
+            .progress
+            .then(|| crate::report::progress::Progress::new(total_secs));
+        while !handles.iter().all(|h| h.is_finished()) {
+            if let Some(p) = progress.as_mut() {
+                p.update(&live, t0);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if let Some(p) = progress {
+            p.finish();
+        }
+    });
+    let ended = Instant::now();
+    for h in handles {
+        let per_thread = h.join().unwrap_or_default();
+        for (lane, st) in lanes.iter_mut().zip(per_thread.iter()) {
+            lane.stats.merge(st);
+        }
+    }
+    for ((setup, _), lane) in setups.iter().zip(lanes.iter_mut()) {
+        lane.stats.not_sent = setup.schedule.not_sent();
+    }
+    let interrupted = opts.stop.is_cancelled();
+    if let Some(o) = origin {
+        control.block_on(o.shutdown());
+    }
+    let warmup_seconds = match &s.load.model {
+        Model::Open { stages } => stages
+            .iter()
+            .filter(|s| s.warmup)
+            .map(|s| s.duration.as_secs())
+            .sum(),
+        Model::Closed { warmup, .. } => warmup.as_secs(),
+    };
+    let (warmup, planned) = match &s.load.model {
+        Model::Open { stages } => (
+            stages.iter().filter(|s| s.warmup).map(|s| s.duration).sum(),
+            Some(
+                stages
+                    .iter()
+                    .filter(|s| !s.warmup)
+                    .map(|s| s.duration)
+                    .sum::<Duration>(),
+            ),
+        ),
+        Model::Closed {
+            warmup, duration, ..
+        } => (*warmup, *duration),
+    };
+    let ran = ended.saturating_duration_since(t0).saturating_sub(warmup);
+    let measured = planned.map_or(ran, |p| p.min(ran));
+    Ok(RunOutcome {
+        lanes,
+        started,
+        finished: SystemTime::now(),
+        interrupted,
+        threads: threads as u32,
+        warmup_seconds,
+        measured,
+    })
+}
+
+/// The planned length of the run, for the progress display (zero when bounded by count only).
+pub fn expected_length(s: &Scenario) -> Duration {
+    match &s.load.model {
+        Model::Open { stages } => stages.iter().map(|s| s.duration).sum(),
+        Model::Closed {
+            warmup, duration, ..
+        } => *warmup + duration.unwrap_or_default(),
+    }
+}

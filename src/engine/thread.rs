@@ -1,0 +1,140 @@
+//! Client threads: each runs a single-threaded tokio runtime with the slots of the connections it
+//! was given, records into its own [`LaneStats`], and hands them back when its lanes are done.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::worker::{slot, ConnCell, LaneCtx};
+use super::{LaneSetup, Live};
+use crate::proto::h1::H1Transport;
+use crate::proto::h2::H2Transport;
+use crate::proto::hyper_io::StreamDialer;
+use crate::proto::{Protocol, Transport};
+use crate::record::stats::LaneStats;
+
+/// How long in-flight requests may still finish after an interruption.
+const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
+
+/// The lanes and connections one thread runs: per lane, the slot count of each connection.
+pub type ThreadWork = Vec<(Arc<LaneSetup>, Vec<usize>)>;
+
+/// Deals connections round-robin over `threads`, lane by lane, so that every lane is spread over
+/// every thread as evenly as its connection count allows.
+pub fn distribute(setups: &[(Arc<LaneSetup>, Vec<usize>)], threads: usize) -> Vec<ThreadWork> {
+    let mut work: Vec<ThreadWork> = (0..threads).map(|_| Vec::new()).collect();
+    let mut next = 0usize;
+    for (setup, conns) in setups {
+        let mut per: Vec<Vec<usize>> = vec![Vec::new(); threads];
+        for &slots in conns {
+            per[next % threads].push(slots);
+            next += 1;
+        }
+        for (t, c) in per.into_iter().enumerate() {
+            if !c.is_empty() {
+                work[t].push((setup.clone(), c));
+            }
+        }
+    }
+    work.retain(|w| !w.is_empty());
+    work
+}
+
+fn spawn_lane<T: Transport>(
+    transport: T,
+    setup: &LaneSetup,
+    conns: &[usize],
+    rec: &Rc<RefCell<Vec<LaneStats>>>,
+    live: &Arc<Live>,
+    t0: Instant,
+    out: &mut Vec<JoinHandle<()>>,
+) {
+    let ctx = Rc::new(LaneCtx {
+        index: setup.index,
+        transport,
+        schedule: setup.schedule.clone(),
+        requests: setup.requests.clone(),
+        requests_per_connection: setup.requests_per_connection,
+        backoff_on_connect_error: setup.closed_model,
+        t0,
+        rec: rec.clone(),
+        live: live.clone(),
+    });
+    for &slots in conns {
+        let cell = Rc::new(ConnCell::new());
+        for _ in 0..slots {
+            out.push(tokio::task::spawn_local(slot(ctx.clone(), cell.clone())));
+        }
+    }
+}
+
+/// Runs one thread's share of the work; returns its recorders, indexed by lane.
+pub fn run_thread(
+    work: ThreadWork,
+    lanes: usize,
+    requests: usize,
+    t0: Instant,
+    live: Arc<Live>,
+    stop: CancellationToken,
+) -> Vec<LaneStats> {
+    let rec = Rc::new(RefCell::new(
+        (0..lanes)
+            .map(|_| LaneStats::new(requests))
+            .collect::<Vec<_>>(),
+    ));
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Rc::try_unwrap(rec)
+            .map(RefCell::into_inner)
+            .unwrap_or_default();
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async {
+        let mut handles = Vec::new();
+        for (setup, conns) in &work {
+            let dialer = StreamDialer::new(
+                setup.dial.clone(),
+                setup.tls.clone(),
+                setup.protocol,
+                setup.connect_timeout,
+            );
+            // The one place a protocol picks its transport; everything after is generic.
+            match setup.protocol {
+                Protocol::H1 => spawn_lane(
+                    H1Transport::new(dialer),
+                    setup,
+                    conns,
+                    &rec,
+                    &live,
+                    t0,
+                    &mut handles,
+                ),
+                Protocol::H2 => spawn_lane(
+                    H2Transport::new(dialer),
+                    setup,
+                    conns,
+                    &rec,
+                    &live,
+                    t0,
+                    &mut handles,
+                ),
+                Protocol::H3 => {}
+            }
+        }
+        let all = futures_util::future::join_all(handles);
+        tokio::select! {
+            _ = all => {}
+            _ = async { stop.cancelled().await; tokio::time::sleep(INTERRUPT_GRACE).await } => {}
+        }
+    });
+    drop(local);
+    drop(rt);
+    let stats = rec.borrow().clone();
+    stats
+}

@@ -1,0 +1,215 @@
+//! The one worker loop. A slot takes a job from its lane's schedule, gets a connection (opening
+//! one if needed), runs the exchange under the request's timeout, checks expectations and records
+//! the outcome. The loop is generic over [`Transport`], so scheduling (open or closed), stopping
+//! (time, count, interruption) and protocol (h1, h2, h3) stay independent of one another.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Uri};
+
+use super::schedule::{Job, Schedule};
+use super::Live;
+use crate::conformance::expect::{Expect, Observed};
+use crate::proto::{Connection, Exchange, Transport};
+use crate::record::errors::{ErrorClass, RequestError};
+use crate::record::hist;
+use crate::record::stats::LaneStats;
+
+/// A request ready to clone onto the wire for one lane.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    /// Method.
+    pub method: Method,
+    /// Absolute URI (scheme and authority of the target).
+    pub uri: Uri,
+    /// Headers: the target's, then the request's.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Bytes,
+    /// Timeout of the whole exchange, connection included.
+    pub timeout: Duration,
+    /// Checks on the response.
+    pub expect: Expect,
+}
+
+impl PreparedRequest {
+    fn build(&self) -> http::Request<Bytes> {
+        let mut r = http::Request::new(self.body.clone());
+        *r.method_mut() = self.method.clone();
+        *r.uri_mut() = self.uri.clone();
+        *r.headers_mut() = self.headers.clone();
+        r
+    }
+}
+
+/// What one thread needs to run slots of one lane.
+pub struct LaneCtx<T: Transport> {
+    /// Index of the lane in the thread's recorders.
+    pub index: usize,
+    /// Opens connections.
+    pub transport: T,
+    /// The lane's shared schedule.
+    pub schedule: Arc<Schedule>,
+    /// The lane's requests, indexed like the scenario's.
+    pub requests: Arc<Vec<PreparedRequest>>,
+    /// Requests per connection before it is replaced.
+    pub requests_per_connection: Option<u64>,
+    /// Back off after a failed connection attempt (closed model: no pacing would slow it).
+    pub backoff_on_connect_error: bool,
+    /// Run start, for the timeline.
+    pub t0: Instant,
+    /// This thread's recorders.
+    pub rec: Rc<RefCell<Vec<LaneStats>>>,
+    /// Live counters for the progress display.
+    pub live: Arc<Live>,
+}
+
+struct CellState<C> {
+    conn: Option<Rc<C>>,
+    used: u64,
+}
+
+/// One logical connection of a lane, shared by its slots (one slot for HTTP/1.1, up to
+/// `max_streams` for multiplexed protocols). It reconnects when the connection closes or has
+/// carried its quota of requests.
+pub struct ConnCell<C> {
+    state: tokio::sync::Mutex<CellState<C>>,
+}
+
+impl<C: Connection> ConnCell<C> {
+    /// An empty cell; the first request connects.
+    pub fn new() -> Self {
+        ConnCell {
+            state: tokio::sync::Mutex::new(CellState {
+                conn: None,
+                used: 0,
+            }),
+        }
+    }
+
+    async fn get<T: Transport<Conn = C>>(&self, ctx: &LaneCtx<T>) -> Result<Rc<C>, RequestError> {
+        let mut st = self.state.lock().await;
+        let fresh_enough = ctx.requests_per_connection.is_none_or(|n| st.used < n);
+        let reusable = st.conn.as_ref().is_some_and(|c| c.is_open()) && fresh_enough;
+        if !reusable {
+            st.conn = None;
+            match ctx.transport.connect().await {
+                Ok(c) => {
+                    ctx.rec.borrow_mut()[ctx.index].record_connect(&c.timings);
+                    st.conn = Some(Rc::new(c.conn));
+                    st.used = 0;
+                }
+                Err(e) => {
+                    ctx.rec.borrow_mut()[ctx.index].connections_failed += 1;
+                    return Err(e);
+                }
+            }
+        }
+        st.used += 1;
+        Ok(st.conn.clone().expect("a connection was just stored"))
+    }
+}
+
+impl<C: Connection> Default for ConnCell<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+async fn exchange<T: Transport>(
+    ctx: &LaneCtx<T>,
+    cell: &ConnCell<T::Conn>,
+    req: &PreparedRequest,
+) -> Result<Exchange, RequestError> {
+    let conn = cell.get(ctx).await?;
+    conn.send(req.build(), req.expect.needs_body()).await
+}
+
+fn record<T: Transport>(
+    ctx: &LaneCtx<T>,
+    job: Job,
+    from: Instant,
+    started: Instant,
+    end: Instant,
+    outcome: &Result<Exchange, RequestError>,
+) {
+    let req = &ctx.requests[job.request];
+    let checked = outcome.as_ref().map_err(Clone::clone).and_then(|ex| {
+        let body = ex.body.as_deref().unwrap_or(&[]);
+        req.expect
+            .check(&Observed {
+                status: ex.status,
+                headers: &ex.headers,
+                body,
+            })
+            .map_err(|f| RequestError::new(f.class, f.code, f.message))
+    });
+    let ok = checked.is_ok();
+    let corrected_us = end.duration_since(from).as_micros() as u64;
+    let mut rec = ctx.rec.borrow_mut();
+    let lane = &mut rec[ctx.index];
+    let sec = end.duration_since(ctx.t0).as_secs() as usize;
+    let bytes = outcome.as_ref().map_or(0, |ex| ex.body_len);
+    lane.timeline
+        .record(sec, outcome.is_ok().then_some(corrected_us), ok, bytes);
+    let stats = &mut lane.requests[job.request];
+    if job.warmup {
+        stats.warmup += 1;
+        return;
+    }
+    stats.count += 1;
+    stats.bytes += bytes;
+    if let Ok(ex) = outcome {
+        *stats.statuses.entry(ex.status).or_default() += 1;
+        hist::record_us(&mut stats.latency, corrected_us);
+        hist::record_us(
+            &mut stats.latency_uncorrected,
+            end.duration_since(started).as_micros() as u64,
+        );
+        hist::record_us(&mut stats.ttfb, ex.ttfb.as_micros() as u64);
+    }
+    match checked {
+        Ok(()) => stats.ok += 1,
+        Err(e) => stats.record_error(&e),
+    }
+    if let Some(intended) = job.intended {
+        lane.record_lag(started.saturating_duration_since(intended).as_micros() as u64);
+    }
+}
+
+/// Runs one slot until its lane is done.
+pub async fn slot<T: Transport>(ctx: Rc<LaneCtx<T>>, cell: Rc<ConnCell<T::Conn>>) {
+    while let Some(job) = ctx.schedule.next().await {
+        let started = Instant::now();
+        // Measure from the intended time when late (coordinated omission), from the actual start
+        // when the timer woke us a little early.
+        let from = job.intended.map_or(started, |t| t.min(started));
+        let req = &ctx.requests[job.request];
+        ctx.live.inflight.fetch_add(1, Ordering::Relaxed);
+        let outcome = match tokio::time::timeout(req.timeout, exchange(&ctx, &cell, req)).await {
+            Ok(r) => r,
+            Err(_) => Err(RequestError::new(
+                ErrorClass::Timeout,
+                "request",
+                format!("no complete response within {:?}", req.timeout),
+            )),
+        };
+        let end = Instant::now();
+        ctx.live.inflight.fetch_sub(1, Ordering::Relaxed);
+        record(&ctx, job, from, started, end, &outcome);
+        ctx.live.done.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = &outcome {
+            ctx.live.errors.fetch_add(1, Ordering::Relaxed);
+            if ctx.backoff_on_connect_error
+                && matches!(e.class, ErrorClass::Connect | ErrorClass::Tls)
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The embedded reference origin: HTTP/1.1 and h2c on a cleartext listener, HTTP/1.1 and HTTP/2 by
+//! ALPN on a TLS listener, with a throwaway CA made at start unless a certificate is given. It runs
+//! in-process for tests and `embedded` targets, and as `gauntlet origin` behind real proxies.
+
+pub mod certs;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use rustls::pki_types::CertificateDer;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::proto::tls::{load_certs, load_key, provider, TlsConfigError};
+use routes::OriginState;
+
+/// Why the origin could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OriginError {
+    /// A listener could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The certificate could not be made or loaded.
+    #[error("certificate: {0}")]
+    Cert(String),
+    /// TLS setup failed.
+    #[error(transparent)]
+    Tls(#[from] TlsConfigError),
+}
+
+/// Where and how to serve.
+#[derive(Debug, Clone, Default)]
+pub struct OriginConfig {
+    /// Cleartext listener (HTTP/1.1 + h2c).
+    pub http: Option<SocketAddr>,
+    /// TLS listener (HTTP/1.1 + h2 by ALPN).
+    pub https: Option<SocketAddr>,
+    /// Certificate chain and key (PEM) instead of a throwaway CA.
+    pub cert: Option<(PathBuf, PathBuf)>,
+}
+
+impl OriginConfig {
+    /// Both listeners on loopback, on ports the system picks.
+    pub fn loopback() -> Self {
+        let any: SocketAddr = "127.0.0.1:0".parse().expect("constant address");
+        OriginConfig {
+            http: Some(any),
+            https: Some(any),
+            cert: None,
+        }
+    }
+}
+
+/// A running origin.
+pub struct Origin {
+    http: Option<SocketAddr>,
+    https: Option<SocketAddr>,
+    ca_pem: String,
+    ca_der: Option<CertificateDer<'static>>,
+    stop: CancellationToken,
+    tasks: TaskTracker,
+}
+
+async fn serve_conn<S>(io: S, state: Arc<OriginState>, stop: CancellationToken)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req| routes::handle(state.clone(), req));
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection(TokioIo::new(io), svc);
+    tokio::select! {
+        _ = conn => {}
+        _ = stop.cancelled() => {}
+    }
+}
+
+impl Origin {
+    /// Binds the listeners and starts serving.
+    pub async fn start(cfg: OriginConfig) -> Result<Origin, OriginError> {
+        let state = Arc::new(OriginState::default());
+        let stop = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let (chain, key, ca_pem, ca_der) = match &cfg.cert {
+            Some((c, k)) => {
+                let chain = load_certs(c)?;
+                let pem =
+                    std::fs::read_to_string(c).map_err(|e| OriginError::Cert(e.to_string()))?;
+                (chain, load_key(k)?, pem, None)
+            }
+            None => {
+                let set = certs::generate(&[]).map_err(|e| OriginError::Cert(e.to_string()))?;
+                (
+                    vec![set.cert_der.clone(), set.ca_der.clone()],
+                    set.key(),
+                    set.ca_pem.clone(),
+                    Some(set.ca_der.clone()),
+                )
+            }
+        };
+        let mut http = None;
+        if let Some(addr) = cfg.http {
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|source| OriginError::Bind { addr, source })?;
+            http = Some(
+                l.local_addr()
+                    .map_err(|source| OriginError::Bind { addr, source })?,
+            );
+            let (state, stop2, t2) = (state.clone(), stop.clone(), tasks.clone());
+            tasks.spawn(async move {
+                loop {
+                    let accepted = tokio::select! {
+                        a = l.accept() => a,
+                        _ = stop2.cancelled() => break,
+                    };
+                    if let Ok((s, _)) = accepted {
+                        let _ = s.set_nodelay(true);
+                        t2.spawn(serve_conn(s, state.clone(), stop2.clone()));
+                    }
+                }
+            });
+        }
+        let mut https = None;
+        if let Some(addr) = cfg.https {
+            let mut sc = rustls::ServerConfig::builder_with_provider(provider())
+                .with_safe_default_protocol_versions()
+                .map_err(TlsConfigError::from)?
+                .with_no_client_auth()
+                .with_single_cert(chain, key)
+                .map_err(TlsConfigError::from)?;
+            sc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            let acceptor = TlsAcceptor::from(Arc::new(sc));
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|source| OriginError::Bind { addr, source })?;
+            https = Some(
+                l.local_addr()
+                    .map_err(|source| OriginError::Bind { addr, source })?,
+            );
+            let (state, stop2, t2) = (state.clone(), stop.clone(), tasks.clone());
+            tasks.spawn(async move {
+                loop {
+                    let accepted = tokio::select! {
+                        a = l.accept() => a,
+                        _ = stop2.cancelled() => break,
+                    };
+                    if let Ok((s, _)) = accepted {
+                        let _ = s.set_nodelay(true);
+                        let (acceptor, state, stop3) =
+                            (acceptor.clone(), state.clone(), stop2.clone());
+                        t2.spawn(async move {
+                            // A client that fails the handshake only loses its own connection.
+                            if let Ok(Ok(tls)) = tokio::time::timeout(
+                                std::time::Duration::from_secs(10),
+                                acceptor.accept(s),
+                            )
+                            .await
+                            {
+                                serve_conn(tls, state, stop3).await;
+                            }
+                        });
+                    }
+                }
+            });
+        }
+        Ok(Origin {
+            http,
+            https,
+            ca_pem,
+            ca_der,
+            stop,
+            tasks,
+        })
+    }
+
+    /// The cleartext address.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http.expect("origin started with a cleartext listener")
+    }
+
+    /// The TLS address.
+    pub fn https_addr(&self) -> SocketAddr {
+        self.https.expect("origin started with a TLS listener")
+    }
+
+    /// The cleartext address, if any.
+    pub fn http(&self) -> Option<SocketAddr> {
+        self.http
+    }
+
+    /// The TLS address, if any.
+    pub fn https(&self) -> Option<SocketAddr> {
+        self.https
+    }
+
+    /// The PEM a client must trust.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The CA in DER (the throwaway CA, or the given chain's first certificate).
+    pub fn ca_der(&self) -> CertificateDer<'static> {
+        self.ca_der.clone().unwrap_or_else(|| {
+            CertificateDer::pem_slice_iter(self.ca_pem.as_bytes())
+                .next()
+                .and_then(Result::ok)
+                .unwrap_or_else(|| CertificateDer::from(Vec::new()))
+        })
+    }
+
+    /// The line `gauntlet origin` prints at start.
+    pub fn announce(&self) -> serde_json::Value {
+        serde_json::json!({
+            "http": self.http.map(|a| format!("http://{a}")),
+            "https": self.https.map(|a| format!("https://{a}")),
+        })
+    }
+
+    /// Stops accepting, closes connections and waits for the tasks.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        self.tasks.close();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), self.tasks.wait()).await;
+    }
+}
+
+use rustls::pki_types::pem::PemObject as _;

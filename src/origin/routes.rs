@@ -1,0 +1,290 @@
+//! The embedded origin's endpoints. Bodies are deterministic (a fixed byte pattern), so a test can
+//! predict every byte it will receive.
+//!
+//! - `/` a small HTML page
+//! - `/bytes/{n}` n bytes with a Content-Length
+//! - `/chunked/{n}` n bytes streamed without a Content-Length (chunked on HTTP/1.1)
+//! - `/delay/{ms}` answers after ms milliseconds
+//! - `/status/{code}` answers with that status
+//! - `/echo` the request back as JSON (method, path, query, version, headers, body)
+//! - `/headers/{n}` n extra response headers
+//! - `/pause/{ms}` stalls every other request of the origin for ms milliseconds (a GC-like pause)
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Body, Frame};
+
+/// The response body type of every endpoint.
+pub type OriginBody = BoxBody<Bytes, Infallible>;
+
+/// Largest body `/bytes` and `/chunked` will send.
+pub const MAX_BODY: u64 = 256 << 20;
+/// Longest `/delay` and `/pause`.
+pub const MAX_DELAY_MS: u64 = 60_000;
+/// Most headers `/headers` will add.
+pub const MAX_HEADERS: usize = 10_000;
+/// Largest request body `/echo` reads.
+pub const MAX_ECHO_BODY: usize = 1 << 20;
+
+const PATTERN_LEN: usize = 64 * 1024;
+
+/// The byte at offset `i` of every generated body.
+pub fn pattern_byte(i: u64) -> u8 {
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    ALPHABET[(i % 36) as usize]
+}
+
+fn pattern() -> &'static Bytes {
+    static P: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+    // A multiple of 36 long, so slices of it continue the pattern seamlessly.
+    P.get_or_init(|| {
+        Bytes::from(
+            (0..(PATTERN_LEN / 36 * 36) as u64)
+                .map(pattern_byte)
+                .collect::<Vec<u8>>(),
+        )
+    })
+}
+
+/// `n` pattern bytes as frames of at most `chunk` bytes, without copying.
+fn pattern_frames(n: u64, chunk: usize) -> impl Iterator<Item = Result<Frame<Bytes>, Infallible>> {
+    let p = pattern();
+    // Whole periods of the pattern, so each frame continues where the last one ended.
+    let step = ((chunk.min(p.len()) / 36) * 36).max(36) as u64;
+    (0..n.div_ceil(step.max(1))).map(move |k| {
+        let len = (n - k * step).min(step) as usize;
+        Ok(Frame::data(p.slice(..len)))
+    })
+}
+
+/// Shared state of one origin: the pause deadline.
+#[derive(Debug)]
+pub struct OriginState {
+    base: Instant,
+    paused_until_us: std::sync::atomic::AtomicU64,
+}
+
+impl Default for OriginState {
+    fn default() -> Self {
+        OriginState {
+            base: Instant::now(),
+            paused_until_us: Default::default(),
+        }
+    }
+}
+
+impl OriginState {
+    async fn wait_if_paused(&self) {
+        let until = self.base
+            + Duration::from_micros(
+                self.paused_until_us
+                    .load(std::sync::atomic::Ordering::Acquire),
+            );
+        if until > Instant::now() {
+            tokio::time::sleep_until(until.into()).await;
+        }
+    }
+
+    fn pause(&self, d: Duration) {
+        let until = (Instant::now() + d).duration_since(self.base).as_micros() as u64;
+        self.paused_until_us
+            .fetch_max(until, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+fn full(status: StatusCode, ctype: &'static str, body: impl Into<Bytes>) -> Response<OriginBody> {
+    let mut r = Response::new(Full::new(body.into()).boxed());
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    r
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response<OriginBody> {
+    full(status, "text/plain; charset=utf-8", body.into())
+}
+
+fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
+    s.parse().ok()
+}
+
+fn escape_json(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+async fn echo<B>(req: Request<B>) -> Response<OriginBody>
+where
+    B: Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let (parts, body) = req.into_parts();
+    let limited = http_body_util::Limited::new(body, MAX_ECHO_BODY);
+    let bytes = match limited.collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("cannot read the body: {e}\n"),
+            )
+        }
+    };
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let v = serde_json::json!({
+        "method": parts.method.as_str(),
+        "path": parts.uri.path(),
+        "query": parts.uri.query(),
+        "version": format!("{:?}", parts.version),
+        "headers": headers,
+        "body": String::from_utf8_lossy(&bytes),
+        "body_len": bytes.len(),
+    });
+    full(
+        StatusCode::OK,
+        "application/json",
+        serde_json::to_vec(&v).unwrap_or_default(),
+    )
+}
+
+/// Answers one request.
+pub async fn handle<B>(
+    state: Arc<OriginState>,
+    req: Request<B>,
+) -> Result<Response<OriginBody>, Infallible>
+where
+    B: Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let path = req.uri().path().to_string();
+    let mut seg = path.trim_start_matches('/').splitn(2, '/');
+    let head = seg.next().unwrap_or("");
+    let arg = seg.next().unwrap_or("");
+    if head != "pause" {
+        state.wait_if_paused().await;
+    }
+    let resp = match (head, arg) {
+        ("", "") => full(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            "<!doctype html><title>gauntlet origin</title><p>hello from the gauntlet origin</p>\n",
+        ),
+        ("bytes", n) => match number::<u64>(n).filter(|n| *n <= MAX_BODY) {
+            Some(n) => {
+                let mut r = Response::new(
+                    StreamBody::new(futures_util::stream::iter(pattern_frames(n, PATTERN_LEN)))
+                        .boxed(),
+                );
+                r.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                );
+                r.headers_mut()
+                    .insert(http::header::CONTENT_LENGTH, HeaderValue::from(n));
+                r
+            }
+            None => text(
+                StatusCode::BAD_REQUEST,
+                format!("/bytes/{{n}} takes 0..={MAX_BODY}\n"),
+            ),
+        },
+        ("chunked", n) => match number::<u64>(n).filter(|n| *n <= MAX_BODY) {
+            Some(n) => {
+                let mut r = Response::new(
+                    StreamBody::new(futures_util::stream::iter(pattern_frames(n, 1024))).boxed(),
+                );
+                r.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                );
+                r
+            }
+            None => text(
+                StatusCode::BAD_REQUEST,
+                format!("/chunked/{{n}} takes 0..={MAX_BODY}\n"),
+            ),
+        },
+        ("delay", ms) => match number::<u64>(ms).filter(|m| *m <= MAX_DELAY_MS) {
+            Some(ms) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                text(StatusCode::OK, format!("delayed {ms} ms\n"))
+            }
+            None => text(
+                StatusCode::BAD_REQUEST,
+                format!("/delay/{{ms}} takes 0..={MAX_DELAY_MS}\n"),
+            ),
+        },
+        ("pause", ms) => match number::<u64>(ms).filter(|m| *m <= MAX_DELAY_MS) {
+            Some(ms) => {
+                state.pause(Duration::from_millis(ms));
+                text(StatusCode::OK, format!("paused for {ms} ms\n"))
+            }
+            None => text(
+                StatusCode::BAD_REQUEST,
+                format!("/pause/{{ms}} takes 0..={MAX_DELAY_MS}\n"),
+            ),
+        },
+        ("status", code) => match number::<u16>(code)
+            .and_then(|c| StatusCode::from_u16(c).ok())
+            .filter(|c| c.as_u16() >= 200)
+        {
+            Some(st) => text(st, format!("status {}\n", st.as_u16())),
+            None => text(StatusCode::BAD_REQUEST, "/status/{code} takes 200..=599\n"),
+        },
+        ("headers", n) => match number::<usize>(n).filter(|n| *n <= MAX_HEADERS) {
+            Some(n) => {
+                let mut r = text(StatusCode::OK, format!("{n} headers\n"));
+                for i in 0..n {
+                    if let (Ok(k), Ok(v)) = (
+                        http::HeaderName::from_bytes(format!("x-gauntlet-{i}").as_bytes()),
+                        HeaderValue::from_str(&format!("value-{i}")),
+                    ) {
+                        r.headers_mut().insert(k, v);
+                    }
+                }
+                r
+            }
+            None => text(
+                StatusCode::BAD_REQUEST,
+                format!("/headers/{{n}} takes 0..={MAX_HEADERS}\n"),
+            ),
+        },
+        ("echo", "") => echo(req).await,
+        _ => text(
+            StatusCode::NOT_FOUND,
+            format!("no endpoint {}\n", escape_json(&path)),
+        ),
+    };
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_continue_the_pattern() {
+        let frames: Vec<Bytes> = pattern_frames(70_000, 1024)
+            .map(|f| f.unwrap().into_data().unwrap())
+            .collect();
+        let all: Vec<u8> = frames.concat();
+        assert_eq!(all.len(), 70_000);
+        assert!(all
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == pattern_byte(i as u64)));
+    }
+}

@@ -1,0 +1,101 @@
+//! HTTP/2 over TLS (ALPN `h2`) or cleartext with prior knowledge (h2c), on hyper's client
+//! connection API: many concurrent streams share one connection.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::HOST;
+use http::Uri;
+use http_body_util::Full;
+use hyper::client::conn::http2;
+use hyper_util::rt::TokioIo;
+
+use super::hyper_io::{classify, handshake_failed, read_body, LocalExec, StreamDialer};
+use super::{Connected, Connection, Exchange, Protocol, Transport};
+use crate::record::errors::RequestError;
+
+/// Opens HTTP/2 connections.
+pub struct H2Transport {
+    dialer: StreamDialer,
+}
+
+impl H2Transport {
+    /// A transport over `dialer`.
+    pub fn new(dialer: StreamDialer) -> Self {
+        H2Transport { dialer }
+    }
+}
+
+/// One HTTP/2 connection; each exchange clones the sender and opens a stream.
+pub struct H2Conn {
+    sender: http2::SendRequest<Full<Bytes>>,
+}
+
+impl Transport for H2Transport {
+    type Conn = H2Conn;
+
+    async fn connect(&self) -> Result<Connected<H2Conn>, RequestError> {
+        let (stream, timings) = self.dialer.open().await?;
+        let (sender, conn) = http2::Builder::new(LocalExec)
+            .handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| handshake_failed(Protocol::H2, &e))?;
+        tokio::task::spawn_local(async move {
+            let _ = conn.await;
+        });
+        Ok(Connected {
+            conn: H2Conn { sender },
+            timings,
+        })
+    }
+}
+
+/// A `Host` header given by the scenario becomes `:authority`, as HTTP/2 carries it.
+fn authority_form(mut req: http::Request<Bytes>) -> http::Request<Bytes> {
+    if let Some(host) = req.headers_mut().remove(HOST) {
+        let scheme = req.uri().scheme_str().unwrap_or("https").to_string();
+        let pq = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        if let Ok(h) = host.to_str() {
+            if let Ok(uri) = format!("{scheme}://{h}{pq}").parse::<Uri>() {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
+}
+
+impl Connection for H2Conn {
+    fn is_open(&self) -> bool {
+        !self.sender.is_closed()
+    }
+
+    fn send(
+        &self,
+        req: http::Request<Bytes>,
+        keep_body: bool,
+    ) -> impl std::future::Future<Output = Result<Exchange, RequestError>> + 'static {
+        let mut s = self.sender.clone();
+        async move {
+            s.ready().await.map_err(|e| classify(&e))?;
+            let start = Instant::now();
+            let resp = s
+                .send_request(authority_form(req).map(Full::new))
+                .await
+                .map_err(|e| classify(&e))?;
+            let ttfb = start.elapsed();
+            let (parts, body) = resp.into_parts();
+            let (body_len, body) = read_body(body, keep_body).await.map_err(|e| classify(&e))?;
+            Ok(Exchange {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                ttfb,
+                body_len,
+                body,
+            })
+        }
+    }
+}

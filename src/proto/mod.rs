@@ -1,0 +1,111 @@
+//! Transports: how one request travels over HTTP/1.1, HTTP/2 or HTTP/3.
+//!
+//! Every protocol implements the same two traits. [`Transport`] opens a connection (timing the
+//! connect and the handshake, and asserting the negotiated protocol); [`Connection`] carries one
+//! complete exchange at a time per stream. The engine's worker loop is generic over them and never
+//! asks which protocol it drives.
+
+pub mod dial;
+pub mod h1;
+pub mod h2;
+pub mod hyper_io;
+pub mod tls;
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::record::errors::RequestError;
+
+/// An HTTP version on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// HTTP/1.1.
+    H1,
+    /// HTTP/2.
+    H2,
+    /// HTTP/3.
+    H3,
+}
+
+impl Protocol {
+    /// `h1`, `h2` or `h3`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::H1 => "h1",
+            Protocol::H2 => "h2",
+            Protocol::H3 => "h3",
+        }
+    }
+
+    /// The ALPN identifier.
+    pub fn alpn(self) -> &'static [u8] {
+        match self {
+            Protocol::H1 => b"http/1.1",
+            Protocol::H2 => b"h2",
+            Protocol::H3 => b"h3",
+        }
+    }
+
+    /// Whether one connection carries several requests at once.
+    pub fn multiplexed(self) -> bool {
+        !matches!(self, Protocol::H1)
+    }
+}
+
+/// Timings of opening one connection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnectTimings {
+    /// TCP connect (or nothing for QUIC, whose handshake is the connect).
+    pub connect: Duration,
+    /// TLS or QUIC handshake, when there was one.
+    pub handshake: Option<Duration>,
+    /// Whether the TLS session was resumed.
+    pub resumed: bool,
+}
+
+/// A newly opened connection.
+pub struct Connected<C> {
+    /// The connection.
+    pub conn: C,
+    /// How long it took.
+    pub timings: ConnectTimings,
+}
+
+/// One complete response, read to its end.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The status code.
+    pub status: u16,
+    /// The response headers.
+    pub headers: http::HeaderMap,
+    /// Time from sending to the response head.
+    pub ttfb: Duration,
+    /// Body bytes received.
+    pub body_len: u64,
+    /// The body, when it was asked to be kept.
+    pub body: Option<Bytes>,
+}
+
+/// Opens connections of one protocol to one target.
+pub trait Transport: 'static {
+    /// The connection type.
+    type Conn: Connection;
+    /// Opens a connection; a failure is already classified.
+    fn connect(&self) -> impl Future<Output = Result<Connected<Self::Conn>, RequestError>>;
+}
+
+/// A connection that carries exchanges.
+pub trait Connection: 'static {
+    /// Whether new requests may still be sent on it.
+    fn is_open(&self) -> bool;
+    /// Sends `req` and reads the whole response; keeps the body when `keep_body`.
+    fn send(
+        &self,
+        req: http::Request<Bytes>,
+        keep_body: bool,
+    ) -> impl Future<Output = Result<Exchange, RequestError>> + 'static;
+}

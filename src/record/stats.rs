@@ -1,0 +1,180 @@
+//! Counters and histograms of one target × protocol ("lane"), per request name. Each client thread
+//! owns one [`LaneStats`] per lane and records without locks; [`LaneStats::merge`] adds them up.
+
+use std::collections::BTreeMap;
+
+use super::errors::{ErrorClass, RequestError};
+use super::hist::{self, new_hist, Hist};
+use super::timeline::Timeline;
+use crate::proto::ConnectTimings;
+
+/// A start more than this late against its intended time counts as a late start (µs).
+pub const LATE_START_US: u64 = 1_000;
+
+/// Figures for one request name.
+#[derive(Debug, Clone)]
+pub struct RequestStats {
+    /// Latency from the intended start (coordinated-omission corrected), µs.
+    pub latency: Hist,
+    /// Latency from the actual send, µs.
+    pub latency_uncorrected: Hist,
+    /// Time from send to the response head, µs.
+    pub ttfb: Hist,
+    /// Measured requests that completed (with a response or an error).
+    pub count: u64,
+    /// Of which passed every check.
+    pub ok: u64,
+    /// Responses by status code.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Failures by class and code.
+    pub errors: BTreeMap<(ErrorClass, String), u64>,
+    /// One example message per class and code.
+    pub error_examples: BTreeMap<(ErrorClass, String), String>,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// Warm-up requests completed (not in the figures above).
+    pub warmup: u64,
+}
+
+impl Default for RequestStats {
+    fn default() -> Self {
+        RequestStats {
+            latency: new_hist(),
+            latency_uncorrected: new_hist(),
+            ttfb: new_hist(),
+            count: 0,
+            ok: 0,
+            statuses: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            error_examples: BTreeMap::new(),
+            bytes: 0,
+            warmup: 0,
+        }
+    }
+}
+
+impl RequestStats {
+    /// Failed requests.
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    /// Records an error.
+    pub fn record_error(&mut self, e: &RequestError) {
+        let key = (e.class, e.code.clone());
+        *self.errors.entry(key.clone()).or_default() += 1;
+        self.error_examples
+            .entry(key)
+            .or_insert_with(|| e.message.clone());
+    }
+
+    /// Adds `o` into `self`.
+    pub fn merge(&mut self, o: &RequestStats) {
+        hist::merge(&mut self.latency, &o.latency);
+        hist::merge(&mut self.latency_uncorrected, &o.latency_uncorrected);
+        hist::merge(&mut self.ttfb, &o.ttfb);
+        self.count += o.count;
+        self.ok += o.ok;
+        for (k, v) in &o.statuses {
+            *self.statuses.entry(*k).or_default() += v;
+        }
+        for (k, v) in &o.errors {
+            *self.errors.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &o.error_examples {
+            self.error_examples
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        self.bytes += o.bytes;
+        self.warmup += o.warmup;
+    }
+}
+
+/// Figures for one target × protocol.
+#[derive(Debug, Clone)]
+pub struct LaneStats {
+    /// Per request, indexed like the scenario's requests.
+    pub requests: Vec<RequestStats>,
+    /// TCP connect times, µs.
+    pub connect: Hist,
+    /// TLS or QUIC handshake times, µs.
+    pub handshake: Hist,
+    /// Connections opened.
+    pub connections_opened: u64,
+    /// Connection attempts that failed.
+    pub connections_failed: u64,
+    /// TLS sessions resumed.
+    pub resumed: u64,
+    /// Requests that started more than [`LATE_START_US`] after their intended time.
+    pub late_starts: u64,
+    /// The largest start lag seen, µs.
+    pub max_lag_us: u64,
+    /// Arrivals the plan intended but that were never sent because the run ended first.
+    pub not_sent: u64,
+    /// Per-second figures.
+    pub timeline: Timeline,
+}
+
+impl LaneStats {
+    /// Empty figures for `n` request names.
+    pub fn new(n: usize) -> Self {
+        LaneStats {
+            requests: (0..n).map(|_| RequestStats::default()).collect(),
+            connect: new_hist(),
+            handshake: new_hist(),
+            connections_opened: 0,
+            connections_failed: 0,
+            resumed: 0,
+            late_starts: 0,
+            max_lag_us: 0,
+            not_sent: 0,
+            timeline: Timeline::default(),
+        }
+    }
+
+    /// Records a connection that opened.
+    pub fn record_connect(&mut self, t: &ConnectTimings) {
+        self.connections_opened += 1;
+        hist::record_us(&mut self.connect, t.connect.as_micros() as u64);
+        if let Some(h) = t.handshake {
+            hist::record_us(&mut self.handshake, h.as_micros() as u64);
+        }
+        if t.resumed {
+            self.resumed += 1;
+        }
+    }
+
+    /// Records how late a request started against its intended time.
+    pub fn record_lag(&mut self, lag_us: u64) {
+        if lag_us > LATE_START_US {
+            self.late_starts += 1;
+        }
+        self.max_lag_us = self.max_lag_us.max(lag_us);
+    }
+
+    /// All request names merged into one.
+    pub fn total(&self) -> RequestStats {
+        let mut t = RequestStats::default();
+        for r in &self.requests {
+            t.merge(r);
+        }
+        t
+    }
+
+    /// Adds `o` into `self`.
+    pub fn merge(&mut self, o: &LaneStats) {
+        for (a, b) in self.requests.iter_mut().zip(&o.requests) {
+            a.merge(b);
+        }
+        hist::merge(&mut self.connect, &o.connect);
+        hist::merge(&mut self.handshake, &o.handshake);
+        self.connections_opened += o.connections_opened;
+        self.connections_failed += o.connections_failed;
+        self.resumed += o.resumed;
+        self.late_starts += o.late_starts;
+        self.max_lag_us = self.max_lag_us.max(o.max_lag_us);
+        self.not_sent += o.not_sent;
+        self.timeline.merge(&o.timeline);
+    }
+}

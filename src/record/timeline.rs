@@ -1,0 +1,68 @@
+//! The per-second timeline of one target × protocol: requests, errors, bytes and a coarse latency
+//! histogram per second of wall time since the run started.
+
+use super::hist::{self, new_coarse_hist, Hist};
+
+/// One second of the run.
+#[derive(Debug, Clone)]
+pub struct Second {
+    /// Requests completed in this second (measured and warm-up).
+    pub requests: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// Corrected latency of the requests completed in this second.
+    pub latency: Hist,
+}
+
+impl Default for Second {
+    fn default() -> Self {
+        Second {
+            requests: 0,
+            errors: 0,
+            bytes: 0,
+            latency: new_coarse_hist(),
+        }
+    }
+}
+
+/// Seconds since the run started.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    /// Index = second since start.
+    pub seconds: Vec<Second>,
+}
+
+impl Timeline {
+    fn at(&mut self, sec: usize) -> &mut Second {
+        if self.seconds.len() <= sec {
+            self.seconds.resize_with(sec + 1, Second::default);
+        }
+        &mut self.seconds[sec]
+    }
+
+    /// Records a completed request.
+    pub fn record(&mut self, sec: usize, latency_us: Option<u64>, ok: bool, bytes: u64) {
+        let s = self.at(sec);
+        s.requests += 1;
+        s.bytes += bytes;
+        if !ok {
+            s.errors += 1;
+        }
+        if let Some(us) = latency_us {
+            hist::record_us(&mut s.latency, us);
+        }
+    }
+
+    /// Adds another thread's timeline.
+    pub fn merge(&mut self, other: &Timeline) {
+        for (i, o) in other.seconds.iter().enumerate() {
+            let s = self.at(i);
+            s.requests += o.requests;
+            s.errors += o.errors;
+            s.bytes += o.bytes;
+            hist::merge(&mut s.latency, &o.latency);
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! `results.json`: the wire form of a run, kept apart from the in-memory stats. Histograms are
+//! stored whole (HdrHistogram V2, deflated, base64), so a later `compare` or `merge` re-analyses
+//! them without loss; the percentiles beside them are for readers.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::RunOutcome;
+use crate::record::hist::{self, Hist};
+use crate::record::stats::RequestStats;
+use crate::scenario::{Model, Scenario};
+use crate::verdict::Verdict;
+
+/// Bumped when a field changes meaning or is removed.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResultsFile {
+    /// Format version.
+    pub schema_version: u32,
+    /// Who ran what, where and when.
+    pub meta: Meta,
+    /// One entry per target × protocol.
+    pub lanes: Vec<LaneJson>,
+    /// The verdict and exit code.
+    pub verdict: Verdict,
+}
+
+/// Run metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    /// `gauntlet`.
+    pub tool: String,
+    /// Tool version.
+    pub version: String,
+    /// Commit under test, from the usual CI variables.
+    pub commit: Option<String>,
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file.
+    pub scenario_path: String,
+    /// SHA-256 of the scenario text.
+    pub scenario_digest: String,
+    /// The scenario text.
+    pub scenario_text: String,
+    /// Host name.
+    pub host: String,
+    /// RFC 3339 start.
+    pub started: String,
+    /// RFC 3339 end.
+    pub finished: String,
+    /// Wall time, seconds.
+    pub duration_s: f64,
+    /// Measured time (without warm-up), seconds; the denominator of rates.
+    pub measured_s: f64,
+    /// Seconds of warm-up at the start of the timeline.
+    pub warmup_s: u64,
+    /// `open` or `closed`.
+    pub model: String,
+    /// Client threads.
+    pub threads: u32,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+}
+
+/// Percentiles in microseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pcts {
+    /// Samples.
+    pub count: u64,
+    /// Minimum.
+    pub min: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: u64,
+    /// 90th.
+    pub p90: u64,
+    /// 99th.
+    pub p99: u64,
+    /// 99.9th.
+    pub p999: u64,
+    /// Maximum.
+    pub max: u64,
+}
+
+impl Pcts {
+    /// Summarises a histogram.
+    pub fn of(h: &Hist) -> Self {
+        if h.is_empty() {
+            return Pcts::default();
+        }
+        Pcts {
+            count: h.len(),
+            min: h.min(),
+            mean: h.mean(),
+            p50: hist::pct(h, 50.0),
+            p90: hist::pct(h, 90.0),
+            p99: hist::pct(h, 99.0),
+            p999: hist::pct(h, 99.9),
+            max: h.max(),
+        }
+    }
+}
+
+/// Counts and percentiles of a request name or a whole lane.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// Measured requests completed.
+    pub count: u64,
+    /// Passed every check.
+    pub ok: u64,
+    /// Failed.
+    pub errors: u64,
+    /// errors / count.
+    pub error_rate: f64,
+    /// Completed per measured second.
+    pub rps: f64,
+    /// Body bytes.
+    pub bytes: u64,
+    /// Warm-up requests (not counted above).
+    pub warmup: u64,
+    /// Failures by class.
+    pub errors_by_class: BTreeMap<String, u64>,
+    /// Responses by status.
+    pub statuses: BTreeMap<String, u64>,
+    /// Latency from the intended start.
+    pub latency_us: Pcts,
+    /// Latency from the actual send.
+    pub latency_uncorrected_us: Pcts,
+    /// Time to the response head.
+    pub ttfb_us: Pcts,
+}
+
+impl Summary {
+    fn of(r: &RequestStats, measured_s: f64) -> Self {
+        let errors = r.error_count();
+        let mut by_class = BTreeMap::new();
+        for ((class, _), n) in &r.errors {
+            *by_class.entry(class.as_str().to_string()).or_default() += n;
+        }
+        Summary {
+            count: r.count,
+            ok: r.ok,
+            errors,
+            error_rate: if r.count == 0 {
+                0.0
+            } else {
+                errors as f64 / r.count as f64
+            },
+            rps: if measured_s > 0.0 {
+                r.count as f64 / measured_s
+            } else {
+                0.0
+            },
+            bytes: r.bytes,
+            warmup: r.warmup,
+            errors_by_class: by_class,
+            statuses: r
+                .statuses
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            latency_us: Pcts::of(&r.latency),
+            latency_uncorrected_us: Pcts::of(&r.latency_uncorrected),
+            ttfb_us: Pcts::of(&r.ttfb),
+        }
+    }
+}
+
+/// One error class and code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorJson {
+    /// Class.
+    pub class: String,
+    /// Code within the class.
+    pub code: String,
+    /// How many.
+    pub count: u64,
+    /// One example message.
+    pub example: String,
+}
+
+/// Serialized histograms of one request name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestHists {
+    /// Corrected latency.
+    pub latency_us: String,
+    /// Uncorrected latency.
+    pub latency_uncorrected_us: String,
+    /// Time to first byte.
+    pub ttfb_us: String,
+}
+
+/// One request name within a lane.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestJson {
+    /// Name.
+    pub name: String,
+    /// Figures.
+    pub summary: Summary,
+    /// Failures.
+    pub errors: Vec<ErrorJson>,
+    /// Histograms.
+    pub histograms: RequestHists,
+}
+
+/// Connection figures of a lane.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConnectionsJson {
+    /// Opened.
+    pub opened: u64,
+    /// Failed attempts.
+    pub failed: u64,
+    /// TLS sessions resumed.
+    pub resumed: u64,
+    /// Requests per opened connection (reuse).
+    pub requests_per_connection: f64,
+    /// TCP connect time.
+    pub connect_us: Pcts,
+    /// Handshake time.
+    pub handshake_us: Pcts,
+    /// Serialized connect histogram.
+    pub connect_hist: String,
+    /// Serialized handshake histogram.
+    pub handshake_hist: String,
+}
+
+/// Whether the client kept the schedule (open model).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PacingJson {
+    /// Requests that started more than 1 ms after their intended time.
+    pub late_starts: u64,
+    /// Largest start lag, µs.
+    pub max_lag_us: u64,
+    /// Planned arrivals never sent because the run ended first.
+    pub not_sent: u64,
+}
+
+/// One second of the timeline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SecondJson {
+    /// Seconds since start.
+    pub t: u64,
+    /// Whether this second is warm-up.
+    pub warmup: bool,
+    /// Completed.
+    pub requests: u64,
+    /// Failed.
+    pub errors: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Median corrected latency.
+    pub p50_us: u64,
+    /// 99th percentile corrected latency.
+    pub p99_us: u64,
+    /// Maximum corrected latency.
+    pub max_us: u64,
+}
+
+/// One target × protocol.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LaneJson {
+    /// Target name.
+    pub target: String,
+    /// Target URL.
+    pub url: String,
+    /// `h1`, `h2` or `h3`.
+    pub protocol: String,
+    /// All requests together.
+    pub summary: Summary,
+    /// Connections.
+    pub connections: ConnectionsJson,
+    /// Pacing.
+    pub pacing: PacingJson,
+    /// Per request name.
+    pub requests: Vec<RequestJson>,
+    /// Per second.
+    pub timeline: Vec<SecondJson>,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// The commit under test, from the variables GitHub, GitLab and others set.
+pub fn commit_from_env() -> Option<String> {
+    [
+        "GAUNTLET_COMMIT",
+        "GITHUB_SHA",
+        "CI_COMMIT_SHA",
+        "GIT_COMMIT",
+        "BUILD_VCS_NUMBER",
+    ]
+    .iter()
+    .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+}
+
+/// Builds the wire form of a run.
+pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
+    let wall = o
+        .finished
+        .duration_since(o.started)
+        .unwrap_or(Duration::ZERO)
+        .as_secs_f64();
+    let measured_s = o.measured.as_secs_f64().max(0.001);
+    let lanes = o
+        .lanes
+        .iter()
+        .map(|l| {
+            let st = &l.stats;
+            let total = st.total();
+            let requests = s
+                .requests
+                .iter()
+                .zip(&st.requests)
+                .map(|(r, rs)| RequestJson {
+                    name: r.name.clone(),
+                    summary: Summary::of(rs, measured_s),
+                    errors: rs
+                        .errors
+                        .iter()
+                        .map(|((class, code), n)| ErrorJson {
+                            class: class.as_str().into(),
+                            code: code.clone(),
+                            count: *n,
+                            example: rs
+                                .error_examples
+                                .get(&(*class, code.clone()))
+                                .cloned()
+                                .unwrap_or_default(),
+                        })
+                        .collect(),
+                    histograms: RequestHists {
+                        latency_us: hist::encode(&rs.latency),
+                        latency_uncorrected_us: hist::encode(&rs.latency_uncorrected),
+                        ttfb_us: hist::encode(&rs.ttfb),
+                    },
+                })
+                .collect();
+            let timeline = st
+                .timeline
+                .seconds
+                .iter()
+                .enumerate()
+                .map(|(t, sec)| SecondJson {
+                    t: t as u64,
+                    warmup: (t as u64) < o.warmup_seconds,
+                    requests: sec.requests,
+                    errors: sec.errors,
+                    bytes: sec.bytes,
+                    p50_us: hist::pct(&sec.latency, 50.0),
+                    p99_us: hist::pct(&sec.latency, 99.0),
+                    max_us: sec.latency.max(),
+                })
+                .collect();
+            LaneJson {
+                target: l.target.clone(),
+                url: l.url.clone(),
+                protocol: l.protocol.as_str().into(),
+                summary: Summary::of(&total, measured_s),
+                connections: ConnectionsJson {
+                    opened: st.connections_opened,
+                    failed: st.connections_failed,
+                    resumed: st.resumed,
+                    requests_per_connection: if st.connections_opened == 0 {
+                        0.0
+                    } else {
+                        (total.count + total.warmup) as f64 / st.connections_opened as f64
+                    },
+                    connect_us: Pcts::of(&st.connect),
+                    handshake_us: Pcts::of(&st.handshake),
+                    connect_hist: hist::encode(&st.connect),
+                    handshake_hist: hist::encode(&st.handshake),
+                },
+                pacing: PacingJson {
+                    late_starts: st.late_starts,
+                    max_lag_us: st.max_lag_us,
+                    not_sent: st.not_sent,
+                },
+                requests,
+                timeline,
+            }
+        })
+        .collect();
+    ResultsFile {
+        schema_version: SCHEMA_VERSION,
+        meta: Meta {
+            tool: "gauntlet".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            commit: commit_from_env(),
+            scenario: s.name.clone(),
+            scenario_path: s.source.path.clone(),
+            scenario_digest: s.source.digest.clone(),
+            scenario_text: s.source.text.clone(),
+            host: gethostname::gethostname().to_string_lossy().into_owned(),
+            started: rfc3339(o.started),
+            finished: rfc3339(o.finished),
+            duration_s: wall,
+            measured_s,
+            warmup_s: o.warmup_seconds,
+            model: match s.load.model {
+                Model::Open { .. } => "open".into(),
+                Model::Closed { .. } => "closed".into(),
+            },
+            threads: o.threads,
+            interrupted: o.interrupted,
+        },
+        lanes,
+        verdict: verdict.clone(),
+    }
+}
+
+/// Writes `results.json` into `dir`, creating it.
+pub fn write(dir: &Path, r: &ResultsFile) -> std::io::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("results.json");
+    let text = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// Reads a `results.json`.
+pub fn read(path: &Path) -> Result<ResultsFile, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a gauntlet results file: {e}", path.display()))
+}

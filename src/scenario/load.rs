@@ -1,0 +1,206 @@
+//! Reading a scenario: YAML text → [`ScenarioFile`] (with serde's positioned errors) → command-line
+//! overrides → [`validate::resolve`] → [`Scenario`]. Every failure becomes a list of diagnostics
+//! rendered against the source.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_saphyr::Error as YamlError;
+use sha2::{Digest, Sha256};
+
+use super::diagnostic::{self, Diagnostic};
+use super::model::{ModelName, ProtocolName, ScenarioFile, StageSpec};
+use super::spans::{Pos, SpanIndex};
+use super::validate::{self, hint_for};
+use super::{Scenario, Source};
+
+/// Values from the command line that replace the file's.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--target NAME=URL`: replace a target's URL.
+    pub targets: Vec<(String, String)>,
+    /// `--duration`.
+    pub duration: Option<Duration>,
+    /// `--rate` (switches to the open model).
+    pub rate: Option<f64>,
+    /// `--concurrency` (switches to the closed model).
+    pub concurrency: Option<u32>,
+    /// `--requests`.
+    pub requests: Option<u64>,
+    /// `--protocol`.
+    pub protocols: Option<Vec<ProtocolName>>,
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not a valid scenario; `rendered` holds the diagnostics as text.
+    #[error("{rendered}")]
+    Invalid {
+        /// The diagnostics.
+        diagnostics: Vec<Diagnostic>,
+        /// Their rendering against the source.
+        rendered: String,
+    },
+}
+
+/// Reads and validates the scenario at `path`.
+pub fn load_file(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    load_str(&path.display().to_string(), &text, dir, overrides)
+}
+
+/// Validates scenario `text`, named `name` in diagnostics, with relative paths taken from `dir`.
+pub fn load_str(
+    name: &str,
+    text: &str,
+    dir: &Path,
+    overrides: &Overrides,
+) -> Result<Scenario, ScenarioError> {
+    let invalid = |diagnostics: Vec<Diagnostic>| ScenarioError::Invalid {
+        rendered: diagnostic::render(name, text, &diagnostics),
+        diagnostics,
+    };
+    let idx = SpanIndex::build(text);
+    let mut file: ScenarioFile =
+        serde_saphyr::from_str(text).map_err(|e| invalid(vec![from_yaml_error(&e, &idx)]))?;
+    apply_overrides(&mut file, overrides).map_err(|d| invalid(vec![d]))?;
+    let source = Source {
+        path: name.to_string(),
+        text: text.to_string(),
+        digest: hex(&Sha256::digest(text.as_bytes())),
+    };
+    validate::resolve(&file, &idx, source, dir).map_err(invalid)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn apply_overrides(f: &mut ScenarioFile, o: &Overrides) -> Result<(), Diagnostic> {
+    for (name, url) in &o.targets {
+        match f.targets.get_mut(name) {
+            Some(t) => t.url = url.clone(),
+            None => {
+                let known: Vec<&str> = f.targets.keys().map(String::as_str).collect();
+                return Err(Diagnostic::new(format!(
+                    "--target {name}=…: the scenario has no target named `{name}`"
+                ))
+                .hint(hint_for(name, &known)));
+            }
+        }
+    }
+    if let Some(p) = &o.protocols {
+        f.protocols = Some(p.clone());
+    }
+    let load = f.load.get_or_insert_with(Default::default);
+    if let Some(c) = o.concurrency {
+        load.model = ModelName::Closed;
+        load.concurrency = Some(c);
+        load.rate = None;
+        load.stages = None;
+    }
+    if o.rate.is_some() {
+        load.model = ModelName::Open;
+        load.concurrency = None;
+    }
+    if o.requests.is_some() {
+        load.requests = o.requests;
+    }
+    if load.model == ModelName::Open && (o.rate.is_some() || o.duration.is_some()) {
+        match load.stages.take() {
+            Some(stages) => {
+                // Keep the warm-up stages; the flags replace the measured part by one stage.
+                let measured: Vec<&StageSpec> = stages.iter().filter(|s| !s.warmup).collect();
+                let duration = o
+                    .duration
+                    .unwrap_or_else(|| measured.iter().map(|s| s.duration).sum());
+                let rate = o
+                    .rate
+                    .or_else(|| measured.last().map(|s| s.ramp_to.unwrap_or(s.rate)))
+                    .unwrap_or(1.0);
+                let mut kept: Vec<StageSpec> =
+                    stages.iter().filter(|s| s.warmup).cloned().collect();
+                kept.push(StageSpec {
+                    duration,
+                    rate,
+                    ramp_to: None,
+                    warmup: false,
+                });
+                load.stages = Some(kept);
+            }
+            None => {
+                if o.rate.is_some() {
+                    load.rate = o.rate;
+                }
+                if o.duration.is_some() {
+                    load.duration = o.duration;
+                }
+            }
+        }
+    } else if o.duration.is_some() {
+        load.duration = o.duration;
+    }
+    Ok(())
+}
+
+/// Turns a deserializer error into a diagnostic with a YAML path and, for a misspelt key or
+/// value, a "did you mean" hint.
+fn from_yaml_error(e: &YamlError, idx: &SpanIndex) -> Diagnostic {
+    let pos = e.location().filter(|l| l.line() > 0).map(|l| Pos {
+        line: l.line() as usize,
+        col: l.column().max(1) as usize,
+    });
+    let path = pos.and_then(|p| idx.path_at(p)).map(str::to_string);
+    let (message, hint) = match e.without_snippet() {
+        YamlError::SerdeUnknownField {
+            field, expected, ..
+        } => (
+            format!("unknown key `{field}`"),
+            Some(hint_for(field, expected)),
+        ),
+        YamlError::SerdeUnknownVariant {
+            variant, expected, ..
+        } => (
+            format!("unknown value `{variant}`"),
+            Some(hint_for(variant, expected)),
+        ),
+        YamlError::SerdeMissingField { field, .. } => (format!("missing key `{field}`"), None),
+        YamlError::DuplicateMappingKey { key, .. } => (
+            match key {
+                Some(k) => format!("duplicate key `{k}`"),
+                None => "duplicate key".to_string(),
+            },
+            Some("each key may appear once in a mapping".to_string()),
+        ),
+        other => (plain_message(other), None),
+    };
+    let hint = hint.filter(|h| !h.is_empty());
+    Diagnostic {
+        message,
+        path,
+        pos,
+        hint,
+    }
+}
+
+/// The deserializer's own message, without the position it appends (we print our own).
+fn plain_message(e: &YamlError) -> String {
+    let opts = serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off };
+    let text = e.render_with_options(opts);
+    let first = text.lines().next().unwrap_or("").trim();
+    let cut = first.find(" at line ").map_or(first, |i| &first[..i]);
+    cut.to_string()
+}

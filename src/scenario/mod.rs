@@ -1,0 +1,211 @@
+//! Scenarios: the YAML file, its validation with positioned diagnostics, and the resolved form the
+//! engine runs.
+//!
+//! `model` is the file as written; `validate` checks it and produces [`Scenario`], in which every
+//! default is filled in, every URL parsed, every header and pattern compiled. The engine sees only
+//! [`Scenario`].
+
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod spans;
+pub mod validate;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method};
+
+use crate::conformance::expect::Expect;
+use crate::proto::Protocol;
+
+pub use load::{load_file, load_str, Overrides, ScenarioError};
+
+/// A validated scenario, ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Its name.
+    pub name: String,
+    /// The file it came from, its text and digest.
+    pub source: Source,
+    /// The targets, in file order.
+    pub targets: Vec<Target>,
+    /// The protocols every request runs over.
+    pub protocols: Vec<Protocol>,
+    /// TLS settings.
+    pub tls: TlsOptions,
+    /// Timeout for connect plus handshake.
+    pub connect_timeout: Duration,
+    /// The load shape.
+    pub load: Load,
+    /// The request mix.
+    pub requests: Vec<Request>,
+    /// Seed for the request mix.
+    pub seed: u64,
+}
+
+/// Where a scenario came from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The path as given.
+    pub path: String,
+    /// The text.
+    pub text: String,
+    /// SHA-256 of the text, hex.
+    pub digest: String,
+}
+
+/// A target to send traffic to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Its name in the scenario.
+    pub name: String,
+    /// Where it is.
+    pub endpoint: Endpoint,
+    /// Headers added to every request to it.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// A target's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The embedded origin, started in-process for the run.
+    Embedded,
+    /// A URL.
+    Url(TargetUrl),
+}
+
+/// A parsed target URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetUrl {
+    /// TLS or not.
+    pub tls: bool,
+    /// The host as in the URL, without IPv6 brackets.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// The path prefix, without a trailing slash ("" for none).
+    pub base_path: String,
+    /// Dial this `host:port` instead.
+    pub connect_to: Option<(String, u16)>,
+}
+
+impl TargetUrl {
+    /// `host:port` for the Host header and `:authority`, with IPv6 brackets.
+    pub fn authority(&self) -> String {
+        let default_port = if self.tls { 443 } else { 80 };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == default_port {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+
+    /// The URL as a user would write it.
+    pub fn display(&self) -> String {
+        format!(
+            "{}://{}{}",
+            if self.tls { "https" } else { "http" },
+            self.authority(),
+            self.base_path
+        )
+    }
+
+    /// The address to dial.
+    pub fn dial(&self) -> (String, u16) {
+        self.connect_to
+            .clone()
+            .unwrap_or_else(|| (self.host.clone(), self.port))
+    }
+}
+
+/// TLS settings, with file paths resolved against the scenario's folder.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// PEM CA bundle to trust instead of the web roots.
+    pub ca: Option<PathBuf>,
+    /// SNI and verification name override.
+    pub server_name: Option<String>,
+    /// Accept any certificate.
+    pub insecure: bool,
+    /// Client certificate chain and key (PEM).
+    pub client_auth: Option<(PathBuf, PathBuf)>,
+    /// Resume sessions on new connections.
+    pub resumption: bool,
+}
+
+/// How load is generated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Model {
+    /// Arrival-rate stages; latency is measured from each request's intended start.
+    Open {
+        /// The stages in order, warm-up first if any.
+        stages: Vec<Stage>,
+    },
+    /// Fixed concurrency.
+    Closed {
+        /// Requests in flight per target × protocol.
+        concurrency: u32,
+        /// Warm-up time excluded from statistics.
+        warmup: Duration,
+        /// Measured time, if the run is bounded by time.
+        duration: Option<Duration>,
+    },
+}
+
+/// One open-model stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    /// How long it lasts.
+    pub duration: Duration,
+    /// Rate at its start (requests/s).
+    pub rate_start: f64,
+    /// Rate at its end; equal to `rate_start` for a flat stage.
+    pub rate_end: f64,
+    /// Excluded from statistics.
+    pub warmup: bool,
+}
+
+/// The load section, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Load {
+    /// Open or closed, with its shape.
+    pub model: Model,
+    /// Stop after this many measured requests per target × protocol.
+    pub requests: Option<u64>,
+    /// Connections per target × protocol.
+    pub connections: u32,
+    /// Streams per connection for multiplexed protocols.
+    pub max_streams: u32,
+    /// Requests per connection before it is replaced; `None` for no limit.
+    pub requests_per_connection: Option<u64>,
+    /// Client threads.
+    pub threads: u32,
+}
+
+/// One request of the mix.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Name in results.
+    pub name: String,
+    /// Relative weight.
+    pub weight: u32,
+    /// Method.
+    pub method: Method,
+    /// Path and query, starting with `/`.
+    pub path: String,
+    /// Headers.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Body.
+    pub body: Bytes,
+    /// Timeout for the whole exchange.
+    pub timeout: Duration,
+    /// What the response must satisfy.
+    pub expect: Expect,
+}

@@ -1,0 +1,388 @@
+//! The scenario file's data model, exactly as written in YAML.
+//!
+//! These types mirror the file; they reject unknown keys so that a misspelt key is an error with a
+//! position rather than a silently ignored setting. Checks that need more than one field (a rate of
+//! zero, a weight of zero everywhere, a target that is not a URL) live in `validate.rs`, which turns
+//! this model into the resolved [`crate::scenario::Scenario`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// The whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// A short name; it names the output folder.
+    pub name: String,
+    /// Targets by name: a URL, `embedded`, or a map with `url`, `connect_to` and `headers`.
+    pub targets: BTreeMap<String, TargetSpec>,
+    /// Protocols to run every request over; default `[h1]`.
+    #[serde(default)]
+    pub protocols: Option<Vec<ProtocolName>>,
+    /// TLS settings shared by every target.
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
+    /// Per-request timeout; on by default.
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub timeout: Option<Duration>,
+    /// Timeout for TCP connect plus the TLS handshake.
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub connect_timeout: Option<Duration>,
+    /// The load shape.
+    #[serde(default)]
+    pub load: Option<LoadSpec>,
+    /// Seed for the weighted choice of requests.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// The requests, chosen by weight.
+    pub requests: Vec<RequestSpec>,
+}
+
+/// A target: a bare URL string, or a map.
+#[derive(Debug, Clone)]
+pub struct TargetSpec {
+    /// `embedded`, `http://…`, `https://…` or `h2c://…`.
+    pub url: String,
+    /// Dial this `host:port` instead of the URL's, keeping the URL's host for Host and SNI.
+    pub connect_to: Option<String>,
+    /// Headers added to every request sent to this target.
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetMap {
+    url: String,
+    #[serde(default)]
+    connect_to: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+impl<'de> Deserialize<'de> for TargetSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TargetSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a URL string or a map with `url`, `connect_to`, `headers`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TargetSpec, E> {
+                Ok(TargetSpec {
+                    url: v.to_string(),
+                    connect_to: None,
+                    headers: BTreeMap::new(),
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TargetSpec, A::Error> {
+                let m = TargetMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(TargetSpec {
+                    url: m.url,
+                    connect_to: m.connect_to,
+                    headers: m.headers,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A protocol as spelt in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProtocolName {
+    /// HTTP/1.1, over TCP or TLS.
+    H1,
+    /// HTTP/2: by ALPN over TLS, or with prior knowledge (h2c) over cleartext.
+    H2,
+    /// HTTP/3 over QUIC.
+    H3,
+}
+
+/// TLS settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSpec {
+    /// PEM file with the CA certificates to trust (relative to the scenario file).
+    #[serde(default)]
+    pub ca: Option<String>,
+    /// The name to send as SNI and to verify the certificate against.
+    #[serde(default)]
+    pub server_name: Option<String>,
+    /// Accept any server certificate.
+    #[serde(default)]
+    pub insecure: bool,
+    /// PEM client certificate chain, for mutual TLS.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// PEM private key of the client certificate.
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// Resume TLS sessions on new connections (default true).
+    #[serde(default)]
+    pub resumption: Option<bool>,
+}
+
+/// Load model names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelName {
+    /// Arrival rate: requests start on a schedule, whatever the responses do.
+    #[default]
+    Open,
+    /// Fixed concurrency: a new request starts when one finishes.
+    Closed,
+}
+
+/// The `load` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadSpec {
+    /// `open` (default) or `closed`.
+    #[serde(default)]
+    pub model: ModelName,
+    /// Open model shorthand: one stage at this rate (requests per second per target × protocol).
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Length of the measured part of the run.
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub duration: Option<Duration>,
+    /// Open model: stages, run in order.
+    #[serde(default)]
+    pub stages: Option<Vec<StageSpec>>,
+    /// Warm-up before the measured part (excluded from statistics).
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub warmup: Option<Duration>,
+    /// Closed model: requests in flight per target × protocol.
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    /// Stop after this many measured requests per target × protocol.
+    #[serde(default)]
+    pub requests: Option<u64>,
+    /// Connections per target × protocol.
+    #[serde(default)]
+    pub connections: Option<u32>,
+    /// Concurrent streams per connection (HTTP/2 and HTTP/3).
+    #[serde(default)]
+    pub max_streams: Option<u32>,
+    /// Close a connection after this many requests (1 = a new connection per request).
+    #[serde(default)]
+    pub requests_per_connection: Option<u64>,
+    /// Client threads; default: the number of available cores.
+    #[serde(default)]
+    pub threads: Option<u32>,
+}
+
+/// One open-model stage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    /// How long the stage lasts.
+    #[serde(deserialize_with = "duration")]
+    pub duration: Duration,
+    /// Requests per second at the start of the stage.
+    pub rate: f64,
+    /// Requests per second at the end of the stage; the rate ramps linearly.
+    #[serde(default)]
+    pub ramp_to: Option<f64>,
+    /// A warm-up stage is excluded from statistics.
+    #[serde(default)]
+    pub warmup: bool,
+}
+
+/// One request in the mix.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// Name used in results; default: method and path.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Relative weight in the mix (default 1).
+    #[serde(default)]
+    pub weight: Option<u32>,
+    /// The method, with `path`.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The path and query, with `method`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Shorthand: `get: /path`.
+    #[serde(default)]
+    pub get: Option<String>,
+    /// Shorthand: `post: /path`.
+    #[serde(default)]
+    pub post: Option<String>,
+    /// Shorthand: `put: /path`.
+    #[serde(default)]
+    pub put: Option<String>,
+    /// Shorthand: `delete: /path`.
+    #[serde(default)]
+    pub delete: Option<String>,
+    /// Shorthand: `patch: /path`.
+    #[serde(default)]
+    pub patch: Option<String>,
+    /// Shorthand: `head: /path`.
+    #[serde(default)]
+    pub head: Option<String>,
+    /// Request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Request body, sent as is.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Per-request timeout.
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub timeout: Option<Duration>,
+    /// What the response must look like.
+    #[serde(default)]
+    pub expect: Option<ExpectSpec>,
+}
+
+/// Expectations on a response.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// A status, a class like `2xx`, or a list of them.
+    #[serde(default)]
+    pub status: Option<StatusSpec>,
+    /// Header name → glob (`text/html*`) or `/regex/`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Body checks.
+    #[serde(default)]
+    pub body: Option<BodyExpectSpec>,
+}
+
+/// Body checks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyExpectSpec {
+    /// The body contains this text.
+    #[serde(default)]
+    pub contains: Option<String>,
+    /// The body matches this regular expression.
+    #[serde(default)]
+    pub regex: Option<String>,
+}
+
+/// One accepted status or status class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusItem {
+    /// Exactly this code.
+    Code(u16),
+    /// Any code of this class: 2 for `2xx`.
+    Class(u8),
+    /// A value that is neither; `validate` reports it with its position.
+    Invalid,
+}
+
+/// `status: 200`, `status: 2xx` or `status: [200, 201]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSpec(pub Vec<StatusItem>);
+
+fn status_item_from_str(v: &str) -> StatusItem {
+    let b = v.as_bytes();
+    if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && v[1..].eq_ignore_ascii_case("xx") {
+        return StatusItem::Class(b[0] - b'0');
+    }
+    v.parse::<u16>()
+        .map(StatusItem::Code)
+        .unwrap_or(StatusItem::Invalid)
+}
+
+fn status_item_from_u64(v: u64) -> StatusItem {
+    u16::try_from(v)
+        .map(StatusItem::Code)
+        .unwrap_or(StatusItem::Invalid)
+}
+
+impl<'de> Deserialize<'de> for StatusSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StatusSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a status code, a class like `2xx`, or a list of them")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusSpec, E> {
+                Ok(StatusSpec(vec![status_item_from_u64(v)]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusSpec, E> {
+                Ok(StatusSpec(vec![u64::try_from(v)
+                    .map(status_item_from_u64)
+                    .unwrap_or(StatusItem::Invalid)]))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusSpec, E> {
+                Ok(StatusSpec(vec![status_item_from_str(v)]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSpec, A::Error> {
+                let mut out = Vec::new();
+                while let Some(one) = seq.next_element::<StatusSpec>()? {
+                    out.extend(one.0);
+                }
+                Ok(StatusSpec(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parses `5s`, `250ms`, `1m 30s`, or a bare number of seconds.
+fn parse_duration_value<E: de::Error>(v: &str) -> Result<Duration, E> {
+    let t = v.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        return secs_to_duration(secs);
+    }
+    humantime::parse_duration(t).map_err(|e| {
+        E::custom(format_args!(
+            "invalid duration `{v}`: {e} (write it like `5s`, `250ms` or `1m 30s`)"
+        ))
+    })
+}
+
+fn secs_to_duration<E: de::Error>(secs: f64) -> Result<Duration, E> {
+    if secs.is_finite() && secs >= 0.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(E::custom(
+            "a duration must be a non-negative number of seconds",
+        ))
+    }
+}
+
+struct DurationVisitor;
+impl Visitor<'_> for DurationVisitor {
+    type Value = Duration;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a duration like `5s` or `250ms`")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+        parse_duration_value(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+        Ok(Duration::from_secs(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+        secs_to_duration(v as f64)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
+        secs_to_duration(v)
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    d.deserialize_any(DurationVisitor)
+}
+
+fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    d.deserialize_any(DurationVisitor).map(Some)
+}
+
+/// Parses a duration given on the command line, with the same rules as the file.
+pub fn parse_cli_duration(v: &str) -> Result<Duration, String> {
+    parse_duration_value::<de::value::Error>(v).map_err(|e| e.to_string())
+}
