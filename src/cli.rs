@@ -268,6 +268,7 @@ pub fn origin(a: &OriginArgs) -> ExitCode {
         http: a.http,
         https: a.https,
         cert: a.cert.clone().zip(a.key.clone()),
+        http1_only: false,
     };
     if cfg.http.is_none() && cfg.https.is_none() {
         cfg = OriginConfig {

@@ -26,7 +26,12 @@ impl Matcher {
         if text.len() >= 2 && text.starts_with('/') && text.ends_with('/') {
             Regex::new(&text[1..text.len() - 1])
                 .map(Matcher::Regex)
-                .map_err(|e| format!("invalid regular expression: {e}"))
+                .map_err(|e| {
+                    format!(
+                        "invalid regular expression: {}",
+                        crate::scenario::validate::last_line(&e.to_string())
+                    )
+                })
         } else {
             Glob::new(text)
                 .map(|g| Matcher::Glob(g.compile_matcher()))

@@ -50,6 +50,8 @@ pub struct OriginConfig {
     pub https: Option<SocketAddr>,
     /// Certificate chain and key (PEM) instead of a throwaway CA.
     pub cert: Option<(PathBuf, PathBuf)>,
+    /// Speak HTTP/1.1 only (no h2c, ALPN `http/1.1` only): a server to test protocol assertions.
+    pub http1_only: bool,
 }
 
 impl OriginConfig {
@@ -60,6 +62,7 @@ impl OriginConfig {
             http: Some(any),
             https: Some(any),
             cert: None,
+            http1_only: false,
         }
     }
 }
@@ -74,12 +77,15 @@ pub struct Origin {
     tasks: TaskTracker,
 }
 
-async fn serve_conn<S>(io: S, state: Arc<OriginState>, stop: CancellationToken)
+async fn serve_conn<S>(io: S, state: Arc<OriginState>, stop: CancellationToken, http1_only: bool)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let svc = service_fn(move |req| routes::handle(state.clone(), req));
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    if http1_only {
+        builder = builder.http1_only();
+    }
     let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::select! {
         _ = conn => {}
@@ -91,6 +97,7 @@ impl Origin {
     /// Binds the listeners and starts serving.
     pub async fn start(cfg: OriginConfig) -> Result<Origin, OriginError> {
         let state = Arc::new(OriginState::default());
+        let h1only = cfg.http1_only;
         let stop = CancellationToken::new();
         let tasks = TaskTracker::new();
         let (chain, key, ca_pem, ca_der) = match &cfg.cert {
@@ -128,7 +135,7 @@ impl Origin {
                     };
                     if let Ok((s, _)) = accepted {
                         let _ = s.set_nodelay(true);
-                        t2.spawn(serve_conn(s, state.clone(), stop2.clone()));
+                        t2.spawn(serve_conn(s, state.clone(), stop2.clone(), h1only));
                     }
                 }
             });
@@ -141,7 +148,11 @@ impl Origin {
                 .with_no_client_auth()
                 .with_single_cert(chain, key)
                 .map_err(TlsConfigError::from)?;
-            sc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            sc.alpn_protocols = if cfg.http1_only {
+                vec![b"http/1.1".to_vec()]
+            } else {
+                vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+            };
             let acceptor = TlsAcceptor::from(Arc::new(sc));
             let l = TcpListener::bind(addr)
                 .await
@@ -169,7 +180,7 @@ impl Origin {
                             )
                             .await
                             {
-                                serve_conn(tls, state, stop3).await;
+                                serve_conn(tls, state, stop3, h1only).await;
                             }
                         });
                     }

@@ -77,8 +77,13 @@ fn origin_form(mut req: http::Request<Bytes>) -> http::Request<Bytes> {
 
 impl Connection for H1Conn {
     fn is_open(&self) -> bool {
-        // In use counts as open: the exchange holding it decides whether it goes back.
-        self.sender.borrow().as_ref().is_none_or(|s| !s.is_closed())
+        // The sender is missing when an exchange was cancelled mid-way (a timeout): the
+        // connection is then in an unknown state and must not be reused. With one exchange at a
+        // time this is only asked between exchanges.
+        self.sender
+            .borrow()
+            .as_ref()
+            .is_some_and(|s| !s.is_closed())
     }
 
     fn send(

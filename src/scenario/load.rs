@@ -163,7 +163,19 @@ fn from_yaml_error(e: &YamlError, idx: &SpanIndex) -> Diagnostic {
         line: l.line() as usize,
         col: l.column().max(1) as usize,
     });
-    let path = pos.and_then(|p| idx.path_at(p)).map(str::to_string);
+    let mut path = pos.and_then(|p| idx.path_at(p)).map(str::to_string);
+    if let YamlError::SerdeMissingField { field, .. } = e.without_snippet() {
+        // The position is inside the mapping that lacks the key: name the key in that mapping.
+        let parent = path
+            .as_deref()
+            .and_then(|p| p.rfind(['.', '[']).map(|i| p[..i].to_string()))
+            .unwrap_or_default();
+        path = Some(if parent.is_empty() {
+            field.to_string()
+        } else {
+            format!("{parent}.{field}")
+        });
+    }
     let (message, hint) = match e.without_snippet() {
         YamlError::SerdeUnknownField {
             field, expected, ..

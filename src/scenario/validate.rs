@@ -255,7 +255,10 @@ fn resolve_request(
                     Ok(re) => expect.body_regex = Some(re),
                     Err(err) => c.err(
                         &format!("{p}.expect.body.regex"),
-                        format!("invalid regular expression: {err}"),
+                        format!(
+                            "invalid regular expression: {}",
+                            last_line(&err.to_string())
+                        ),
                         None,
                     ),
                 }
@@ -511,8 +514,8 @@ pub fn resolve(
             if !pb.is_file() {
                 c.err(
                     &format!("tls.{key}"),
-                    format!("no file at `{}`", pb.display()),
-                    None,
+                    format!("no file at `{s}`"),
+                    Some("paths are relative to the scenario file's folder".into()),
                 );
             }
             pb
@@ -587,6 +590,14 @@ pub fn resolve(
         c.diags.sort_by_key(|d| d.pos);
         Err(c.diags)
     }
+}
+
+/// The last line of a multi-line library message (regex errors draw their own caret above it).
+pub fn last_line(msg: &str) -> &str {
+    msg.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map_or(msg, |l| l.trim().trim_start_matches("error: "))
 }
 
 /// A hint for a misspelt key or value, from the names serde expected.

@@ -1,0 +1,99 @@
+//! Test support: an in-process origin on port 0, scenarios written against its addresses, and
+//! runs through the library or the real binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gauntlet::engine::{self, LaneResult, RunOptions, RunOutcome};
+use gauntlet::origin::{Origin, OriginConfig};
+use gauntlet::scenario::{load_str, Overrides, Scenario};
+
+/// An origin running on its own runtime, with its CA written to a temp folder.
+pub struct TestOrigin {
+    pub origin: Origin,
+    pub dir: tempfile::TempDir,
+    rt: tokio::runtime::Runtime,
+}
+
+impl TestOrigin {
+    pub fn start() -> Self {
+        Self::with(OriginConfig::loopback())
+    }
+
+    pub fn with(cfg: OriginConfig) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let origin = rt.block_on(Origin::start(cfg)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), origin.ca_pem()).unwrap();
+        TestOrigin { origin, dir, rt }
+    }
+
+    pub fn https(&self) -> String {
+        format!("https://{}", self.origin.https_addr())
+    }
+
+    pub fn http(&self) -> String {
+        format!("http://{}", self.origin.http_addr())
+    }
+
+    pub fn h2c(&self) -> String {
+        format!("h2c://{}", self.origin.http_addr())
+    }
+
+    /// Validates `yaml` with relative paths (like `ca.pem`) taken from the temp folder.
+    pub fn scenario(&self, yaml: &str) -> Scenario {
+        match load_str("test.yaml", yaml, self.dir.path(), &Overrides::default()) {
+            Ok(s) => s,
+            Err(e) => panic!("scenario did not validate:\n{e}\n{yaml}"),
+        }
+    }
+
+    /// Writes `yaml` into the temp folder and returns its path (for the binary).
+    pub fn write(&self, name: &str, yaml: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, yaml).unwrap();
+        p
+    }
+
+    /// Runs a blocking closure on the origin's runtime (e.g. a side request during a run).
+    pub fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(
+        &self,
+        f: F,
+    ) -> tokio::task::JoinHandle<()> {
+        self.rt.spawn(f)
+    }
+}
+
+pub fn run(s: &Scenario) -> RunOutcome {
+    engine::run(s, RunOptions::default()).expect("run starts")
+}
+
+pub fn lane<'a>(o: &'a RunOutcome, target: &str, proto: &str) -> &'a LaneResult {
+    o.lanes
+        .iter()
+        .find(|l| l.target == target && l.protocol.as_str() == proto)
+        .unwrap_or_else(|| panic!("no lane {target} {proto}"))
+}
+
+/// Runs the real binary.
+pub fn gauntlet(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("binary runs")
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
