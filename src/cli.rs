@@ -130,15 +130,10 @@ impl TryFrom<&RunArgs> for RunConfig {
                 "--rate (open model) and --concurrency (closed model) exclude each other".into(),
             );
         }
-        o.concurrency =
-            a.concurrency
-                .filter(|c| *c > 0)
-                .map(Some)
-                .unwrap_or(if a.concurrency.is_some() {
-                    return Err("--concurrency must be at least 1".into());
-                } else {
-                    None
-                });
+        if a.concurrency == Some(0) {
+            return Err("--concurrency must be at least 1".into());
+        }
+        o.concurrency = a.concurrency;
         o.requests = a.requests;
         if let Some(list) = &a.protocol {
             let mut ps = Vec::new();

@@ -97,8 +97,8 @@ pub struct RunOutcome {
     pub interrupted: bool,
     /// Client threads used.
     pub threads: u32,
-    /// Seconds of the timeline that belong to the warm-up.
-    pub warmup_seconds: u64,
+    /// The warm-up at the start of the run.
+    pub warmup: Duration,
     /// The measured part of the run (the denominator of rates).
     pub measured: Duration,
 }
@@ -334,14 +334,6 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
     if let Some(o) = origin {
         control.block_on(o.shutdown());
     }
-    let warmup_seconds = match &s.load.model {
-        Model::Open { stages } => stages
-            .iter()
-            .filter(|s| s.warmup)
-            .map(|s| s.duration.as_secs())
-            .sum(),
-        Model::Closed { warmup, .. } => warmup.as_secs(),
-    };
     let (warmup, planned) = match &s.load.model {
         Model::Open { stages } => (
             stages.iter().filter(|s| s.warmup).map(|s| s.duration).sum(),
@@ -365,7 +357,7 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
         finished: SystemTime::now(),
         interrupted,
         threads: threads as u32,
-        warmup_seconds,
+        warmup,
         measured,
     })
 }

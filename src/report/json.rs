@@ -58,7 +58,7 @@ pub struct Meta {
     /// Measured time (without warm-up), seconds; the denominator of rates.
     pub measured_s: f64,
     /// Seconds of warm-up at the start of the timeline.
-    pub warmup_s: u64,
+    pub warmup_s: f64,
     /// `open` or `closed`.
     pub model: String,
     /// Client threads.
@@ -349,7 +349,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                 .enumerate()
                 .map(|(t, sec)| SecondJson {
                     t: t as u64,
-                    warmup: (t as u64) < o.warmup_seconds,
+                    warmup: (t as f64) < o.warmup.as_secs_f64(),
                     requests: sec.requests,
                     errors: sec.errors,
                     bytes: sec.bytes,
@@ -402,7 +402,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
             finished: rfc3339(o.finished),
             duration_s: wall,
             measured_s,
-            warmup_s: o.warmup_seconds,
+            warmup_s: o.warmup.as_secs_f64(),
             model: match s.load.model {
                 Model::Open { .. } => "open".into(),
                 Model::Closed { .. } => "closed".into(),

@@ -350,6 +350,13 @@ fn resolve_load(c: &mut Checker<'_>, f: &ScenarioFile) -> Load {
                             None,
                         );
                     }
+                    if l.warmup.is_some() {
+                        c.err_key(
+                            "load.warmup",
+                            "with `stages`, the warm-up is a stage",
+                            Some("mark a stage `warmup: true`".into()),
+                        );
+                    }
                     if list.is_empty() {
                         c.err("load.stages", "at least one stage is needed", None);
                     }
