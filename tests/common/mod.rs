@@ -2,6 +2,8 @@
 //! runs through the library or the real binary.
 #![allow(dead_code)]
 
+pub mod nginx;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,69 @@
+//! Through a real nginx (Debian's, started by the test) in front of the in-process origin: the
+//! scenario's requests over HTTP/1.1 (cleartext and TLS) and HTTP/2 (TLS), the negotiated
+//! protocol as nginx saw it, and h2c against nginx's HTTP/1.1-only port as a protocol error.
+
+mod common;
+
+use common::nginx::Nginx;
+use common::{lane, run, TestOrigin};
+use gauntlet::record::errors::ErrorClass;
+
+/// The scenario through nginx: TLS for every protocol, and the cleartext port for HTTP/1.1.
+fn through_nginx(n: &Nginx, proto: &str, client_protocol: &str) -> String {
+    let clear = if proto == "h1" { format!("  clear: \"http://127.0.0.1:{}\"\n", n.h1_port) } else { String::new() };
+    format!(
+        r#"
+name: via-nginx-{proto}
+targets:
+{clear}  tls: "https://localhost:{tls}"
+tls: {{ ca: "{ca}" }}
+protocols: [{proto}]
+load: {{ model: closed, concurrency: 4, requests: 200 }}
+requests:
+  - {{ name: home, get: /, weight: 4, expect: {{ status: 200, headers: {{ x-client-protocol: "{client_protocol}" }}, body: {{ contains: hello }} }} }}
+  - {{ name: bytes, get: /bytes/20000, expect: {{ status: 200, headers: {{ content-length: "20000" }} }} }}
+  - {{ name: chunked, get: /chunked/3000 }}
+  - {{ name: echo, post: /echo, body: "ping", expect: {{ body: {{ regex: '"body":"ping"' }} }} }}
+  - {{ name: missing, get: /status/404, expect: {{ status: 404 }} }}
+"#,
+        tls = n.tls_port,
+        ca = n.ca.display(),
+    )
+}
+
+#[test]
+fn h1_and_h2_through_nginx_pass_with_the_protocol_nginx_saw() {
+    let o = TestOrigin::start();
+    let n = Nginx::start(o.origin.http_addr());
+    for (proto, seen) in [("h1", "HTTP/1.1"), ("h2", "HTTP/2.0")] {
+        let s = o.scenario(&through_nginx(&n, proto, seen));
+        let out = run(&s);
+        for l in &out.lanes {
+            let t = l.stats.total();
+            assert_eq!(t.count, 200, "{} {}", l.target, proto);
+            assert_eq!(t.ok, 200, "{} {}: {:?} {:?}", l.target, proto, t.errors, t.error_examples);
+            assert_eq!(t.statuses.get(&404), Some(&l.stats.requests[4].count));
+        }
+        if proto == "h1" {
+            assert_eq!(lane(&out, "clear", "h1").stats.total().ok, 200);
+        }
+        let tls = &lane(&out, "tls", proto).stats;
+        assert!(tls.connections_opened >= 1 && !tls.handshake.is_empty());
+    }
+}
+
+#[test]
+fn h2c_against_nginx_http1_port_is_a_protocol_error() {
+    let o = TestOrigin::start();
+    let n = Nginx::start(o.origin.http_addr());
+    let s = o.scenario(&format!(
+        "name: h2c-on-h1\ntargets: {{ t: \"h2c://127.0.0.1:{}\" }}\nprotocols: [h2]\nload: {{ model: closed, concurrency: 1, requests: 3 }}\ntimeout: 2s\nrequests: [ {{ get: / }} ]\n",
+        n.h1_port
+    ));
+    let out = run(&s);
+    let t = out.lanes[0].stats.total();
+    assert_eq!(t.ok, 0);
+    assert_eq!(t.error_count(), 3);
+    assert!(t.errors.keys().all(|(c, _)| matches!(c, ErrorClass::Protocol | ErrorClass::Reset)), "{:?}", t.errors);
+    assert!(t.errors.keys().any(|(c, _)| *c == ErrorClass::Protocol), "{:?}", t.errors);
+}
