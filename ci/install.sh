@@ -14,7 +14,6 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# Debian starts a system nginx on port 80 after installing it; the tests start their own.
-if command -v systemctl >/dev/null 2>&1; then systemctl stop nginx >/dev/null 2>&1 || true; fi
-pkill -x nginx >/dev/null 2>&1 || true
+# The tests start their own nginx on free loopback ports, so a system nginx (if the package
+# started one) does not get in the way.
 /usr/sbin/nginx -v
