@@ -196,3 +196,70 @@ fn ctrl_c_writes_partial_results_and_exits_130() {
     );
     assert!(r.meta.duration_s < 10.0);
 }
+
+#[test]
+fn the_demo_runs_end_to_end_against_the_embedded_origin() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = gauntlet(
+        &[
+            "run",
+            "scenarios/demo.yaml",
+            "--duration",
+            "1s",
+            "--quiet",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+        root,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = read_results(dir.path());
+    assert_eq!(r.lanes.len(), 2, "h1 and h2");
+    for l in &r.lanes {
+        assert!(l.summary.count > 500, "{}: {}", l.protocol, l.summary.count);
+        assert_eq!(l.summary.errors, 0);
+        assert!(l.summary.warmup > 0);
+    }
+}
+
+#[test]
+fn the_origin_command_announces_its_urls_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args([
+            "origin",
+            "--http",
+            "127.0.0.1:0",
+            "--https",
+            "127.0.0.1:0",
+            "--write-ca",
+            ca.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let http = v["http"].as_str().unwrap().to_string();
+    let https = v["https"].as_str().unwrap().to_string();
+    assert!(std::fs::read_to_string(&ca)
+        .unwrap()
+        .contains("BEGIN CERTIFICATE"));
+    // Drive it with a scenario, trusting the CA it wrote.
+    let yaml = format!("name: o\ntargets: {{ a: \"{http}\", b: \"{https}\" }}\ntls: {{ ca: ca.pem }}\nprotocols: [h1, h2]\nload: {{ model: closed, concurrency: 2, requests: 20 }}\nrequests: [ {{ get: /headers/3, expect: {{ headers: {{ x-gauntlet-2: value-2 }} }} }} ]\n");
+    std::fs::write(dir.path().join("o.yaml"), yaml).unwrap();
+    let out = gauntlet(&["run", "o.yaml", "--out", "out", "--quiet"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}

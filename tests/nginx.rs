@@ -10,7 +10,11 @@ use gauntlet::record::errors::ErrorClass;
 
 /// The scenario through nginx: TLS for every protocol, and the cleartext port for HTTP/1.1.
 fn through_nginx(n: &Nginx, proto: &str, client_protocol: &str) -> String {
-    let clear = if proto == "h1" { format!("  clear: \"http://127.0.0.1:{}\"\n", n.h1_port) } else { String::new() };
+    let clear = if proto == "h1" {
+        format!("  clear: \"http://127.0.0.1:{}\"\n", n.h1_port)
+    } else {
+        String::new()
+    };
     format!(
         r#"
 name: via-nginx-{proto}
@@ -41,7 +45,11 @@ fn h1_and_h2_through_nginx_pass_with_the_protocol_nginx_saw() {
         for l in &out.lanes {
             let t = l.stats.total();
             assert_eq!(t.count, 200, "{} {}", l.target, proto);
-            assert_eq!(t.ok, 200, "{} {}: {:?} {:?}", l.target, proto, t.errors, t.error_examples);
+            assert_eq!(
+                t.ok, 200,
+                "{} {}: {:?} {:?}",
+                l.target, proto, t.errors, t.error_examples
+            );
             assert_eq!(t.statuses.get(&404), Some(&l.stats.requests[4].count));
         }
         if proto == "h1" {
@@ -64,6 +72,16 @@ fn h2c_against_nginx_http1_port_is_a_protocol_error() {
     let t = out.lanes[0].stats.total();
     assert_eq!(t.ok, 0);
     assert_eq!(t.error_count(), 3);
-    assert!(t.errors.keys().all(|(c, _)| matches!(c, ErrorClass::Protocol | ErrorClass::Reset)), "{:?}", t.errors);
-    assert!(t.errors.keys().any(|(c, _)| *c == ErrorClass::Protocol), "{:?}", t.errors);
+    assert!(
+        t.errors
+            .keys()
+            .all(|(c, _)| matches!(c, ErrorClass::Protocol | ErrorClass::Reset)),
+        "{:?}",
+        t.errors
+    );
+    assert!(
+        t.errors.keys().any(|(c, _)| *c == ErrorClass::Protocol),
+        "{:?}",
+        t.errors
+    );
 }

@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -93,6 +93,38 @@ where
     }
 }
 
+/// How long a client may take to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn listen(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), OriginError> {
+    let bind_err = |source| OriginError::Bind { addr, source };
+    let l = TcpListener::bind(addr).await.map_err(bind_err)?;
+    let bound = l.local_addr().map_err(bind_err)?;
+    Ok((l, bound))
+}
+
+/// Accepts connections until `stop`, handing each to `serve` on a tracked task.
+fn accept_loop<F, Fut>(l: TcpListener, stop: &CancellationToken, tasks: &TaskTracker, serve: F)
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (stop, t2) = (stop.clone(), tasks.clone());
+    tasks.spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                a = l.accept() => a,
+                _ = stop.cancelled() => break,
+            };
+            if let Ok((s, _)) = accepted {
+                // Latency figures must not include Nagle's delay on the server side either.
+                let _ = s.set_nodelay(true);
+                t2.spawn(serve(s));
+            }
+        }
+    });
+}
+
 impl Origin {
     /// Binds the listeners and starts serving.
     pub async fn start(cfg: OriginConfig) -> Result<Origin, OriginError> {
@@ -119,25 +151,11 @@ impl Origin {
         };
         let mut http = None;
         if let Some(addr) = cfg.http {
-            let l = TcpListener::bind(addr)
-                .await
-                .map_err(|source| OriginError::Bind { addr, source })?;
-            http = Some(
-                l.local_addr()
-                    .map_err(|source| OriginError::Bind { addr, source })?,
-            );
-            let (state, stop2, t2) = (state.clone(), stop.clone(), tasks.clone());
-            tasks.spawn(async move {
-                loop {
-                    let accepted = tokio::select! {
-                        a = l.accept() => a,
-                        _ = stop2.cancelled() => break,
-                    };
-                    if let Ok((s, _)) = accepted {
-                        let _ = s.set_nodelay(true);
-                        t2.spawn(serve_conn(s, state.clone(), stop2.clone(), h1only));
-                    }
-                }
+            let (l, bound) = listen(addr).await?;
+            http = Some(bound);
+            let (state, stop2) = (state.clone(), stop.clone());
+            accept_loop(l, &stop, &tasks, move |s| {
+                serve_conn(s, state.clone(), stop2.clone(), h1only)
             });
         }
         let mut https = None;
@@ -154,35 +172,17 @@ impl Origin {
                 vec![b"h2".to_vec(), b"http/1.1".to_vec()]
             };
             let acceptor = TlsAcceptor::from(Arc::new(sc));
-            let l = TcpListener::bind(addr)
-                .await
-                .map_err(|source| OriginError::Bind { addr, source })?;
-            https = Some(
-                l.local_addr()
-                    .map_err(|source| OriginError::Bind { addr, source })?,
-            );
-            let (state, stop2, t2) = (state.clone(), stop.clone(), tasks.clone());
-            tasks.spawn(async move {
-                loop {
-                    let accepted = tokio::select! {
-                        a = l.accept() => a,
-                        _ = stop2.cancelled() => break,
-                    };
-                    if let Ok((s, _)) = accepted {
-                        let _ = s.set_nodelay(true);
-                        let (acceptor, state, stop3) =
-                            (acceptor.clone(), state.clone(), stop2.clone());
-                        t2.spawn(async move {
-                            // A client that fails the handshake only loses its own connection.
-                            if let Ok(Ok(tls)) = tokio::time::timeout(
-                                std::time::Duration::from_secs(10),
-                                acceptor.accept(s),
-                            )
-                            .await
-                            {
-                                serve_conn(tls, state, stop3, h1only).await;
-                            }
-                        });
+            let (l, bound) = listen(addr).await?;
+            https = Some(bound);
+            let (state, stop2) = (state.clone(), stop.clone());
+            accept_loop(l, &stop, &tasks, move |s| {
+                let (acceptor, state, stop3) = (acceptor.clone(), state.clone(), stop2.clone());
+                async move {
+                    // A client that fails the handshake only loses its own connection.
+                    if let Ok(Ok(tls)) =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(s)).await
+                    {
+                        serve_conn(tls, state, stop3, h1only).await;
                     }
                 }
             });

@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Instant;
 
 use bytes::Bytes;
 use http::header::HOST;
@@ -12,7 +11,7 @@ use http_body_util::Full;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 
-use super::hyper_io::{classify, read_body, StreamDialer};
+use super::hyper_io::{classify, timed_exchange, StreamDialer};
 use super::{Connected, Connection, Exchange, Transport};
 use crate::record::errors::{ErrorClass, RequestError};
 
@@ -102,22 +101,11 @@ impl Connection for H1Conn {
                 )
             })?;
             s.ready().await.map_err(|e| classify(&e))?;
-            let start = Instant::now();
-            let resp = s
-                .send_request(origin_form(req).map(Full::new))
-                .await
-                .map_err(|e| classify(&e))?;
-            let ttfb = start.elapsed();
-            let (parts, body) = resp.into_parts();
-            let (body_len, body) = read_body(body, keep_body).await.map_err(|e| classify(&e))?;
+            let ex =
+                timed_exchange(s.send_request(origin_form(req).map(Full::new)), keep_body).await?;
+            // Only a complete exchange gives the connection back for the next request.
             *slot.borrow_mut() = Some(s);
-            Ok(Exchange {
-                status: parts.status.as_u16(),
-                headers: parts.headers,
-                ttfb,
-                body_len,
-                body,
-            })
+            Ok(ex)
         }
     }
 }

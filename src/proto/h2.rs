@@ -1,8 +1,6 @@
 //! HTTP/2 over TLS (ALPN `h2`) or cleartext with prior knowledge (h2c), on hyper's client
 //! connection API: many concurrent streams share one connection.
 
-use std::time::Instant;
-
 use bytes::Bytes;
 use http::header::HOST;
 use http::Uri;
@@ -10,7 +8,7 @@ use http_body_util::Full;
 use hyper::client::conn::http2;
 use hyper_util::rt::TokioIo;
 
-use super::hyper_io::{classify, handshake_failed, read_body, LocalExec, StreamDialer};
+use super::hyper_io::{classify, handshake_failed, timed_exchange, LocalExec, StreamDialer};
 use super::{Connected, Connection, Exchange, Protocol, Transport};
 use crate::record::errors::RequestError;
 
@@ -81,21 +79,11 @@ impl Connection for H2Conn {
         let mut s = self.sender.clone();
         async move {
             s.ready().await.map_err(|e| classify(&e))?;
-            let start = Instant::now();
-            let resp = s
-                .send_request(authority_form(req).map(Full::new))
-                .await
-                .map_err(|e| classify(&e))?;
-            let ttfb = start.elapsed();
-            let (parts, body) = resp.into_parts();
-            let (body_len, body) = read_body(body, keep_body).await.map_err(|e| classify(&e))?;
-            Ok(Exchange {
-                status: parts.status.as_u16(),
-                headers: parts.headers,
-                ttfb,
-                body_len,
-                body,
-            })
+            timed_exchange(
+                s.send_request(authority_form(req).map(Full::new)),
+                keep_body,
+            )
+            .await
         }
     }
 }

@@ -14,7 +14,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 use tokio_util::either::Either;
 
-use super::{dial, tls, ConnectTimings, Protocol};
+use super::{dial, tls, ConnectTimings, Exchange, Protocol};
 use crate::record::errors::{ErrorClass, RequestError};
 
 /// A TCP stream, with or without TLS.
@@ -110,6 +110,26 @@ pub async fn read_body(
         }
     }
     Ok((len, kept.map(BytesMut::freeze)))
+}
+
+/// Sends with `send` (a hyper `send_request` future), times the response head, and reads the
+/// body to its end: the exchange as HTTP/1.1 and HTTP/2 both run it.
+pub async fn timed_exchange<F>(send: F, keep_body: bool) -> Result<Exchange, RequestError>
+where
+    F: std::future::Future<Output = Result<http::Response<Incoming>, hyper::Error>>,
+{
+    let start = std::time::Instant::now();
+    let resp = send.await.map_err(|e| classify(&e))?;
+    let ttfb = start.elapsed();
+    let (parts, body) = resp.into_parts();
+    let (body_len, body) = read_body(body, keep_body).await.map_err(|e| classify(&e))?;
+    Ok(Exchange {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        ttfb,
+        body_len,
+        body,
+    })
 }
 
 /// Classifies an error from a hyper connection or exchange.

@@ -19,7 +19,11 @@ pub struct Nginx {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The nginx binary: `$NGINX`, else Debian's.
@@ -31,7 +35,10 @@ impl Nginx {
     /// Starts nginx proxying to `origin_http` (host:port of the origin's cleartext listener).
     pub fn start(origin_http: std::net::SocketAddr) -> Nginx {
         let bin = binary();
-        assert!(std::path::Path::new(&bin).exists(), "nginx not found at {bin}: run `bash ci/install.sh` (Debian's nginx-light)");
+        assert!(
+            std::path::Path::new(&bin).exists(),
+            "nginx not found at {bin}: run `bash ci/install.sh` (Debian's nginx-light)"
+        );
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
         let certs = gauntlet::origin::certs::generate(&[]).unwrap();
@@ -74,15 +81,32 @@ http {{
         );
         std::fs::write(p.join("nginx.conf"), conf).unwrap();
         let child = Command::new(&bin)
-            .args(["-p", &p.display().to_string(), "-c", &p.join("nginx.conf").display().to_string()])
+            .args([
+                "-p",
+                &p.display().to_string(),
+                "-c",
+                &p.join("nginx.conf").display().to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        let n = Nginx { child, ca: p.join("ca.pem"), dir, h1_port, tls_port };
+        let n = Nginx {
+            child,
+            ca: p.join("ca.pem"),
+            dir,
+            h1_port,
+            tls_port,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", tls_port)).is_err() || std::net::TcpStream::connect(("127.0.0.1", h1_port)).is_err() {
-            assert!(Instant::now() < deadline, "nginx did not start: {}", std::fs::read_to_string(n.dir.path().join("error.log")).unwrap_or_default());
+        while std::net::TcpStream::connect(("127.0.0.1", tls_port)).is_err()
+            || std::net::TcpStream::connect(("127.0.0.1", h1_port)).is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not start: {}",
+                std::fs::read_to_string(n.dir.path().join("error.log")).unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         n

@@ -1,0 +1,83 @@
+//! Servers that misbehave on purpose, on raw loopback sockets: a malformed response, a response
+//! cut short, and a server that accepts and never answers. Each gives a classified error, never
+//! a panic or a hang.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use common::{run, TestOrigin};
+use gauntlet::record::errors::ErrorClass;
+
+/// Serves every connection with `reply` after reading the request head, then closes.
+fn raw_server(reply: &'static [u8]) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = s.write_all(reply);
+                if reply.is_empty() {
+                    std::thread::sleep(Duration::from_secs(5));
+                }
+            });
+        }
+    });
+    port
+}
+
+fn errors_for(port: u16, timeout: &str) -> std::collections::BTreeMap<(ErrorClass, String), u64> {
+    let o = TestOrigin::start();
+    let s = o.scenario(&format!(
+        "name: faulty\ntargets: {{ t: \"http://127.0.0.1:{port}\" }}\nload: {{ model: closed, concurrency: 1, requests: 3 }}\ntimeout: {timeout}\nrequests: [ {{ get: / }} ]\n"
+    ));
+    let out = run(&s);
+    let t = out.lanes[0].stats.total();
+    assert_eq!(t.count, 3);
+    assert_eq!(t.ok, 0);
+    t.errors
+}
+
+#[test]
+fn a_malformed_response_is_a_protocol_error() {
+    let errors = errors_for(raw_server(b"HELLO WORLD\r\n\r\n"), "2s");
+    assert_eq!(
+        errors.get(&(ErrorClass::Protocol, "parse".into())),
+        Some(&3),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_response_cut_short_is_a_reset() {
+    let errors = errors_for(
+        raw_server(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten.."),
+        "2s",
+    );
+    assert!(
+        errors.keys().all(|(c, _)| *c == ErrorClass::Reset),
+        "{errors:?}"
+    );
+    assert_eq!(errors.values().sum::<u64>(), 3);
+}
+
+#[test]
+fn a_server_that_never_answers_is_a_timeout() {
+    let errors = errors_for(raw_server(b""), "300ms");
+    assert_eq!(
+        errors.get(&(ErrorClass::Timeout, "request".into())),
+        Some(&3),
+        "{errors:?}"
+    );
+}
