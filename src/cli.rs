@@ -90,6 +90,9 @@ pub struct OriginArgs {
     /// Write the CA certificate clients must trust to this file.
     #[arg(long, value_name = "FILE")]
     pub write_ca: Option<PathBuf>,
+    /// Do not serve HTTP/3 on the UDP port of --https.
+    #[arg(long)]
+    pub no_h3: bool,
 }
 
 /// A validated `run` request.
@@ -264,6 +267,7 @@ pub fn origin(a: &OriginArgs) -> ExitCode {
         https: a.https,
         cert: a.cert.clone().zip(a.key.clone()),
         http1_only: false,
+        h3: !a.no_h3,
     };
     if cfg.http.is_none() && cfg.https.is_none() {
         cfg = OriginConfig {

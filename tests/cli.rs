@@ -215,7 +215,7 @@ fn the_demo_runs_end_to_end_against_the_embedded_origin() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let r = read_results(dir.path());
-    assert_eq!(r.lanes.len(), 2, "h1 and h2");
+    assert_eq!(r.lanes.len(), 3, "h1, h2 and h3");
     for l in &r.lanes {
         assert!(l.summary.count > 500, "{}: {}", l.protocol, l.summary.count);
         assert_eq!(l.summary.errors, 0);

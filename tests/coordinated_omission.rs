@@ -31,7 +31,7 @@ requests:
 "#,
         o.http()
     ));
-    let addr = o.origin.http_addr();
+    let addr = o.origin().http_addr();
     o.spawn(async move {
         tokio::time::sleep(Duration::from_millis(1000)).await;
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();

@@ -296,7 +296,7 @@ requests:
 #[test]
 fn connect_to_keeps_the_url_host_and_target_headers_reach_the_origin() {
     let o = TestOrigin::start();
-    let port = o.origin.https_addr().port();
+    let port = o.origin().https_addr().port();
     let s = o.scenario(&format!(
         r#"
 name: connect-to
@@ -338,8 +338,8 @@ requests:
   - get: /echo
     expect: {{ body: {{ regex: '"host","\[::1\]:\d+"|"path":"/echo"' }} }}
 "#,
-        o.origin.http_addr().port(),
-        o.origin.https_addr().port()
+        o.origin().http_addr().port(),
+        o.origin().https_addr().port()
     ));
     let out = run(&s);
     for l in &out.lanes {

@@ -38,7 +38,7 @@ requests:
 #[test]
 fn h1_and_h2_through_nginx_pass_with_the_protocol_nginx_saw() {
     let o = TestOrigin::start();
-    let n = Nginx::start(o.origin.http_addr());
+    let n = Nginx::start(o.origin().http_addr());
     for (proto, seen) in [("h1", "HTTP/1.1"), ("h2", "HTTP/2.0")] {
         let s = o.scenario(&through_nginx(&n, proto, seen));
         let out = run(&s);
@@ -63,7 +63,7 @@ fn h1_and_h2_through_nginx_pass_with_the_protocol_nginx_saw() {
 #[test]
 fn h2c_against_nginx_http1_port_is_a_protocol_error() {
     let o = TestOrigin::start();
-    let n = Nginx::start(o.origin.http_addr());
+    let n = Nginx::start(o.origin().http_addr());
     let s = o.scenario(&format!(
         "name: h2c-on-h1\ntargets: {{ t: \"h2c://127.0.0.1:{}\" }}\nprotocols: [h2]\nload: {{ model: closed, concurrency: 1, requests: 3 }}\ntimeout: 2s\nrequests: [ {{ get: / }} ]\n",
         n.h1_port

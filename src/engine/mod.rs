@@ -57,9 +57,6 @@ pub enum EngineError {
     /// The runtime could not be built.
     #[error("runtime: {0}")]
     Runtime(#[from] std::io::Error),
-    /// A protocol this build cannot drive yet.
-    #[error("{0} is not supported by this build")]
-    Unsupported(&'static str),
 }
 
 /// How to run.
@@ -123,6 +120,8 @@ pub struct LaneSetup {
     pub requests_per_connection: Option<u64>,
     /// Closed model (back off after failed connects).
     pub closed_model: bool,
+    /// Try 0-RTT on resumed QUIC connections.
+    pub early_data: bool,
 }
 
 fn prepare_requests(
@@ -224,9 +223,6 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
             Endpoint::Url(u) => u.clone(),
         };
         for &protocol in &s.protocols {
-            if protocol == Protocol::H3 {
-                return Err(EngineError::Unsupported("h3"));
-            }
             let index = lanes.len();
             let tls = if url.tls {
                 let alpn: &[&[u8]] = match protocol {
@@ -240,6 +236,15 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                         target: t.name.clone(),
                         message: e.message,
                     })?;
+                if protocol == Protocol::H3 {
+                    // QUIC needs TLS 1.3; say so before any thread starts rather than per request.
+                    quinn::crypto::rustls::QuicClientConfig::try_from(cfg.clone()).map_err(
+                        |e| EngineError::Target {
+                            target: t.name.clone(),
+                            message: format!("cannot use this TLS configuration for QUIC: {e}"),
+                        },
+                    )?;
+                }
                 Some((cfg, name))
             } else {
                 None
@@ -276,6 +281,7 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                     requests: Arc::new(prepare_requests(s, &t.headers, &url)),
                     requests_per_connection: s.load.requests_per_connection,
                     closed_model: closed,
+                    early_data: s.tls.early_data,
                 }),
                 connection_slots(s, protocol),
             ));

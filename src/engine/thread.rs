@@ -13,6 +13,7 @@ use super::worker::{slot, ConnCell, LaneCtx};
 use super::{LaneSetup, Live};
 use crate::proto::h1::H1Transport;
 use crate::proto::h2::H2Transport;
+use crate::proto::h3::H3Transport;
 use crate::proto::hyper_io::StreamDialer;
 use crate::proto::{Protocol, Transport};
 use crate::record::stats::LaneStats;
@@ -124,7 +125,19 @@ pub fn run_thread(
                     t0,
                     &mut handles,
                 ),
-                Protocol::H3 => {}
+                Protocol::H3 => {
+                    let (cfg, name) = setup.tls.clone().expect("validation requires https for h3");
+                    match H3Transport::new(
+                        setup.dial.clone(),
+                        name.to_str().into_owned(),
+                        cfg,
+                        setup.connect_timeout,
+                        setup.early_data,
+                    ) {
+                        Ok(t) => spawn_lane(t, setup, conns, &rec, &live, t0, &mut handles),
+                        Err(e) => unreachable!("the engine checked the QUIC configuration: {e}"),
+                    }
+                }
             }
         }
         let all = futures_util::future::join_all(handles);

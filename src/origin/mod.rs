@@ -3,12 +3,14 @@
 //! in-process for tests and `embedded` targets, and as `gauntlet origin` behind real proxies.
 
 pub mod certs;
+pub mod h3;
 pub mod routes;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use http::HeaderValue;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -52,6 +54,8 @@ pub struct OriginConfig {
     pub cert: Option<(PathBuf, PathBuf)>,
     /// Speak HTTP/1.1 only (no h2c, ALPN `http/1.1` only): a server to test protocol assertions.
     pub http1_only: bool,
+    /// Serve HTTP/3 on the UDP port of the TLS listener, and advertise it with Alt-Svc.
+    pub h3: bool,
 }
 
 impl OriginConfig {
@@ -63,6 +67,7 @@ impl OriginConfig {
             https: Some(any),
             cert: None,
             http1_only: false,
+            h3: true,
         }
     }
 }
@@ -71,17 +76,32 @@ impl OriginConfig {
 pub struct Origin {
     http: Option<SocketAddr>,
     https: Option<SocketAddr>,
+    h3: Option<SocketAddr>,
     ca_pem: String,
     ca_der: Option<CertificateDer<'static>>,
     stop: CancellationToken,
     tasks: TaskTracker,
 }
 
-async fn serve_conn<S>(io: S, state: Arc<OriginState>, stop: CancellationToken, http1_only: bool)
-where
+async fn serve_conn<S>(
+    io: S,
+    state: Arc<OriginState>,
+    stop: CancellationToken,
+    http1_only: bool,
+    alt_svc: Option<HeaderValue>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let svc = service_fn(move |req| routes::handle(state.clone(), req));
+    let svc = service_fn(move |req| {
+        let (state, alt_svc) = (state.clone(), alt_svc.clone());
+        async move {
+            let mut resp = routes::handle(state, req).await?;
+            if let Some(v) = alt_svc {
+                resp.headers_mut().insert(http::header::ALT_SVC, v);
+            }
+            Ok::<_, std::convert::Infallible>(resp)
+        }
+    });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     if http1_only {
         builder = builder.http1_only();
@@ -155,10 +175,12 @@ impl Origin {
             http = Some(bound);
             let (state, stop2) = (state.clone(), stop.clone());
             accept_loop(l, &stop, &tasks, move |s| {
-                serve_conn(s, state.clone(), stop2.clone(), h1only)
+                serve_conn(s, state.clone(), stop2.clone(), h1only, None)
             });
         }
         let mut https = None;
+        let mut h3_addr = None;
+        let (h3_chain, h3_key) = (chain.clone(), key.clone_key());
         if let Some(addr) = cfg.https {
             let mut sc = rustls::ServerConfig::builder_with_provider(provider())
                 .with_safe_default_protocol_versions()
@@ -174,15 +196,33 @@ impl Origin {
             let acceptor = TlsAcceptor::from(Arc::new(sc));
             let (l, bound) = listen(addr).await?;
             https = Some(bound);
+            let mut alt_svc = None;
+            if cfg.h3 && !cfg.http1_only {
+                let udp = h3::start(
+                    bound,
+                    h3_chain.clone(),
+                    h3_key.clone_key(),
+                    state.clone(),
+                    stop.clone(),
+                    &tasks,
+                )?;
+                h3_addr = Some(udp);
+                alt_svc = HeaderValue::from_str(&format!("h3=\":{}\"; ma=86400", udp.port())).ok();
+            }
             let (state, stop2) = (state.clone(), stop.clone());
             accept_loop(l, &stop, &tasks, move |s| {
-                let (acceptor, state, stop3) = (acceptor.clone(), state.clone(), stop2.clone());
+                let (acceptor, state, stop3, alt_svc) = (
+                    acceptor.clone(),
+                    state.clone(),
+                    stop2.clone(),
+                    alt_svc.clone(),
+                );
                 async move {
                     // A client that fails the handshake only loses its own connection.
                     if let Ok(Ok(tls)) =
                         tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(s)).await
                     {
-                        serve_conn(tls, state, stop3, h1only).await;
+                        serve_conn(tls, state, stop3, h1only, alt_svc).await;
                     }
                 }
             });
@@ -190,6 +230,7 @@ impl Origin {
         Ok(Origin {
             http,
             https,
+            h3: h3_addr,
             ca_pem,
             ca_der,
             stop,
@@ -205,6 +246,11 @@ impl Origin {
     /// The TLS address.
     pub fn https_addr(&self) -> SocketAddr {
         self.https.expect("origin started with a TLS listener")
+    }
+
+    /// The HTTP/3 (UDP) address, if any.
+    pub fn h3(&self) -> Option<SocketAddr> {
+        self.h3
     }
 
     /// The cleartext address, if any.
@@ -237,6 +283,7 @@ impl Origin {
         serde_json::json!({
             "http": self.http.map(|a| format!("http://{a}")),
             "https": self.https.map(|a| format!("https://{a}")),
+            "h3": self.h3.map(|a| format!("https://{a}")),
         })
     }
 

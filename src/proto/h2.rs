@@ -2,14 +2,12 @@
 //! connection API: many concurrent streams share one connection.
 
 use bytes::Bytes;
-use http::header::HOST;
-use http::Uri;
 use http_body_util::Full;
 use hyper::client::conn::http2;
 use hyper_util::rt::TokioIo;
 
 use super::hyper_io::{classify, handshake_failed, timed_exchange, LocalExec, StreamDialer};
-use super::{Connected, Connection, Exchange, Protocol, Transport};
+use super::{host_to_authority, Connected, Connection, Exchange, Protocol, Transport};
 use crate::record::errors::RequestError;
 
 /// Opens HTTP/2 connections.
@@ -48,24 +46,6 @@ impl Transport for H2Transport {
     }
 }
 
-/// A `Host` header given by the scenario becomes `:authority`, as HTTP/2 carries it.
-fn authority_form(mut req: http::Request<Bytes>) -> http::Request<Bytes> {
-    if let Some(host) = req.headers_mut().remove(HOST) {
-        let scheme = req.uri().scheme_str().unwrap_or("https").to_string();
-        let pq = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into());
-        if let Ok(h) = host.to_str() {
-            if let Ok(uri) = format!("{scheme}://{h}{pq}").parse::<Uri>() {
-                *req.uri_mut() = uri;
-            }
-        }
-    }
-    req
-}
-
 impl Connection for H2Conn {
     fn is_open(&self) -> bool {
         !self.sender.is_closed()
@@ -80,7 +60,7 @@ impl Connection for H2Conn {
         async move {
             s.ready().await.map_err(|e| classify(&e))?;
             timed_exchange(
-                s.send_request(authority_form(req).map(Full::new)),
+                s.send_request(host_to_authority(req).map(Full::new)),
                 keep_body,
             )
             .await

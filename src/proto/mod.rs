@@ -8,6 +8,7 @@
 pub mod dial;
 pub mod h1;
 pub mod h2;
+pub mod h3;
 pub mod hyper_io;
 pub mod tls;
 
@@ -108,4 +109,26 @@ pub trait Connection: 'static {
         req: http::Request<Bytes>,
         keep_body: bool,
     ) -> impl Future<Output = Result<Exchange, RequestError>> + 'static;
+}
+
+/// A `Host` header given by the scenario becomes the `:authority` of HTTP/2 and HTTP/3, which
+/// carry the host there instead.
+pub fn host_to_authority(mut req: http::Request<Bytes>) -> http::Request<Bytes> {
+    if let Some(host) = req.headers_mut().remove(http::header::HOST) {
+        let scheme = req.uri().scheme_str().unwrap_or("https").to_string();
+        let pq = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        if let Ok(uri) = host
+            .to_str()
+            .map(|h| format!("{scheme}://{h}{pq}"))
+            .unwrap_or_default()
+            .parse::<http::Uri>()
+        {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
 }

@@ -56,13 +56,29 @@ fn token_len(line: &str, col: usize) -> usize {
         let close = rest[1..].iter().position(|c| *c == first);
         return close.map_or(rest.len(), |i| i + 2);
     }
-    if first == '[' || first == '{' {
+    if first == '['
+        || first == '{'
+        || (first == '-' && rest.get(1).is_none_or(|c| c.is_whitespace()))
+    {
         return 1;
     }
-    let n = rest
-        .iter()
-        .take_while(|c| !matches!(c, ':' | ',' | ']' | '}' | '#') && !c.is_whitespace())
-        .count();
+    // A plain scalar ends at `: ` (a key), at flow punctuation, or at a comment; a colon inside
+    // it (a URL, a time) belongs to it.
+    let mut n = 0;
+    while n < rest.len() {
+        let c = rest[n];
+        let next_blank = rest.get(n + 1).is_none_or(|c| c.is_whitespace());
+        if matches!(c, ',' | ']' | '}')
+            || (c == ':' && next_blank)
+            || (c == '#' && n > 0 && rest[n - 1].is_whitespace())
+        {
+            break;
+        }
+        n += 1;
+    }
+    while n > 0 && rest[n - 1].is_whitespace() {
+        n -= 1;
+    }
     n.max(1)
 }
 

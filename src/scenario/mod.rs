@@ -138,6 +138,8 @@ pub struct TlsOptions {
     pub client_auth: Option<(PathBuf, PathBuf)>,
     /// Resume sessions on new connections.
     pub resumption: bool,
+    /// Send requests as QUIC 0-RTT early data on resumed HTTP/3 connections.
+    pub early_data: bool,
 }
 
 /// How load is generated.

@@ -125,6 +125,9 @@ pub struct TlsSpec {
     /// Resume TLS sessions on new connections (default true).
     #[serde(default)]
     pub resumption: Option<bool>,
+    /// HTTP/3: send the first request as 0-RTT early data on resumed connections (default false).
+    #[serde(default)]
+    pub early_data: bool,
 }
 
 /// Load model names.

@@ -514,6 +514,25 @@ pub fn resolve(
             out
         }
     };
+    if protocols.contains(&Protocol::H3) {
+        for t in &targets {
+            if let Endpoint::Url(u) = &t.endpoint {
+                if !u.tls {
+                    let p = format!("targets.{}", t.name);
+                    let at = if idx.value_pos(&format!("{p}.url")).is_some() {
+                        format!("{p}.url")
+                    } else {
+                        p
+                    };
+                    c.err(
+                        &at,
+                        "h3 needs an https:// target: QUIC always runs over TLS",
+                        Some("use `https://host:port`, or drop h3 from `protocols`".into()),
+                    );
+                }
+            }
+        }
+    }
     let tls_spec = f.tls.clone().unwrap_or_default();
     let resolve_file = |c: &mut Checker<'_>, key: &str, v: &Option<String>| {
         v.as_ref().map(|s| {
@@ -556,6 +575,7 @@ pub fn resolve(
         insecure: tls_spec.insecure,
         client_auth,
         resumption: tls_spec.resumption.unwrap_or(true),
+        early_data: tls_spec.early_data,
     };
     c.positive_duration("timeout", f.timeout);
     c.positive_duration("connect_timeout", f.connect_timeout);

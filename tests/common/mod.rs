@@ -13,7 +13,7 @@ use gauntlet::scenario::{load_str, Overrides, Scenario};
 
 /// An origin running on its own runtime, with its CA written to a temp folder.
 pub struct TestOrigin {
-    pub origin: Origin,
+    pub origin: Option<Origin>,
     pub dir: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
 }
@@ -32,19 +32,37 @@ impl TestOrigin {
         let origin = rt.block_on(Origin::start(cfg)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ca.pem"), origin.ca_pem()).unwrap();
-        TestOrigin { origin, dir, rt }
+        TestOrigin {
+            origin: Some(origin),
+            dir,
+            rt,
+        }
+    }
+
+    pub fn origin(&self) -> &Origin {
+        self.origin.as_ref().expect("origin running")
+    }
+
+    /// Shuts the origin down after `after`, from another thread (a server going away mid-run).
+    pub fn stop_after(&mut self, after: std::time::Duration) -> std::thread::JoinHandle<()> {
+        let origin = self.origin.take().expect("origin running");
+        let handle = self.rt.handle().clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(after);
+            handle.block_on(origin.shutdown());
+        })
     }
 
     pub fn https(&self) -> String {
-        format!("https://{}", self.origin.https_addr())
+        format!("https://{}", self.origin().https_addr())
     }
 
     pub fn http(&self) -> String {
-        format!("http://{}", self.origin.http_addr())
+        format!("http://{}", self.origin().http_addr())
     }
 
     pub fn h2c(&self) -> String {
-        format!("h2c://{}", self.origin.http_addr())
+        format!("h2c://{}", self.origin().http_addr())
     }
 
     /// Validates `yaml` with relative paths (like `ca.pem`) taken from the temp folder.

@@ -1,0 +1,312 @@
+//! HTTP/3 over QUIC, on quinn with h3 and h3-quinn: many concurrent request streams share one
+//! QUIC connection. The QUIC handshake (transport and TLS at once) is timed as the handshake
+//! phase; a target that does not answer QUIC is a `protocol` error, never a fallback to h2.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes, BytesMut};
+use h3::error::{ConnectionError as H3ConnError, StreamError};
+use quinn::crypto::rustls::QuicClientConfig;
+
+use super::hyper_io::MAX_KEPT_BODY;
+use super::{host_to_authority, ConnectTimings, Connected, Connection, Exchange, Transport};
+use crate::record::errors::{ErrorClass, RequestError};
+
+/// How long an idle QUIC connection lives; runs close their connections at the end anyway.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Opens HTTP/3 connections from one UDP socket per address family.
+pub struct H3Transport {
+    dial: (String, u16),
+    server_name: String,
+    config: quinn::ClientConfig,
+    timeout: Duration,
+    early_data: bool,
+    endpoints: RefCell<Vec<(bool, quinn::Endpoint)>>,
+}
+
+/// One HTTP/3 connection.
+pub struct H3Conn {
+    send: h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>,
+    quic: quinn::Connection,
+}
+
+impl Drop for H3Conn {
+    fn drop(&mut self) {
+        // Peers such as quic-go keep idle connections open; a run closes its own.
+        self.quic.close(quinn::VarInt::from_u32(0x100), b"done");
+    }
+}
+
+impl H3Transport {
+    /// A transport for `dial`, verifying the certificate as `server_name`. `tls` must offer ALPN
+    /// `h3` and TLS 1.3.
+    pub fn new(
+        dial: (String, u16),
+        server_name: String,
+        tls: Arc<rustls::ClientConfig>,
+        timeout: Duration,
+        early_data: bool,
+    ) -> Result<Self, RequestError> {
+        let crypto = QuicClientConfig::try_from(tls)
+            .map_err(|e| RequestError::new(ErrorClass::Tls, "quic-config", e.to_string()))?;
+        let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+        let mut transport = quinn::TransportConfig::default();
+        transport.max_idle_timeout(Some(
+            IDLE_TIMEOUT
+                .try_into()
+                .expect("30 s is a valid idle timeout"),
+        ));
+        config.transport_config(Arc::new(transport));
+        Ok(H3Transport {
+            dial,
+            server_name,
+            config,
+            timeout,
+            early_data,
+            endpoints: RefCell::new(Vec::new()),
+        })
+    }
+
+    fn endpoint(&self, v6: bool) -> Result<quinn::Endpoint, RequestError> {
+        if let Some((_, e)) = self.endpoints.borrow().iter().find(|(f, _)| *f == v6) {
+            return Ok(e.clone());
+        }
+        let bind: SocketAddr = if v6 {
+            "[::]:0".parse()
+        } else {
+            "0.0.0.0:0".parse()
+        }
+        .expect("constant address");
+        let e = quinn::Endpoint::client(bind)
+            .map_err(|e| RequestError::new(ErrorClass::Connect, "udp-bind", e.to_string()))?;
+        self.endpoints.borrow_mut().push((v6, e.clone()));
+        Ok(e)
+    }
+
+    async fn resolve(&self) -> Result<SocketAddr, RequestError> {
+        let (host, port) = (&self.dial.0, self.dial.1);
+        tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|e| {
+                RequestError::new(
+                    ErrorClass::Connect,
+                    "dns",
+                    format!("cannot resolve {host}: {e}"),
+                )
+            })?
+            .next()
+            .ok_or_else(|| {
+                RequestError::new(
+                    ErrorClass::Connect,
+                    "dns",
+                    format!("{host} resolved to no address"),
+                )
+            })
+    }
+}
+
+/// Classifies a QUIC connection error.
+pub fn quic_error(e: &quinn::ConnectionError) -> RequestError {
+    use quinn::ConnectionError as C;
+    let msg = e.to_string();
+    match e {
+        C::VersionMismatch => {
+            RequestError::new(ErrorClass::Protocol, "quic:version-negotiation", msg)
+        }
+        C::TransportError(t) => {
+            let code = u64::from(t.code);
+            if (0x100..0x200).contains(&code) {
+                RequestError::new(
+                    ErrorClass::Tls,
+                    format!("quic:crypto:{:#x}", code - 0x100),
+                    msg,
+                )
+            } else {
+                RequestError::new(
+                    ErrorClass::Protocol,
+                    format!("quic:transport:{}", t.code),
+                    msg,
+                )
+            }
+        }
+        C::ConnectionClosed(c) => {
+            let code = u64::from(c.error_code);
+            let class = if (0x100..0x200).contains(&code) {
+                ErrorClass::Tls
+            } else {
+                ErrorClass::Protocol
+            };
+            RequestError::new(class, format!("quic:closed:{}", c.error_code), msg)
+        }
+        C::ApplicationClosed(a) => RequestError::new(
+            ErrorClass::Protocol,
+            format!(
+                "h3:closed:{}",
+                h3::error::Code::from(a.error_code.into_inner())
+            ),
+            msg,
+        ),
+        C::Reset => RequestError::new(ErrorClass::Reset, "quic:stateless-reset", msg),
+        C::TimedOut => RequestError::new(ErrorClass::Timeout, "quic:idle", msg),
+        C::LocallyClosed => RequestError::new(ErrorClass::Reset, "quic:locally-closed", msg),
+        C::CidsExhausted => RequestError::new(ErrorClass::Protocol, "quic:cids-exhausted", msg),
+    }
+}
+
+fn h3_conn_error(e: &H3ConnError) -> RequestError {
+    let msg = e.to_string();
+    match e {
+        H3ConnError::Local { error, .. } => match error {
+            h3::error::LocalError::Application { code, .. } => {
+                RequestError::new(ErrorClass::Protocol, format!("h3:local:{code}"), msg)
+            }
+            _ => RequestError::new(ErrorClass::Reset, "h3:local-closing", msg),
+        },
+        H3ConnError::Remote { 0: r, .. } => match r {
+            h3::quic::ConnectionErrorIncoming::ApplicationClose { error_code } => {
+                RequestError::new(
+                    ErrorClass::Protocol,
+                    format!("h3:closed:{}", h3::error::Code::from(*error_code)),
+                    msg,
+                )
+            }
+            h3::quic::ConnectionErrorIncoming::Timeout => {
+                RequestError::new(ErrorClass::Timeout, "quic:idle", msg)
+            }
+            h3::quic::ConnectionErrorIncoming::Undefined(inner) => {
+                match inner.downcast_ref::<quinn::ConnectionError>() {
+                    Some(q) => quic_error(q),
+                    None => RequestError::new(ErrorClass::Protocol, "quic:other", msg),
+                }
+            }
+            _ => RequestError::new(ErrorClass::Protocol, "h3:internal", msg),
+        },
+        H3ConnError::Timeout { .. } => RequestError::new(ErrorClass::Timeout, "quic:idle", msg),
+        _ => RequestError::new(ErrorClass::Protocol, "h3:other", msg),
+    }
+}
+
+/// Classifies an HTTP/3 stream error: resets and closes carry their named code.
+pub fn stream_error(e: &StreamError) -> RequestError {
+    let msg = e.to_string();
+    match e {
+        StreamError::StreamError { code, .. } => {
+            RequestError::new(ErrorClass::Protocol, format!("h3:stream:{code}"), msg)
+        }
+        StreamError::RemoteTerminate { code, .. } => {
+            RequestError::new(ErrorClass::Protocol, format!("h3:reset:{code}"), msg)
+        }
+        StreamError::ConnectionError { 0: c, .. } => h3_conn_error(c),
+        StreamError::HeaderTooBig { .. } => {
+            RequestError::new(ErrorClass::Protocol, "h3:header-too-big", msg)
+        }
+        StreamError::RemoteClosing { .. } => {
+            RequestError::new(ErrorClass::Protocol, "h3:goaway", msg)
+        }
+        _ => RequestError::new(ErrorClass::Protocol, "h3:other", msg),
+    }
+}
+
+impl Transport for H3Transport {
+    type Conn = H3Conn;
+
+    async fn connect(&self) -> Result<Connected<H3Conn>, RequestError> {
+        let addr = self.resolve().await?;
+        let endpoint = self.endpoint(addr.is_ipv6())?;
+        let start = Instant::now();
+        let connecting = endpoint
+            .connect_with(self.config.clone(), addr, &self.server_name)
+            .map_err(|e| RequestError::new(ErrorClass::Connect, "quic-connect", e.to_string()))?;
+        let no_answer = || {
+            RequestError::new(ErrorClass::Protocol, "quic:no-answer", format!("no QUIC handshake with {addr} within {:?}: does the target serve HTTP/3 on UDP?", self.timeout))
+        };
+        let (quic, early) = if self.early_data {
+            match connecting.into_0rtt() {
+                Ok((c, _accepted)) => (c, true),
+                Err(connecting) => (
+                    tokio::time::timeout(self.timeout, connecting)
+                        .await
+                        .map_err(|_| no_answer())?
+                        .map_err(|e| quic_error(&e))?,
+                    false,
+                ),
+            }
+        } else {
+            (
+                tokio::time::timeout(self.timeout, connecting)
+                    .await
+                    .map_err(|_| no_answer())?
+                    .map_err(|e| quic_error(&e))?,
+                false,
+            )
+        };
+        let handshake = start.elapsed();
+        let (mut driver, send) = h3::client::new(h3_quinn::Connection::new(quic.clone()))
+            .await
+            .map_err(|e| h3_conn_error(&e))?;
+        tokio::task::spawn_local(async move {
+            let _ = std::future::poll_fn(|cx| driver.poll_close(cx)).await;
+        });
+        Ok(Connected {
+            conn: H3Conn { send, quic },
+            timings: ConnectTimings {
+                connect: Duration::ZERO,
+                handshake: Some(handshake),
+                resumed: early,
+            },
+        })
+    }
+}
+
+impl Connection for H3Conn {
+    fn is_open(&self) -> bool {
+        self.quic.close_reason().is_none()
+    }
+
+    fn send(
+        &self,
+        req: http::Request<Bytes>,
+        keep_body: bool,
+    ) -> impl std::future::Future<Output = Result<Exchange, RequestError>> + 'static {
+        let mut send = self.send.clone();
+        async move {
+            let (parts, body) = host_to_authority(req).into_parts();
+            let start = Instant::now();
+            let mut stream = send
+                .send_request(http::Request::from_parts(parts, ()))
+                .await
+                .map_err(|e| stream_error(&e))?;
+            if !body.is_empty() {
+                stream.send_data(body).await.map_err(|e| stream_error(&e))?;
+            }
+            stream.finish().await.map_err(|e| stream_error(&e))?;
+            let resp = stream.recv_response().await.map_err(|e| stream_error(&e))?;
+            let ttfb = start.elapsed();
+            let mut body_len = 0u64;
+            let mut kept = keep_body.then(BytesMut::new);
+            while let Some(mut chunk) = stream.recv_data().await.map_err(|e| stream_error(&e))? {
+                let n = chunk.remaining();
+                body_len += n as u64;
+                if let Some(k) = kept.as_mut() {
+                    let room = MAX_KEPT_BODY.saturating_sub(k.len()).min(n);
+                    k.extend_from_slice(&chunk.copy_to_bytes(room));
+                }
+                chunk.advance(chunk.remaining());
+            }
+            // Trailers, when the server sends them, end the exchange.
+            let _ = stream.recv_trailers().await.map_err(|e| stream_error(&e))?;
+            let (parts, ()) = resp.into_parts();
+            Ok(Exchange {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                ttfb,
+                body_len,
+                body: kept.map(BytesMut::freeze),
+            })
+        }
+    }
+}
