@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::nginx::Nginx;
+use common::servers::{self, Server};
 use common::{lane, run, TestOrigin};
 use gauntlet::record::errors::ErrorClass;
 
 /// The scenario through nginx: TLS for every protocol, and the cleartext port for HTTP/1.1.
-fn through_nginx(n: &Nginx, proto: &str, client_protocol: &str) -> String {
+fn through_nginx(n: &Server, proto: &str, client_protocol: &str) -> String {
     let clear = if proto == "h1" {
         format!("  clear: \"http://127.0.0.1:{}\"\n", n.h1_port)
     } else {
@@ -38,7 +38,7 @@ requests:
 #[test]
 fn h1_and_h2_through_nginx_pass_with_the_protocol_nginx_saw() {
     let o = TestOrigin::start();
-    let n = Nginx::start(o.origin().http_addr());
+    let n = servers::nginx(o.origin().http_addr(), false);
     for (proto, seen) in [("h1", "HTTP/1.1"), ("h2", "HTTP/2.0")] {
         let s = o.scenario(&through_nginx(&n, proto, seen));
         let out = run(&s);
@@ -63,7 +63,7 @@ fn h1_and_h2_through_nginx_pass_with_the_protocol_nginx_saw() {
 #[test]
 fn h2c_against_nginx_http1_port_is_a_protocol_error() {
     let o = TestOrigin::start();
-    let n = Nginx::start(o.origin().http_addr());
+    let n = servers::nginx(o.origin().http_addr(), false);
     let s = o.scenario(&format!(
         "name: h2c-on-h1\ntargets: {{ t: \"h2c://127.0.0.1:{}\" }}\nprotocols: [h2]\nload: {{ model: closed, concurrency: 1, requests: 3 }}\ntimeout: 2s\nrequests: [ {{ get: / }} ]\n",
         n.h1_port

@@ -274,7 +274,15 @@ impl Connection for H3Conn {
     ) -> impl std::future::Future<Output = Result<Exchange, RequestError>> + 'static {
         let mut send = self.send.clone();
         async move {
-            let (parts, body) = host_to_authority(req).into_parts();
+            let (mut parts, body) = host_to_authority(req).into_parts();
+            // Say how long the body is, as hyper does for h1 and h2: Caddy 2.6 (quic-go) forwards
+            // an empty body upstream for an HTTP/3 request body of unknown length.
+            if !body.is_empty() {
+                parts
+                    .headers
+                    .entry(http::header::CONTENT_LENGTH)
+                    .or_insert_with(|| http::HeaderValue::from(body.len()));
+            }
             let start = Instant::now();
             let mut stream = send
                 .send_request(http::Request::from_parts(parts, ()))

@@ -2,7 +2,7 @@
 //! runs through the library or the real binary.
 #![allow(dead_code)]
 
-pub mod nginx;
+pub mod servers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,252 @@
+//! Real servers started by the tests on free loopback ports, each in front of the in-process
+//! origin: Debian's nginx 1.22 (h1, h2), nginx 1.26 from trixie (h1, h2, h3), Caddy (h1, h2, h3)
+//! and hypercorn with aioquic (h3, an implementation sharing no code with ours). Each adds a
+//! header with the protocol it saw, so a test can assert what was really negotiated. All are
+//! stopped when dropped. `ci/install.sh` installs them.
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server process and the folder it runs in.
+pub struct Server {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    /// Cleartext HTTP/1.1 port, where the server has one.
+    pub h1_port: u16,
+    /// TLS port (TCP), and the same number on UDP for h3 where the server speaks it.
+    pub tls_port: u16,
+    /// The CA that signed the server's certificate.
+    pub ca: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port free on both TCP and UDP.
+pub fn free_port() -> u16 {
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn require(bin: &Path) {
+    assert!(
+        bin.exists(),
+        "{} not found: run `bash ci/install.sh`",
+        bin.display()
+    );
+}
+
+/// Writes cert.pem, key.pem and ca.pem into `dir`.
+fn write_certs(dir: &Path) {
+    let certs = gauntlet::origin::certs::generate(&[]).unwrap();
+    std::fs::write(dir.join("cert.pem"), &certs.cert_pem).unwrap();
+    std::fs::write(dir.join("key.pem"), &certs.key_pem).unwrap();
+    std::fs::write(dir.join("ca.pem"), &certs.ca_pem).unwrap();
+}
+
+fn start(
+    mut cmd: Command,
+    dir: tempfile::TempDir,
+    h1_port: u16,
+    tls_port: u16,
+    log: &str,
+) -> Server {
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let s = Server {
+        child,
+        ca: dir.path().join("ca.pem"),
+        dir,
+        h1_port,
+        tls_port,
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", tls_port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "server did not start: {}",
+            std::fs::read_to_string(s.dir.path().join(log)).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // UDP listeners come up with the TCP ones, but give QUIC a moment.
+    std::thread::sleep(Duration::from_millis(200));
+    s
+}
+
+/// nginx: Debian's 1.22 (`h3: false`) or trixie's 1.26 under .build (`h3: true`).
+pub fn nginx(origin_http: SocketAddr, h3: bool) -> Server {
+    let bin = if h3 {
+        repo().join(".build/nginx-trixie/usr/sbin/nginx")
+    } else {
+        PathBuf::from(std::env::var("NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".into()))
+    };
+    require(&bin);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    write_certs(dir.path());
+    let (h1_port, tls_port) = (free_port(), free_port());
+    let tls_listen = if h3 {
+        format!("listen 127.0.0.1:{tls_port} quic reuseport;\n        listen 127.0.0.1:{tls_port} ssl;\n        http2 on; http3 on; http3_max_concurrent_streams 128; quic_retry off;\n        add_header alt-svc 'h3=\":{tls_port}\"; ma=86400' always;")
+    } else {
+        format!("listen 127.0.0.1:{tls_port} ssl http2;")
+    };
+    let conf = format!(
+        r#"
+worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    keepalive_timeout 5s;
+    upstream origin {{ server {origin_http}; keepalive 16; }}
+    server {{
+        listen 127.0.0.1:{h1_port};
+        {tls_listen}
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_certificate {d}/cert.pem;
+        ssl_certificate_key {d}/key.pem;
+        add_header x-client-protocol $server_protocol always;
+        location / {{
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_buffering off;
+        }}
+    }}
+}}
+"#
+    );
+    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    let mut cmd = Command::new(&bin);
+    cmd.args([
+        "-p",
+        &d,
+        "-e",
+        &format!("{d}/error.log"),
+        "-c",
+        &format!("{d}/nginx.conf"),
+    ]);
+    start(cmd, dir, h1_port, tls_port, "error.log")
+}
+
+/// Caddy 2 (Debian's), without systemd: h1, h2 and h3 on the TLS port, proxying to the origin.
+pub fn caddy(origin_http: SocketAddr) -> Server {
+    let bin = PathBuf::from("/usr/bin/caddy");
+    require(&bin);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    write_certs(dir.path());
+    let tls_port = free_port();
+    let conf = format!(
+        r#"{{
+	admin off
+	auto_https disable_redirects
+	storage file_system {d}/data
+	servers {{
+		protocols h1 h2 h3
+	}}
+}}
+https://localhost:{tls_port} {{
+	bind 127.0.0.1
+	tls {d}/cert.pem {d}/key.pem
+	header x-client-protocol {{http.request.proto}}
+	reverse_proxy {origin_http}
+}}
+"#
+    );
+    std::fs::write(dir.path().join("Caddyfile"), conf).unwrap();
+    let mut cmd = Command::new(&bin);
+    cmd.args([
+        "run",
+        "--config",
+        &format!("{d}/Caddyfile"),
+        "--adapter",
+        "caddyfile",
+    ])
+    .env("XDG_DATA_HOME", &d)
+    .env("XDG_CONFIG_HOME", &d)
+    .env("HOME", &d);
+    start(cmd, dir, 0, tls_port, "caddy.log")
+}
+
+/// The ASGI app hypercorn serves: `/` (hello), `/echo` (the body back), `/status/{code}`; every
+/// answer carries the HTTP version hypercorn saw.
+const ASGI_APP: &str = r#"
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        msg = await receive()
+        body += msg.get("body", b"")
+        if not msg.get("more_body"):
+            break
+    path = scope["path"]
+    status, out = 200, b"hello from hypercorn\n"
+    if path == "/echo":
+        out = body
+    elif path.startswith("/status/"):
+        status, out = int(path.split("/")[2]), b"status\n"
+    elif path != "/":
+        status, out = 404, b"not found\n"
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(out)).encode()),
+               (b"x-client-protocol", ("HTTP/" + scope["http_version"]).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": out})
+"#;
+
+/// hypercorn with aioquic: HTTP/3 on UDP `tls_port` (and h1/h2 on the TCP port of the same number).
+pub fn hypercorn() -> Server {
+    let bin = repo().join(".build/venv/bin/hypercorn");
+    require(&bin);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    write_certs(dir.path());
+    std::fs::write(dir.path().join("app.py"), ASGI_APP).unwrap();
+    let tls_port = free_port();
+    let mut cmd = Command::new(&bin);
+    cmd.current_dir(dir.path()).args([
+        "--bind",
+        &format!("127.0.0.1:{tls_port}"),
+        "--quic-bind",
+        &format!("127.0.0.1:{tls_port}"),
+        "--certfile",
+        &format!("{d}/cert.pem"),
+        "--keyfile",
+        &format!("{d}/key.pem"),
+        "--error-logfile",
+        &format!("{d}/hypercorn.log"),
+        "app:app",
+    ]);
+    start(cmd, dir, 0, tls_port, "hypercorn.log")
+}
