@@ -142,3 +142,32 @@ fn a_server_that_goes_away_mid_run_gives_classified_errors() {
         t.errors
     );
 }
+
+#[test]
+fn early_data_is_tried_on_resumed_connections_and_its_acceptance_reported() {
+    let o = TestOrigin::start();
+    for early in [true, false] {
+        let s = o.scenario(&format!(
+            "name: zero-rtt\ntargets: {{ t: \"{}\" }}\ntls: {{ ca: ca.pem, early_data: {early} }}\nprotocols: [h3]\nload: {{ model: closed, concurrency: 1, requests: 12, requests_per_connection: 1, threads: 1 }}\nrequests: [ {{ get: /, expect: {{ status: 200 }} }} ]\n",
+            o.https()
+        ));
+        let out = run(&s);
+        let st = &out.lanes[0].stats;
+        assert_eq!(st.total().ok, 12, "{:?}", st.total().errors);
+        assert_eq!(st.connections_opened, 12);
+        if early {
+            // The first connection has no session to resume; the others send 0-RTT.
+            assert!(
+                st.early_data_attempted >= 10,
+                "attempted {}",
+                st.early_data_attempted
+            );
+            assert_eq!(
+                st.early_data_accepted, st.early_data_attempted,
+                "our origin accepts 0-RTT"
+            );
+        } else {
+            assert_eq!(st.early_data_attempted, 0);
+        }
+    }
+}

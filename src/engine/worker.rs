@@ -101,6 +101,16 @@ impl<C: Connection> ConnCell<C> {
             match ctx.transport.connect().await {
                 Ok(c) => {
                     ctx.rec.borrow_mut()[ctx.index].record_connect(&c.timings);
+                    if let Some(accepted) = c.early_data {
+                        // Known only once the handshake completes, after the first requests left.
+                        let (rec, index) = (ctx.rec.clone(), ctx.index);
+                        tokio::task::spawn_local(async move {
+                            let ok = accepted.await;
+                            let mut r = rec.borrow_mut();
+                            r[index].early_data_attempted += 1;
+                            r[index].early_data_accepted += u64::from(ok);
+                        });
+                    }
                     st.conn = Some(Rc::new(c.conn));
                     st.used = 0;
                 }

@@ -52,6 +52,7 @@ impl Transport for H1Transport {
                 sender: Rc::new(RefCell::new(Some(sender))),
             },
             timings,
+            early_data: None,
         })
     }
 }

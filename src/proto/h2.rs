@@ -42,6 +42,7 @@ impl Transport for H2Transport {
         Ok(Connected {
             conn: H2Conn { sender },
             timings,
+            early_data: None,
         })
     }
 }

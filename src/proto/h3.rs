@@ -12,7 +12,9 @@ use h3::error::{ConnectionError as H3ConnError, StreamError};
 use quinn::crypto::rustls::QuicClientConfig;
 
 use super::hyper_io::MAX_KEPT_BODY;
-use super::{host_to_authority, ConnectTimings, Connected, Connection, Exchange, Transport};
+use super::{
+    host_to_authority, ConnectTimings, Connected, Connection, EarlyData, Exchange, Transport,
+};
 use crate::record::errors::{ErrorClass, RequestError};
 
 /// How long an idle QUIC connection lives; runs close their connections at the end anyway.
@@ -224,25 +226,21 @@ impl Transport for H3Transport {
         let no_answer = || {
             RequestError::new(ErrorClass::Protocol, "quic:no-answer", format!("no QUIC handshake with {addr} within {:?}: does the target serve HTTP/3 on UDP?", self.timeout))
         };
-        let (quic, early) = if self.early_data {
-            match connecting.into_0rtt() {
-                Ok((c, _accepted)) => (c, true),
-                Err(connecting) => (
-                    tokio::time::timeout(self.timeout, connecting)
-                        .await
-                        .map_err(|_| no_answer())?
-                        .map_err(|e| quic_error(&e))?,
-                    false,
-                ),
-            }
-        } else {
-            (
-                tokio::time::timeout(self.timeout, connecting)
-                    .await
-                    .map_err(|_| no_answer())?
-                    .map_err(|e| quic_error(&e))?,
-                false,
-            )
+        // With early data, a resumed connection is usable at once (0-RTT); otherwise, and when
+        // there is no session to resume, wait for the handshake.
+        let (connecting, early) = match self.early_data {
+            true => match connecting.into_0rtt() {
+                Ok((c, accepted)) => (Ok(c), Some(Box::pin(accepted) as EarlyData)),
+                Err(connecting) => (Err(connecting), None),
+            },
+            false => (Err(connecting), None),
+        };
+        let quic = match connecting {
+            Ok(c) => c,
+            Err(connecting) => tokio::time::timeout(self.timeout, connecting)
+                .await
+                .map_err(|_| no_answer())?
+                .map_err(|e| quic_error(&e))?,
         };
         let handshake = start.elapsed();
         let (mut driver, send) = h3::client::new(h3_quinn::Connection::new(quic.clone()))
@@ -256,8 +254,9 @@ impl Transport for H3Transport {
             timings: ConnectTimings {
                 connect: Duration::ZERO,
                 handshake: Some(handshake),
-                resumed: early,
+                resumed: early.is_some(),
             },
+            early_data: early,
         })
     }
 }

@@ -68,12 +68,17 @@ pub struct ConnectTimings {
     pub resumed: bool,
 }
 
+/// Resolves, once the handshake completes, to whether the server accepted 0-RTT early data.
+pub type EarlyData = std::pin::Pin<Box<dyn Future<Output = bool>>>;
+
 /// A newly opened connection.
 pub struct Connected<C> {
     /// The connection.
     pub conn: C,
     /// How long it took.
     pub timings: ConnectTimings,
+    /// Set when requests went out as 0-RTT early data before the handshake finished.
+    pub early_data: Option<EarlyData>,
 }
 
 /// One complete response, read to its end.

@@ -148,6 +148,8 @@ pub fn client_config(
     if !opts.resumption {
         config.resumption = Resumption::disabled();
     }
+    // Only QUIC uses it (HTTP/3 0-RTT); over TCP rustls sends early data only when asked to.
+    config.enable_early_data = opts.early_data;
     Ok(Arc::new(config))
 }
 

@@ -106,6 +106,10 @@ pub struct LaneStats {
     pub connections_failed: u64,
     /// TLS sessions resumed.
     pub resumed: u64,
+    /// Connections that sent 0-RTT early data.
+    pub early_data_attempted: u64,
+    /// Of which the server accepted the early data.
+    pub early_data_accepted: u64,
     /// Requests that started more than [`LATE_START_US`] after their intended time.
     pub late_starts: u64,
     /// The largest start lag seen, µs.
@@ -126,6 +130,8 @@ impl LaneStats {
             connections_opened: 0,
             connections_failed: 0,
             resumed: 0,
+            early_data_attempted: 0,
+            early_data_accepted: 0,
             late_starts: 0,
             max_lag_us: 0,
             not_sent: 0,
@@ -172,6 +178,8 @@ impl LaneStats {
         self.connections_opened += o.connections_opened;
         self.connections_failed += o.connections_failed;
         self.resumed += o.resumed;
+        self.early_data_attempted += o.early_data_attempted;
+        self.early_data_accepted += o.early_data_accepted;
         self.late_starts += o.late_starts;
         self.max_lag_us = self.max_lag_us.max(o.max_lag_us);
         self.not_sent += o.not_sent;

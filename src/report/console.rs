@@ -58,6 +58,13 @@ fn lane_notes(out: &mut String, l: &LaneJson) {
         );
     }
     let c = &l.connections;
+    if c.early_data_attempted > 0 {
+        let _ = writeln!(
+            out,
+            "  {who}: 0-RTT early data sent on {} connections, accepted on {}",
+            c.early_data_attempted, c.early_data_accepted
+        );
+    }
     let _ = writeln!(
         out,
         "  {who}: {} connections ({} failed, {} TLS resumed), {:.1} requests per connection, connect p50 {}, handshake p50 {}",

@@ -218,6 +218,10 @@ pub struct ConnectionsJson {
     pub failed: u64,
     /// TLS sessions resumed.
     pub resumed: u64,
+    /// Connections that sent 0-RTT early data (HTTP/3 with `tls.early_data`).
+    pub early_data_attempted: u64,
+    /// Of which the server accepted it.
+    pub early_data_accepted: u64,
     /// Requests per opened connection (reuse).
     pub requests_per_connection: f64,
     /// TCP connect time.
@@ -367,6 +371,8 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                     opened: st.connections_opened,
                     failed: st.connections_failed,
                     resumed: st.resumed,
+                    early_data_attempted: st.early_data_attempted,
+                    early_data_accepted: st.early_data_accepted,
                     requests_per_connection: if st.connections_opened == 0 {
                         0.0
                     } else {
