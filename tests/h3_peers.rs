@@ -76,3 +76,42 @@ fn hypercorn_with_aioquic_serves_h3() {
   - { name: teapot, get: /status/418, expect: { status: 418 } }"#,
     );
 }
+
+#[test]
+fn alt_svc_discovery_finds_an_h3_endpoint_on_another_port() {
+    let o = TestOrigin::start();
+    let n = servers::nginx_quic_elsewhere(o.origin().http_addr());
+    assert_ne!(n.quic_port, n.tls_port);
+    let yaml = |discover: &str| {
+        format!(
+            "name: alt-svc\ntargets: {{ peer: {{ url: \"https://localhost:{port}\", connect_to: \"127.0.0.1:{port}\" }} }}\ntls: {{ ca: \"{ca}\" }}\n{discover}\nprotocols: [h3]\nconnect_timeout: 500ms\nload: {{ model: closed, concurrency: 2, requests: 20 }}\nrequests: [ {{ get: /, expect: {{ headers: {{ x-client-protocol: HTTP/3.0 }} }} }} ]\n",
+            port = n.tls_port,
+            ca = n.ca.display()
+        )
+    };
+    let out = run(&o.scenario(&yaml("alt_svc: discover")));
+    let l = &out.lanes[0];
+    assert_eq!(l.stats.total().ok, 20, "{:?}", l.stats.total().errors);
+    let a = l.alt_svc.as_ref().expect("discovery reported");
+    assert_eq!(
+        a.h3.as_deref(),
+        Some(format!("127.0.0.1:{}", n.quic_port).as_str())
+    );
+    assert!(
+        a.header.contains(&format!("h3=\":{}\"", n.quic_port)),
+        "{}",
+        a.header
+    );
+    // Without discovery, the URL's own UDP port has no QUIC listener: a protocol error.
+    let out = run(&o.scenario(&yaml("")));
+    let t = out.lanes[0].stats.total();
+    assert_eq!(t.ok, 0);
+    assert!(
+        t.errors.contains_key(&(
+            gauntlet::record::errors::ErrorClass::Protocol,
+            "quic:no-answer".into()
+        )),
+        "{:?}",
+        t.errors
+    );
+}

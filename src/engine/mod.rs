@@ -19,7 +19,8 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio_util::sync::CancellationToken;
 
 use crate::origin::{Origin, OriginConfig};
-use crate::proto::{tls, Protocol};
+use crate::proto::hyper_io::StreamDialer;
+use crate::proto::{alt_svc, tls, Protocol};
 use crate::record::stats::LaneStats;
 use crate::scenario::{Endpoint, Model, Scenario, TargetUrl};
 use plan::RatePlan;
@@ -79,6 +80,80 @@ pub struct LaneResult {
     pub protocol: Protocol,
     /// Merged figures.
     pub stats: LaneStats,
+    /// What Alt-Svc discovery found, for HTTP/3 lanes with `alt_svc: discover`.
+    pub alt_svc: Option<AltSvcReport>,
+}
+
+/// The outcome of `alt_svc: discover` for one target.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AltSvcReport {
+    /// The Alt-Svc value the target sent over HTTP/2 ("" when none).
+    pub header: String,
+    /// The HTTP/3 endpoint used, `host:port`, when one was advertised.
+    pub h3: Option<String>,
+    /// Why discovery failed, when it did (the lane then dials the URL's port).
+    pub error: Option<String>,
+}
+
+struct Discovery {
+    report: AltSvcReport,
+    dial: Option<(String, u16)>,
+}
+
+/// Asks `url` over HTTP/2 for its Alt-Svc header and picks the advertised HTTP/3 endpoint.
+fn discover_h3(
+    control: &tokio::runtime::Runtime,
+    s: &Scenario,
+    url: &TargetUrl,
+    extra_ca: &[CertificateDer<'static>],
+) -> Result<Discovery, EngineError> {
+    let cfg = tls::client_config(&s.tls, &[b"h2"], extra_ca)?;
+    let name = tls::server_name(&s.tls, &url.host).map_err(|e| EngineError::Target {
+        target: url.display(),
+        message: e.message,
+    })?;
+    let dialer = StreamDialer::new(
+        url.dial(),
+        Some((cfg, name)),
+        Protocol::H2,
+        s.connect_timeout,
+    );
+    let uri: Uri = format!("https://{}{}/", url.authority(), url.base_path)
+        .parse()
+        .unwrap_or_else(|_| Uri::from_static("/"));
+    let local = tokio::task::LocalSet::new();
+    let found = control.block_on(local.run_until(alt_svc::discover(dialer, uri)));
+    Ok(match found {
+        Ok(d) => {
+            // An empty host means "the same host": keep the address we dial for TCP.
+            let dial = d.h3.as_ref().map(|(h, p)| {
+                (
+                    if h.is_empty() {
+                        url.dial().0
+                    } else {
+                        h.clone()
+                    },
+                    *p,
+                )
+            });
+            Discovery {
+                report: AltSvcReport {
+                    header: d.header,
+                    h3: dial.as_ref().map(|(h, p)| format!("{h}:{p}")),
+                    error: None,
+                },
+                dial,
+            }
+        }
+        Err(e) => Discovery {
+            report: AltSvcReport {
+                header: String::new(),
+                h3: None,
+                error: Some(e),
+            },
+            dial: None,
+        },
+    })
 }
 
 /// What a run produced.
@@ -222,7 +297,13 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
             }
             Endpoint::Url(u) => u.clone(),
         };
+        let alt_svc = if s.alt_svc_discover && url.tls && s.protocols.contains(&Protocol::H3) {
+            Some(discover_h3(&control, s, &url, &extra_ca)?)
+        } else {
+            None
+        };
         for &protocol in &s.protocols {
+            let h3_alt = alt_svc.as_ref().filter(|_| protocol == Protocol::H3);
             let index = lanes.len();
             let tls = if url.tls {
                 let alpn: &[&[u8]] = match protocol {
@@ -274,7 +355,9 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                 Arc::new(LaneSetup {
                     index,
                     protocol,
-                    dial: url.dial(),
+                    dial: h3_alt
+                        .and_then(|a| a.dial.clone())
+                        .unwrap_or_else(|| url.dial()),
                     tls,
                     connect_timeout: s.connect_timeout,
                     schedule,
@@ -290,6 +373,7 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                 url: url.display(),
                 protocol,
                 stats: LaneStats::new(s.requests.len()),
+                alt_svc: h3_alt.map(|a| a.report.clone()),
             });
         }
     }

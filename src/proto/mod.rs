@@ -5,6 +5,7 @@
 //! complete exchange at a time per stream. The engine's worker loop is generic over them and never
 //! asks which protocol it drives.
 
+pub mod alt_svc;
 pub mod dial;
 pub mod h1;
 pub mod h2;

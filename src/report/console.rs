@@ -57,6 +57,24 @@ fn lane_notes(out: &mut String, l: &LaneJson) {
             p.not_sent
         );
     }
+    if let Some(a) = &l.alt_svc {
+        let _ = match (&a.h3, &a.error) {
+            (Some(h3), _) => writeln!(
+                out,
+                "  {who}: Alt-Svc advertised `{}`; HTTP/3 dialled at {h3}",
+                a.header
+            ),
+            (None, Some(e)) => writeln!(
+                out,
+                "  {who}: Alt-Svc discovery failed ({e}); HTTP/3 dialled at the URL's port"
+            ),
+            (None, None) => writeln!(
+                out,
+                "  {who}: no h3 in Alt-Svc (`{}`); HTTP/3 dialled at the URL's port",
+                a.header
+            ),
+        };
+    }
     let c = &l.connections;
     if c.early_data_attempted > 0 {
         let _ = writeln!(

@@ -285,6 +285,9 @@ pub struct LaneJson {
     pub requests: Vec<RequestJson>,
     /// Per second.
     pub timeline: Vec<SecondJson>,
+    /// Alt-Svc discovery, for HTTP/3 lanes with `alt_svc: discover`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt_svc: Option<crate::engine::AltSvcReport>,
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -390,6 +393,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                 },
                 requests,
                 timeline,
+                alt_svc: l.alt_svc.clone(),
             }
         })
         .collect();

@@ -43,6 +43,8 @@ pub struct Scenario {
     pub requests: Vec<Request>,
     /// Seed for the request mix.
     pub seed: u64,
+    /// Learn HTTP/3 endpoints from Alt-Svc before the run.
+    pub alt_svc_discover: bool,
 }
 
 /// Where a scenario came from.

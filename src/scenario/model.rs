@@ -38,6 +38,9 @@ pub struct ScenarioFile {
     /// Seed for the weighted choice of requests.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// `discover`: learn each target's HTTP/3 endpoint from Alt-Svc on an HTTP/2 response.
+    #[serde(default)]
+    pub alt_svc: Option<AltSvcMode>,
     /// The requests, chosen by weight.
     pub requests: Vec<RequestSpec>,
 }
@@ -101,6 +104,16 @@ pub enum ProtocolName {
     H2,
     /// HTTP/3 over QUIC.
     H3,
+}
+
+/// How HTTP/3 endpoints are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AltSvcMode {
+    /// Dial the URL's port over UDP (the default).
+    Off,
+    /// Ask the target over HTTP/2 first and use the `h3` alternative it advertises.
+    Discover,
 }
 
 /// TLS settings.

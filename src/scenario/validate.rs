@@ -612,6 +612,7 @@ pub fn resolve(
             load,
             requests,
             seed: f.seed.unwrap_or(1),
+            alt_svc_discover: f.alt_svc == Some(super::model::AltSvcMode::Discover),
         })
     } else {
         c.diags.sort_by_key(|d| d.pos);

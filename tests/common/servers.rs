@@ -17,6 +17,8 @@ pub struct Server {
     pub h1_port: u16,
     /// TLS port (TCP), and the same number on UDP for h3 where the server speaks it.
     pub tls_port: u16,
+    /// The UDP port HTTP/3 is served on (`tls_port` but for `nginx_quic_elsewhere`).
+    pub quic_port: u16,
     /// The CA that signed the server's certificate.
     pub ca: PathBuf,
 }
@@ -80,6 +82,7 @@ fn start(
         dir,
         h1_port,
         tls_port,
+        quic_port: tls_port,
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", tls_port)).is_err() {
@@ -97,6 +100,15 @@ fn start(
 
 /// nginx: Debian's 1.22 (`h3: false`) or trixie's 1.26 under .build (`h3: true`).
 pub fn nginx(origin_http: SocketAddr, h3: bool) -> Server {
+    nginx_with(origin_http, h3, false)
+}
+
+/// nginx 1.26 serving HTTP/3 on a UDP port other than its TLS port, advertised by Alt-Svc only.
+pub fn nginx_quic_elsewhere(origin_http: SocketAddr) -> Server {
+    nginx_with(origin_http, true, true)
+}
+
+fn nginx_with(origin_http: SocketAddr, h3: bool, quic_elsewhere: bool) -> Server {
     let bin = if h3 {
         repo().join(".build/nginx-trixie/usr/sbin/nginx")
     } else {
@@ -107,8 +119,13 @@ pub fn nginx(origin_http: SocketAddr, h3: bool) -> Server {
     let d = dir.path().display().to_string();
     write_certs(dir.path());
     let (h1_port, tls_port) = (free_port(), free_port());
+    let quic_port = if quic_elsewhere {
+        free_port()
+    } else {
+        tls_port
+    };
     let tls_listen = if h3 {
-        format!("listen 127.0.0.1:{tls_port} quic reuseport;\n        listen 127.0.0.1:{tls_port} ssl;\n        http2 on; http3 on; http3_max_concurrent_streams 128; quic_retry off;\n        add_header alt-svc 'h3=\":{tls_port}\"; ma=86400' always;")
+        format!("listen 127.0.0.1:{quic_port} quic reuseport;\n        listen 127.0.0.1:{tls_port} ssl;\n        http2 on; http3 on; http3_max_concurrent_streams 128; quic_retry off;\n        add_header alt-svc 'h3=\":{quic_port}\"; ma=86400' always;")
     } else {
         format!("listen 127.0.0.1:{tls_port} ssl http2;")
     };
@@ -156,7 +173,9 @@ http {{
         "-c",
         &format!("{d}/nginx.conf"),
     ]);
-    start(cmd, dir, h1_port, tls_port, "error.log")
+    let mut server = start(cmd, dir, h1_port, tls_port, "error.log");
+    server.quic_port = quic_port;
+    server
 }
 
 /// Caddy 2 (Debian's), without systemd: h1, h2 and h3 on the TLS port, proxying to the origin.
