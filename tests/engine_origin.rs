@@ -353,3 +353,18 @@ requests:
         );
     }
 }
+
+#[test]
+fn responses_with_trailers_are_read_to_their_end() {
+    let o = TestOrigin::start();
+    let s = o.scenario(&format!(
+        "name: trailers\ntargets: {{ t: \"{}\" }}\ntls: {{ ca: ca.pem }}\nprotocols: [h1, h2, h3]\nload: {{ model: closed, concurrency: 2, requests: 10 }}\nrequests: [ {{ get: /trailers/3000, headers: {{ te: trailers }} }} ]\n",
+        o.https()
+    ));
+    let out = run(&s);
+    for l in &out.lanes {
+        let t = l.stats.total();
+        assert_eq!(t.ok, 10, "{}: {:?}", l.protocol.as_str(), t.errors);
+        assert_eq!(t.bytes, 30_000, "{}", l.protocol.as_str());
+    }
+}

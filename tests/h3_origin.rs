@@ -29,6 +29,7 @@ requests:
   - {{ name: status, get: /status/418, expect: {{ status: 418 }} }}
   - {{ name: echo, post: /echo, body: "over quic", expect: {{ body: {{ regex: '"body":"over quic".*"version":"HTTP/3.0"' }} }} }}
   - {{ name: headers, get: /headers/5, expect: {{ headers: {{ x-gauntlet-4: value-4 }} }} }}
+  - {{ name: trailers, get: /trailers/3000, headers: {{ te: trailers }}, expect: {{ headers: {{ trailer: x-gauntlet-trailer }} }} }}
 "#,
             o.https()
         ));

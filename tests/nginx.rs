@@ -85,3 +85,35 @@ fn h2c_against_nginx_http1_port_is_a_protocol_error() {
         t.errors
     );
 }
+
+#[test]
+fn a_client_certificate_is_presented_for_mutual_tls() {
+    let o = TestOrigin::start();
+    let n = servers::nginx(o.origin().http_addr(), false);
+    let d = n.dir.path().display();
+    for (client_auth, status) in [
+        (
+            format!(", client_cert: \"{d}/client.pem\", client_key: \"{d}/client-key.pem\""),
+            200,
+        ),
+        (String::new(), 403),
+    ] {
+        let s = o.scenario(&format!(
+            "name: mtls\ntargets: {{ t: \"https://localhost:{}\" }}\ntls: {{ ca: \"{}\"{client_auth} }}\nprotocols: [h1, h2]\nload: {{ model: closed, concurrency: 1, requests: 4 }}\nrequests: [ {{ get: /mtls/, expect: {{ status: {status}, body: {{ contains: \"{}\" }} }} }} ]\n",
+            n.tls_port,
+            n.ca.display(),
+            if status == 200 { "CN=gauntlet client" } else { "no client certificate" }
+        ));
+        let out = run(&s);
+        for l in &out.lanes {
+            assert_eq!(
+                l.stats.total().ok,
+                4,
+                "{} {status}: {:?} {:?}",
+                l.protocol.as_str(),
+                l.stats.total().errors,
+                l.stats.total().error_examples
+            );
+        }
+    }
+}

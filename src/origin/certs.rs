@@ -1,8 +1,10 @@
-//! Throwaway certificates for the embedded origin and test proxies: a CA made at start, and a
-//! server certificate it signs for `localhost`, `127.0.0.1` and `::1`. Clients trust the CA.
+//! Throwaway certificates for the embedded origin and test proxies: a CA made at start, a server
+//! certificate it signs for `localhost`, `127.0.0.1` and `::1`, and a client certificate for
+//! mutual TLS. Clients trust the CA.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -20,6 +22,10 @@ pub struct CertSet {
     pub key_pem: String,
     /// Server private key, DER.
     pub key_der: Vec<u8>,
+    /// A client certificate signed by the same CA (for mutual TLS), PEM.
+    pub client_cert_pem: String,
+    /// Its private key, PKCS#8 PEM.
+    pub client_key_pem: String,
 }
 
 impl CertSet {
@@ -55,7 +61,17 @@ pub fn generate(extra_names: &[String]) -> Result<CertSet, rcgen::Error> {
         .push(DnType::CommonName, "gauntlet origin");
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, &ca)?;
+
+    let mut client_params = CertificateParams::new(vec!["gauntlet-client".to_string()])?;
+    client_params
+        .distinguished_name
+        .push(DnType::CommonName, "gauntlet client");
+    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client_key = KeyPair::generate()?;
+    let client = client_params.signed_by(&client_key, &ca)?;
     Ok(CertSet {
+        client_cert_pem: client.pem(),
+        client_key_pem: client_key.serialize_pem(),
         ca_pem: ca.pem(),
         ca_der: ca.der().clone(),
         cert_pem: cert.pem(),

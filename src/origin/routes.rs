@@ -8,6 +8,7 @@
 //! - `/status/{code}` answers with that status
 //! - `/echo` the request back as JSON (method, path, query, version, headers, body)
 //! - `/headers/{n}` n extra response headers
+//! - `/trailers/{n}` n bytes streamed, then a trailer `x-gauntlet-trailer: done`
 //! - `/pause/{ms}` stalls every other request of the origin for ms milliseconds (a GC-like pause)
 
 use std::convert::Infallible;
@@ -215,6 +216,29 @@ where
             None => text(
                 StatusCode::BAD_REQUEST,
                 format!("/chunked/{{n}} takes 0..={MAX_BODY}\n"),
+            ),
+        },
+        ("trailers", n) => match number::<u64>(n).filter(|n| *n <= MAX_BODY) {
+            Some(n) => {
+                let mut trailers = http::HeaderMap::new();
+                trailers.insert("x-gauntlet-trailer", HeaderValue::from_static("done"));
+                let frames =
+                    pattern_frames(n, 1024).chain(std::iter::once(Ok(Frame::trailers(trailers))));
+                let mut r =
+                    Response::new(StreamBody::new(futures_util::stream::iter(frames)).boxed());
+                r.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                );
+                r.headers_mut().insert(
+                    http::header::TRAILER,
+                    HeaderValue::from_static("x-gauntlet-trailer"),
+                );
+                r
+            }
+            None => text(
+                StatusCode::BAD_REQUEST,
+                format!("/trailers/{{n}} takes 0..={MAX_BODY}\n"),
             ),
         },
         ("delay", ms) => match number::<u64>(ms).filter(|m| *m <= MAX_DELAY_MS) {

@@ -62,6 +62,8 @@ fn write_certs(dir: &Path) {
     std::fs::write(dir.join("cert.pem"), &certs.cert_pem).unwrap();
     std::fs::write(dir.join("key.pem"), &certs.key_pem).unwrap();
     std::fs::write(dir.join("ca.pem"), &certs.ca_pem).unwrap();
+    std::fs::write(dir.join("client.pem"), &certs.client_cert_pem).unwrap();
+    std::fs::write(dir.join("client-key.pem"), &certs.client_key_pem).unwrap();
 }
 
 fn start(
@@ -152,6 +154,12 @@ http {{
         ssl_certificate {d}/cert.pem;
         ssl_certificate_key {d}/key.pem;
         add_header x-client-protocol $server_protocol always;
+        ssl_client_certificate {d}/ca.pem;
+        ssl_verify_client optional;
+        location /mtls/ {{
+            if ($ssl_client_verify != SUCCESS) {{ return 403 "no client certificate\n"; }}
+            return 200 "hello $ssl_client_s_dn\n";
+        }}
         location / {{
             proxy_pass http://origin;
             proxy_http_version 1.1;
