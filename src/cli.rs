@@ -67,6 +67,12 @@ pub struct RunArgs {
     /// Stop after this many measured requests per target × protocol.
     #[arg(long)]
     pub requests: Option<u64>,
+    /// The target under test: NAME=URL (added, or replacing the scenario's).
+    #[arg(long, value_name = "NAME=URL")]
+    pub candidate: Option<String>,
+    /// The target it is judged against: NAME=URL.
+    #[arg(long, value_name = "NAME=URL")]
+    pub baseline: Option<String>,
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
@@ -113,12 +119,24 @@ impl TryFrom<&RunArgs> for RunConfig {
 
     fn try_from(a: &RunArgs) -> Result<Self, String> {
         let mut o = Overrides::default();
+        let name_url = |flag: &str, t: &str| {
+            t.split_once('=')
+                .map(|(n, u)| (n.to_string(), u.to_string()))
+                .ok_or_else(|| format!("--{flag} `{t}`: write it as NAME=URL"))
+        };
         for t in &a.targets {
-            let (name, url) = t
-                .split_once('=')
-                .ok_or_else(|| format!("--target `{t}`: write it as NAME=URL"))?;
-            o.targets.push((name.to_string(), url.to_string()));
+            o.targets.push(name_url("target", t)?);
         }
+        o.candidate = a
+            .candidate
+            .as_deref()
+            .map(|t| name_url("candidate", t))
+            .transpose()?;
+        o.baseline = a
+            .baseline
+            .as_deref()
+            .map(|t| name_url("baseline", t))
+            .transpose()?;
         if let Some(d) = &a.duration {
             o.duration = Some(parse_cli_duration(d).map_err(|e| format!("--duration: {e}"))?);
         }

@@ -7,6 +7,7 @@
 //! server used by tests, demos and the proxies in `ci/`.
 
 pub mod cli;
+pub mod compare;
 pub mod conformance;
 pub mod engine;
 pub mod origin;

@@ -9,7 +9,7 @@ use serde_saphyr::Error as YamlError;
 use sha2::{Digest, Sha256};
 
 use super::diagnostic::{self, Diagnostic};
-use super::model::{ModelName, ProtocolName, ScenarioFile, StageSpec};
+use super::model::{CompareSpec, ModelName, ProtocolName, ScenarioFile, StageSpec, TargetSpec};
 use super::spans::{Pos, SpanIndex};
 use super::validate::{self, hint_for};
 use super::{Scenario, Source};
@@ -29,6 +29,10 @@ pub struct Overrides {
     pub requests: Option<u64>,
     /// `--protocol`.
     pub protocols: Option<Vec<ProtocolName>>,
+    /// `--candidate NAME=URL`: the target under test (added or replaced).
+    pub candidate: Option<(String, String)>,
+    /// `--baseline NAME=URL`: the target it is judged against.
+    pub baseline: Option<(String, String)>,
 }
 
 /// Why a scenario could not be loaded.
@@ -100,6 +104,39 @@ fn apply_overrides(f: &mut ScenarioFile, o: &Overrides) -> Result<(), Diagnostic
                 ))
                 .hint(hint_for(name, &known)));
             }
+        }
+    }
+    for (role, given) in [("candidate", &o.candidate), ("baseline", &o.baseline)] {
+        let Some((name, url)) = given else { continue };
+        f.targets
+            .entry(name.clone())
+            .and_modify(|t| t.url = url.clone())
+            .or_insert_with(|| TargetSpec {
+                url: url.clone(),
+                connect_to: None,
+                headers: Default::default(),
+            });
+        let cmp = f.compare.get_or_insert_with(|| CompareSpec {
+            candidate: String::new(),
+            baseline: String::new(),
+            fairness: None,
+            slice: None,
+            calibrate: false,
+            tolerance: None,
+            resamples: None,
+            differential: None,
+        });
+        if role == "candidate" {
+            cmp.candidate = name.clone();
+        } else {
+            cmp.baseline = name.clone();
+        }
+    }
+    if let Some(cmp) = &f.compare {
+        if cmp.candidate.is_empty() || cmp.baseline.is_empty() {
+            return Err(Diagnostic::new(
+                "--candidate and --baseline go together when the scenario has no `compare` section",
+            ));
         }
     }
     if let Some(p) = &o.protocols {

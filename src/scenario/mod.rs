@@ -17,6 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method};
 
+use crate::compare::gate::Gate;
 use crate::conformance::expect::Expect;
 use crate::proto::Protocol;
 
@@ -45,6 +46,59 @@ pub struct Scenario {
     pub seed: u64,
     /// Learn HTTP/3 endpoints from Alt-Svc before the run.
     pub alt_svc_discover: bool,
+    /// Two paths side by side, when the scenario names them.
+    pub compare: Option<Comparison>,
+    /// Conditions the run must meet.
+    pub gates: Vec<Gate>,
+    /// Slice length: the unit of interleaving and of resampling.
+    pub slice: Duration,
+}
+
+/// How the two paths share the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fairness {
+    /// Alternating slices A B A B … from one pacer.
+    Interleaved,
+    /// One arrival stream split between the paths.
+    Simultaneous,
+}
+
+impl Fairness {
+    /// Its name in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fairness::Interleaved => "interleaved",
+            Fairness::Simultaneous => "simultaneous",
+        }
+    }
+}
+
+/// The resolved `compare` section.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// Candidate target name.
+    pub candidate: String,
+    /// Baseline target name.
+    pub baseline: String,
+    /// How the paths share the run.
+    pub fairness: Fairness,
+    /// Measure the noise floor with an A/A split of the baseline.
+    pub calibrate: bool,
+    /// The change treated as real; `None` for the default (or calibrated) value.
+    pub tolerance: Option<f64>,
+    /// Bootstrap resamples.
+    pub resamples: u32,
+    /// The response differential, unless turned off.
+    pub differential: Option<DifferentialOptions>,
+}
+
+/// Response differential settings.
+#[derive(Debug, Clone)]
+pub struct DifferentialOptions {
+    /// Responses per request, protocol and path.
+    pub samples: u32,
+    /// Headers ignored besides the default ones.
+    pub ignore_headers: Vec<HeaderName>,
 }
 
 /// Where a scenario came from.

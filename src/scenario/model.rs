@@ -43,6 +43,102 @@ pub struct ScenarioFile {
     pub alt_svc: Option<AltSvcMode>,
     /// The requests, chosen by weight.
     pub requests: Vec<RequestSpec>,
+    /// Two paths side by side: which target is the candidate and which the baseline.
+    #[serde(default)]
+    pub compare: Option<CompareSpec>,
+    /// Conditions the run must meet, k6-style: `candidate.p99 <= baseline.p99 * 1.10`.
+    #[serde(default)]
+    pub gates: Vec<String>,
+}
+
+/// How the two paths share the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FairnessName {
+    /// Short alternating slices from one pacer: A B A B …
+    Interleaved,
+    /// One arrival stream split between the paths, both running at once.
+    Simultaneous,
+}
+
+/// The `compare` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareSpec {
+    /// The target under test.
+    pub candidate: String,
+    /// The target it is judged against (the legacy path).
+    pub baseline: String,
+    /// `interleaved` (default) or `simultaneous`.
+    #[serde(default)]
+    pub fairness: Option<FairnessName>,
+    /// Slice length (default 1s): the unit of pacing alternation and of resampling.
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub slice: Option<Duration>,
+    /// Split the baseline's slices in two (A/A) to measure the noise floor and use it as the
+    /// tolerance.
+    #[serde(default)]
+    pub calibrate: bool,
+    /// The change a verdict treats as real (default 10%, or the calibrated noise floor).
+    #[serde(default)]
+    pub tolerance: Option<Percent>,
+    /// Bootstrap resamples (default 1000).
+    #[serde(default)]
+    pub resamples: Option<u32>,
+    /// The response differential.
+    #[serde(default)]
+    pub differential: Option<DifferentialSpec>,
+}
+
+/// The response differential.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DifferentialSpec {
+    /// Off with `false` (default on).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Responses sampled per request, protocol and path (default 5).
+    #[serde(default)]
+    pub samples: Option<u32>,
+    /// Headers to ignore besides date, server, via, age and alt-svc.
+    #[serde(default)]
+    pub ignore_headers: Vec<String>,
+}
+
+/// A fraction written `10%` or `0.1`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Percent(pub f64);
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Percent;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a fraction like `10%` or `0.1`")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percent, E> {
+                Ok(Percent(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent, E> {
+                Ok(Percent(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
+                Ok(Percent(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Percent, E> {
+                let t = v.trim();
+                let (num, scale) = match t.strip_suffix('%') {
+                    Some(n) => (n.trim(), 0.01),
+                    None => (t, 1.0),
+                };
+                num.parse::<f64>().map(|n| Percent(n * scale)).map_err(|_| {
+                    E::custom(format_args!("`{v}` is not a fraction like `10%` or `0.1`"))
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A target: a bare URL string, or a map.

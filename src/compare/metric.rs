@@ -1,0 +1,91 @@
+//! The metrics that gates and verdicts speak of, with their names and which direction is better.
+
+use serde::{Deserialize, Serialize};
+
+/// A metric of one target × protocol (× request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Median latency, µs.
+    P50,
+    /// 90th percentile latency, µs.
+    P90,
+    /// 99th percentile latency, µs.
+    P99,
+    /// 99.9th percentile latency, µs.
+    P999,
+    /// Maximum latency, µs.
+    Max,
+    /// Mean latency, µs.
+    Mean,
+    /// Failed / completed.
+    ErrorRate,
+    /// Completed per measured second.
+    Rps,
+    /// Completed requests.
+    Count,
+    /// Failed requests.
+    Errors,
+}
+
+impl Metric {
+    /// Every metric, by name.
+    pub const ALL: [(&'static str, Metric); 10] = [
+        ("p50", Metric::P50),
+        ("p90", Metric::P90),
+        ("p99", Metric::P99),
+        ("p999", Metric::P999),
+        ("max", Metric::Max),
+        ("mean", Metric::Mean),
+        ("error_rate", Metric::ErrorRate),
+        ("rps", Metric::Rps),
+        ("count", Metric::Count),
+        ("errors", Metric::Errors),
+    ];
+
+    /// The metrics a comparison judges.
+    pub const JUDGED: [Metric; 6] = [
+        Metric::P50,
+        Metric::P90,
+        Metric::P99,
+        Metric::P999,
+        Metric::ErrorRate,
+        Metric::Rps,
+    ];
+
+    /// Parses a name (`p99.9` is accepted for `p999`).
+    pub fn parse(s: &str) -> Option<Metric> {
+        let s = if s == "p99.9" { "p999" } else { s };
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, m)| *m)
+    }
+
+    /// The name used in gates and results.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map_or("?", |(n, _)| n)
+    }
+
+    /// The percentile for latency metrics.
+    pub fn percentile(self) -> Option<f64> {
+        match self {
+            Metric::P50 => Some(50.0),
+            Metric::P90 => Some(90.0),
+            Metric::P99 => Some(99.0),
+            Metric::P999 => Some(99.9),
+            Metric::Max => Some(100.0),
+            _ => None,
+        }
+    }
+
+    /// Whether a larger value is better (throughput) rather than worse (latency, errors).
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Metric::Rps | Metric::Count)
+    }
+
+    /// Whether the metric is judged on a difference (rates near zero) rather than a ratio.
+    pub fn judged_by_difference(self) -> bool {
+        matches!(self, Metric::ErrorRate)
+    }
+}
