@@ -243,8 +243,7 @@ pub fn run(cfg: RunConfig) -> ExitCode {
             return ExitCode::from(code::HARNESS);
         }
     };
-    let v = verdict::judge(&outcome);
-    let results = json::build(&s, &outcome, &v);
+    let results = verdict::results(&s, &outcome);
     let out = cfg.out.unwrap_or_else(|| default_out(&s.name));
     print!("{}", console::render(&results));
     match json::write(&out, &results) {
@@ -254,7 +253,7 @@ pub fn run(cfg: RunConfig) -> ExitCode {
             return ExitCode::from(code::HARNESS);
         }
     }
-    ExitCode::from(v.exit_code)
+    ExitCode::from(results.verdict.exit_code)
 }
 
 /// `gauntlet validate`.

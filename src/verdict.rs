@@ -4,7 +4,68 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::compare::analyze::{analyze, AnalysisConfig};
+use crate::compare::evaluate::{evaluate, GateResult, Roles};
 use crate::engine::RunOutcome;
+use crate::report::json::{self, ResultsFile};
+use crate::scenario::Scenario;
+
+fn show(v: &serde_json::Value) -> String {
+    match v.as_f64() {
+        Some(x) if x.fract() != 0.0 => format!("{x:.4}"),
+        _ => v.to_string(),
+    }
+}
+
+/// The comparison configuration of a scenario's `compare` section.
+pub fn analysis_config(s: &Scenario) -> Option<AnalysisConfig> {
+    s.compare.as_ref().map(|c| AnalysisConfig {
+        candidate: c.candidate.clone(),
+        baseline: c.baseline.clone(),
+        fairness: c.fairness.name().to_string(),
+        slice_s: s.slice.as_secs_f64(),
+        resamples: c.resamples,
+        calibrate: c.calibrate,
+        tolerance: c.tolerance,
+        seed: s.seed,
+    })
+}
+
+/// Everything a run produced, in its wire form: figures, comparison, differential, gates and the
+/// verdict.
+pub fn results(s: &Scenario, o: &RunOutcome) -> ResultsFile {
+    let placeholder = Verdict {
+        passed: true,
+        exit_code: code::OK,
+        reasons: Vec::new(),
+    };
+    let mut r = json::build(s, o, &placeholder);
+    if let Some(cfg) = analysis_config(s) {
+        let cand: Vec<_> = r
+            .lanes
+            .iter()
+            .filter(|l| l.target == cfg.candidate)
+            .collect();
+        let base: Vec<_> = r
+            .lanes
+            .iter()
+            .filter(|l| l.target == cfg.baseline)
+            .collect();
+        r.comparison = Some(analyze(&cand, &base, &cfg));
+    }
+    r.differential = o.differential.clone();
+    let differences = r
+        .differential
+        .as_ref()
+        .map_or(0, |d| d.differences.len() as u64);
+    let roles = Roles {
+        candidate: s.compare.as_ref().map(|c| c.candidate.as_str()),
+        baseline: s.compare.as_ref().map(|c| c.baseline.as_str()),
+    };
+    r.gates = evaluate(&s.gates, &r, &roles, differences);
+    r.verdict = judge(o, &r.gates, !s.gates.is_empty());
+    r
+}
 
 /// Exit codes, as documented in the README.
 pub mod code {
@@ -29,8 +90,9 @@ pub struct Verdict {
     pub reasons: Vec<String>,
 }
 
-/// Judges a run.
-pub fn judge(o: &RunOutcome) -> Verdict {
+/// Judges a run. With gates, the gates decide whether failed requests matter (a gate such as
+/// `candidate.error_rate < 0.1%` tolerates some); without gates, any failed request fails the run.
+pub fn judge(o: &RunOutcome, gates: &[GateResult], have_gates: bool) -> Verdict {
     let mut reasons = Vec::new();
     let mut unreachable = false;
     for l in &o.lanes {
@@ -50,7 +112,7 @@ pub fn judge(o: &RunOutcome) -> Verdict {
         }
         let t = s.total();
         let failed = t.error_count();
-        if failed > 0 {
+        if failed > 0 && !have_gates {
             let mut by_class: Vec<String> = Vec::new();
             for ((class, code), n) in &t.errors {
                 by_class.push(format!("{} {}:{code}", n, class.as_str()));
@@ -64,6 +126,18 @@ pub fn judge(o: &RunOutcome) -> Verdict {
         if t.count == 0 && !o.interrupted {
             reasons.push(format!("{name}: no request was measured"));
         }
+    }
+    for g in gates.iter().filter(|g| !g.passed) {
+        let on = g
+            .protocol
+            .as_deref()
+            .map(|p| format!(" over {p}"))
+            .unwrap_or_default();
+        let why = g
+            .note
+            .clone()
+            .unwrap_or_else(|| format!("{} vs {}", show(&g.lhs), show(&g.rhs)));
+        reasons.push(format!("gate `{}` failed{on}: {why}", g.gate));
     }
     let exit_code = if o.interrupted {
         reasons.insert(0, "interrupted".into());

@@ -266,7 +266,7 @@ fn tail(
     }
     if !rest.is_empty() {
         let name = rest.join(".");
-        if !ctx.requests.iter().any(|r| *r == name) {
+        if !ctx.requests.contains(&name) {
             let names: Vec<&str> = ctx.requests.iter().map(String::as_str).collect();
             return Err(err(
                 format!("no request or protocol named `{name}`"),

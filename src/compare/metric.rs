@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A metric of one target × protocol (× request).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Median latency, µs.
     P50,
@@ -82,6 +82,17 @@ impl Metric {
     /// Whether a larger value is better (throughput) rather than worse (latency, errors).
     pub fn higher_is_better(self) -> bool {
         matches!(self, Metric::Rps | Metric::Count)
+    }
+
+    /// Samples a side needs before this metric can be judged: ten beyond the percentile, so an
+    /// extreme percentile of a short run is called inconclusive rather than guessed from its
+    /// few slowest requests.
+    pub fn min_samples(self) -> u64 {
+        match self.percentile() {
+            Some(p) if p < 100.0 => (10.0 / (1.0 - p / 100.0)).ceil() as u64,
+            Some(_) => u64::MAX,
+            None => 1,
+        }
     }
 
     /// Whether the metric is judged on a difference (rates near zero) rather than a ratio.

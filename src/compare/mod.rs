@@ -1,5 +1,9 @@
-//! Two paths side by side: metrics, gates, the slice bootstrap behind each verdict, and A/A
-//! calibration.
+//! Two paths side by side: metrics, gates, the slice bootstrap behind each verdict, A/A
+//! calibration, and the evaluation of gates against a run's results.
 
+pub mod analyze;
+pub mod evaluate;
 pub mod gate;
+pub mod judge;
 pub mod metric;
+pub mod slices;

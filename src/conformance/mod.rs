@@ -1,4 +1,5 @@
-//! Conformance: what a response must look like. Per-request expectations live here; protocol
-//! probes and the response differential will join them.
+//! Conformance: what a response must look like (per-request expectations), and how the responses
+//! of two paths differ (the differential). Protocol probes will join them.
 
+pub mod differential;
 pub mod expect;

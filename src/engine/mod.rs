@@ -6,8 +6,10 @@
 //! control runtime on the calling thread hosts the embedded origin and the progress display.
 
 pub mod plan;
+pub mod sample;
 pub mod schedule;
 pub mod thread;
+pub mod transport;
 pub mod worker;
 
 use std::sync::atomic::{AtomicI64, AtomicU64};
@@ -22,9 +24,9 @@ use crate::origin::{Origin, OriginConfig};
 use crate::proto::hyper_io::StreamDialer;
 use crate::proto::{alt_svc, tls, Protocol};
 use crate::record::stats::LaneStats;
-use crate::scenario::{Endpoint, Model, Scenario, TargetUrl};
+use crate::scenario::{Endpoint, Fairness, Model, Scenario, TargetUrl};
 use plan::RatePlan;
-use schedule::{Pacing, Schedule};
+use schedule::{Pacing, Schedule, ScheduleConfig, Share};
 use worker::PreparedRequest;
 
 /// Live counters read by the progress display.
@@ -173,6 +175,8 @@ pub struct RunOutcome {
     pub warmup: Duration,
     /// The measured part of the run (the denominator of rates).
     pub measured: Duration,
+    /// The response differential, when two paths were compared.
+    pub differential: Option<crate::conformance::differential::DifferentialJson>,
 }
 
 /// Everything a thread needs to build one lane's transport and slots.
@@ -342,15 +346,29 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                     true,
                 ),
             };
-            let schedule = Arc::new(Schedule::new(
+            let share = match &s.compare {
+                Some(c) if t.name == c.candidate || t.name == c.baseline => {
+                    let k = u32::from(t.name == c.baseline);
+                    match c.fairness {
+                        Fairness::Interleaved => Share::Interleaved { phase: k },
+                        Fairness::Simultaneous if !closed => Share::Alternate { k: u64::from(k) },
+                        // A closed model has no arrival stream to split: both run at once.
+                        Fairness::Simultaneous => Share::Whole,
+                    }
+                }
+                _ => Share::Whole,
+            };
+            let schedule = Arc::new(Schedule::new(ScheduleConfig {
                 pacing,
                 t0,
-                s.load.requests,
-                &weights,
-                s.seed,
+                limit: s.load.requests,
+                weights: weights.clone(),
+                seed: s.seed,
                 drain,
-                opts.stop.child_token(),
-            ));
+                stop: opts.stop.child_token(),
+                share,
+                slice: s.slice,
+            }));
             setups.push((
                 Arc::new(LaneSetup {
                     index,
@@ -421,6 +439,40 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
         lane.stats.not_sent = setup.schedule.not_sent();
     }
     let interrupted = opts.stop.is_cancelled();
+    let differential = match s
+        .compare
+        .as_ref()
+        .and_then(|c| c.differential.as_ref().map(|d| (c, d)))
+    {
+        Some((c, d)) if !interrupted => {
+            let setup_of = |name: &str, p: Protocol| {
+                lanes
+                    .iter()
+                    .position(|l| l.target == name && l.protocol == p)
+                    .map(|i| setups[i].0.as_ref())
+            };
+            let pairs: Vec<(&LaneSetup, &LaneSetup)> = s
+                .protocols
+                .iter()
+                .filter_map(|p| setup_of(&c.candidate, *p).zip(setup_of(&c.baseline, *p)))
+                .collect();
+            let names: Vec<String> = s.requests.iter().map(|r| r.name.clone()).collect();
+            let embedded = |n: &str| {
+                s.targets
+                    .iter()
+                    .any(|t| t.name == n && t.endpoint == Endpoint::Embedded)
+            };
+            let local = tokio::task::LocalSet::new();
+            Some(control.block_on(local.run_until(sample::run(
+                &pairs,
+                &names,
+                d,
+                &s.tls,
+                (embedded(&c.candidate), embedded(&c.baseline)),
+            ))))
+        }
+        _ => None,
+    };
     if let Some(o) = origin {
         control.block_on(o.shutdown());
     }
@@ -439,7 +491,18 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
             warmup, duration, ..
         } => (*warmup, *duration),
     };
-    let ran = ended.saturating_duration_since(t0).saturating_sub(warmup);
+    // Interleaved paths take turns: each lane's own time runs at half the wall clock.
+    let turns = if s
+        .compare
+        .as_ref()
+        .is_some_and(|c| c.fairness == Fairness::Interleaved)
+    {
+        2
+    } else {
+        1
+    };
+    let warmup = warmup * turns;
+    let ran = ended.saturating_duration_since(t0).saturating_sub(warmup) / turns;
     let measured = planned.map_or(ran, |p| p.min(ran));
     Ok(RunOutcome {
         lanes,
@@ -449,15 +512,26 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
         threads: threads as u32,
         warmup,
         measured,
+        differential,
     })
 }
 
 /// The planned length of the run, for the progress display (zero when bounded by count only).
 pub fn expected_length(s: &Scenario) -> Duration {
-    match &s.load.model {
+    let own = match &s.load.model {
         Model::Open { stages } => stages.iter().map(|s| s.duration).sum(),
         Model::Closed {
             warmup, duration, ..
         } => *warmup + duration.unwrap_or_default(),
-    }
+    };
+    let turns = if s
+        .compare
+        .as_ref()
+        .is_some_and(|c| c.fairness == Fairness::Interleaved)
+    {
+        2
+    } else {
+        1
+    };
+    own * turns
 }

@@ -2,6 +2,11 @@
 //! out arrivals from the rate plan; the closed model hands out work whenever a slot is free. Both
 //! are shared by every thread of a lane and stop on the same conditions: end of plan or time,
 //! request count, or interruption.
+//!
+//! When two paths are compared, a lane shares the run with its counterpart: interleaved (the two
+//! take turns slice by slice, each lane's own clock advancing only while it is active) or
+//! simultaneous (one arrival stream split between them). Every job is tagged with the slice of
+//! its lane's own time, the unit that comparisons resample.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,6 +28,8 @@ pub struct Job {
     pub intended: Option<Instant>,
     /// Whether it belongs to the warm-up.
     pub warmup: bool,
+    /// The slice of the lane's own time it belongs to.
+    pub slice: u32,
 }
 
 /// How a lane is paced.
@@ -38,9 +45,50 @@ pub enum Pacing {
     },
 }
 
+/// How a lane shares the run with its counterpart on the other path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// The lane has the run to itself.
+    Whole,
+    /// Alternating slices: the lane runs in wall slices `phase`, `phase + 2`, …
+    Interleaved {
+        /// 0 for the candidate, 1 for the baseline.
+        phase: u32,
+    },
+    /// One arrival stream split in two: the lane takes arrivals `k`, `k + 2`, …
+    Alternate {
+        /// 0 or 1.
+        k: u64,
+    },
+}
+
+/// Everything a schedule is built from.
+pub struct ScheduleConfig {
+    /// Open or closed.
+    pub pacing: Pacing,
+    /// Run start.
+    pub t0: Instant,
+    /// Measured requests after which the lane stops.
+    pub limit: Option<u64>,
+    /// Request weights.
+    pub weights: Vec<u32>,
+    /// Seed of the request sequence.
+    pub seed: u64,
+    /// How long after the plan's end a backlog may still be sent.
+    pub drain: Duration,
+    /// Cancelled to stop.
+    pub stop: CancellationToken,
+    /// Sharing with the other path.
+    pub share: Share,
+    /// Slice length.
+    pub slice: Duration,
+}
+
 /// The shared scheduler of one lane.
 pub struct Schedule {
     pacing: Pacing,
+    share: Share,
+    slice: Duration,
     t0: Instant,
     /// Stop issuing after this instant even if the plan is not done (open model backlog bound).
     deadline: Option<Instant>,
@@ -61,47 +109,58 @@ fn splitmix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Maps a lane's own time to wall time since the start.
+fn to_wall(own: Duration, share: Share, slice: Duration) -> Duration {
+    match share {
+        Share::Interleaved { phase } => {
+            let l = slice.as_secs_f64();
+            let v = own.as_secs_f64();
+            let k = (v / l).floor();
+            Duration::from_secs_f64((2.0 * k + f64::from(phase)) * l + (v - k * l))
+        }
+        _ => own,
+    }
+}
+
+fn slice_of(own: Duration, slice: Duration) -> u32 {
+    (own.as_secs_f64() / slice.as_secs_f64()) as u32
+}
+
 impl Schedule {
-    /// A scheduler starting at `t0`. `weights` are the request weights; `drain` is how long
-    /// after the plan's end a backlog may still be sent.
-    pub fn new(
-        pacing: Pacing,
-        t0: Instant,
-        limit: Option<u64>,
-        weights: &[u32],
-        seed: u64,
-        drain: Duration,
-        stop: CancellationToken,
-    ) -> Self {
+    /// A scheduler for one lane.
+    pub fn new(c: ScheduleConfig) -> Self {
         let mut cum = 0u64;
         let mut table = Vec::new();
-        for (i, w) in weights.iter().enumerate() {
+        for (i, w) in c.weights.iter().enumerate() {
             if *w > 0 {
                 cum += u64::from(*w);
                 table.push((cum, i));
             }
         }
-        let deadline = match &pacing {
-            Pacing::Open(plan) => Some(t0 + plan.length() + drain),
+        let slice = c.slice.max(Duration::from_millis(1));
+        let deadline = match &c.pacing {
+            Pacing::Open(plan) => Some(c.t0 + to_wall(plan.length(), c.share, slice) + c.drain),
             Pacing::Closed { .. } => None,
         };
         Schedule {
-            pacing,
-            t0,
+            pacing: c.pacing,
+            share: c.share,
+            slice,
+            t0: c.t0,
             deadline,
-            limit,
+            limit: c.limit,
             next: AtomicU64::new(0),
             measured: AtomicU64::new(0),
             issued: AtomicU64::new(0),
             weights: table,
             total_weight: cum.max(1),
-            seed,
-            stop,
+            seed: c.seed,
+            stop: c.stop,
         }
     }
 
     /// The request of arrival `i`: a weighted choice that depends only on the seed and `i`, so
-    /// every lane (and every path, later) sees the same sequence.
+    /// every lane, and both paths, see the same sequence.
     pub fn pick(&self, i: u64) -> usize {
         let r = splitmix64(self.seed ^ splitmix64(i)) % self.total_weight;
         let k = self.weights.partition_point(|(c, _)| *c <= r);
@@ -112,9 +171,16 @@ impl Schedule {
     pub fn not_sent(&self) -> u64 {
         match &self.pacing {
             Pacing::Open(plan) => {
+                let (total, warmup) = match self.share {
+                    Share::Alternate { k } => (
+                        plan.total().saturating_sub(k).div_ceil(2),
+                        plan.warmup_count().saturating_sub(k).div_ceil(2),
+                    ),
+                    _ => (plan.total(), plan.warmup_count()),
+                };
                 let planned = match self.limit {
-                    Some(l) => (plan.warmup_count() + l).min(plan.total()),
-                    None => plan.total(),
+                    Some(l) => (warmup + l).min(total),
+                    None => total,
                 };
                 planned.saturating_sub(self.issued.load(Ordering::Relaxed))
             }
@@ -125,6 +191,33 @@ impl Schedule {
     /// Whether the lane's requests are over.
     pub fn is_stopped(&self) -> bool {
         self.stop.is_cancelled()
+    }
+
+    /// The lane's own elapsed time (closed model). An interleaved lane waits here while the other
+    /// path's slice runs; `None` if the run stops meanwhile.
+    async fn own_elapsed(&self) -> Option<Duration> {
+        let Share::Interleaved { phase } = self.share else {
+            return Some(self.t0.elapsed());
+        };
+        let l = self.slice.as_secs_f64();
+        let e = self.t0.elapsed().as_secs_f64();
+        let k = (e / (2.0 * l)).floor();
+        let r = e - k * 2.0 * l;
+        let start = f64::from(phase) * l;
+        let (wait_until, own) = if r < start {
+            (Some(k * 2.0 * l + start), k * l)
+        } else if r >= start + l {
+            (Some((k + 1.0) * 2.0 * l + start), (k + 1.0) * l)
+        } else {
+            (None, k * l + (r - start))
+        };
+        if let Some(w) = wait_until {
+            tokio::select! {
+                _ = self.stop.cancelled() => return None,
+                _ = tokio::time::sleep_until((self.t0 + Duration::from_secs_f64(w)).into()) => {}
+            }
+        }
+        Some(Duration::from_secs_f64(own))
     }
 
     /// The next job, waiting until it is due; `None` when the lane is done.
@@ -138,13 +231,17 @@ impl Schedule {
                     return None;
                 }
                 let i = self.next.fetch_add(1, Ordering::Relaxed);
-                let (offset, warmup) = plan.offset_of(i)?;
+                let g = match self.share {
+                    Share::Alternate { k } => 2 * i + k,
+                    _ => i,
+                };
+                let (offset, warmup) = plan.offset_of(g)?;
                 if let Some(limit) = self.limit {
-                    if !warmup && i - plan.warmup_count() >= limit {
+                    if !warmup && self.measured.fetch_add(1, Ordering::Relaxed) >= limit {
                         return None;
                     }
                 }
-                let intended = self.t0 + offset;
+                let intended = self.t0 + to_wall(offset, self.share, self.slice);
                 let wake = intended.checked_sub(TIMER_TICK).unwrap_or(intended);
                 if wake > Instant::now() {
                     tokio::select! {
@@ -156,12 +253,13 @@ impl Schedule {
                     request: self.pick(i),
                     intended: Some(intended),
                     warmup,
+                    slice: slice_of(offset, self.slice),
                 }
             }
             Pacing::Closed { warmup, duration } => {
-                let elapsed = self.t0.elapsed();
-                let in_warmup = elapsed < *warmup;
-                if duration.is_some_and(|d| elapsed >= *warmup + d) {
+                let own = self.own_elapsed().await?;
+                let in_warmup = own < *warmup;
+                if duration.is_some_and(|d| own >= *warmup + d) {
                     return None;
                 }
                 if !in_warmup {
@@ -176,6 +274,7 @@ impl Schedule {
                     request: self.pick(i),
                     intended: None,
                     warmup: in_warmup,
+                    slice: slice_of(own, self.slice),
                 }
             }
         };
@@ -188,20 +287,26 @@ impl Schedule {
 mod tests {
     use super::*;
 
-    #[test]
-    fn weighted_pick_follows_weights_and_skips_zero() {
-        let s = Schedule::new(
-            Pacing::Closed {
+    fn closed(weights: Vec<u32>) -> Schedule {
+        Schedule::new(ScheduleConfig {
+            pacing: Pacing::Closed {
                 warmup: Duration::ZERO,
                 duration: None,
             },
-            Instant::now(),
-            None,
-            &[3, 0, 1],
-            7,
-            Duration::ZERO,
-            CancellationToken::new(),
-        );
+            t0: Instant::now(),
+            limit: None,
+            weights,
+            seed: 7,
+            drain: Duration::ZERO,
+            stop: CancellationToken::new(),
+            share: Share::Whole,
+            slice: Duration::from_secs(1),
+        })
+    }
+
+    #[test]
+    fn weighted_pick_follows_weights_and_skips_zero() {
+        let s = closed(vec![3, 0, 1]);
         let mut counts = [0u32; 3];
         for i in 0..40_000 {
             counts[s.pick(i)] += 1;
@@ -209,5 +314,26 @@ mod tests {
         assert_eq!(counts[1], 0);
         let ratio = f64::from(counts[0]) / f64::from(counts[2]);
         assert!((2.8..3.2).contains(&ratio), "{counts:?}");
+    }
+
+    #[test]
+    fn interleaved_lanes_take_turns_by_slice() {
+        let l = Duration::from_secs(1);
+        let a = Share::Interleaved { phase: 0 };
+        let b = Share::Interleaved { phase: 1 };
+        // Own time 2.5 s is the third slice: wall [4, 5) for A and [5, 6) for B.
+        assert_eq!(
+            to_wall(Duration::from_millis(2500), a, l),
+            Duration::from_millis(4500)
+        );
+        assert_eq!(
+            to_wall(Duration::from_millis(2500), b, l),
+            Duration::from_millis(5500)
+        );
+        assert_eq!(
+            to_wall(Duration::from_millis(2500), Share::Whole, l),
+            Duration::from_millis(2500)
+        );
+        assert_eq!(slice_of(Duration::from_millis(2500), l), 2);
     }
 }

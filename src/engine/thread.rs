@@ -9,13 +9,10 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::transport::{self, WithTransport};
 use super::worker::{slot, ConnCell, LaneCtx};
 use super::{LaneSetup, Live};
-use crate::proto::h1::H1Transport;
-use crate::proto::h2::H2Transport;
-use crate::proto::h3::H3Transport;
-use crate::proto::hyper_io::StreamDialer;
-use crate::proto::{Protocol, Transport};
+use crate::proto::Transport;
 use crate::record::stats::LaneStats;
 
 /// How long in-flight requests may still finish after an interruption.
@@ -43,6 +40,25 @@ pub fn distribute(setups: &[(Arc<LaneSetup>, Vec<usize>)], threads: usize) -> Ve
     }
     work.retain(|w| !w.is_empty());
     work
+}
+
+/// Spawns the slots of one lane's connections on this thread.
+struct SpawnLane<'a> {
+    setup: &'a LaneSetup,
+    conns: &'a [usize],
+    rec: &'a Rc<RefCell<Vec<LaneStats>>>,
+    live: &'a Arc<Live>,
+    t0: Instant,
+    out: &'a mut Vec<JoinHandle<()>>,
+}
+
+impl WithTransport for SpawnLane<'_> {
+    type Output = ();
+    fn with<T: Transport>(self, transport: T) {
+        spawn_lane(
+            transport, self.setup, self.conns, self.rec, self.live, self.t0, self.out,
+        );
+    }
 }
 
 fn spawn_lane<T: Transport>(
@@ -99,46 +115,17 @@ pub fn run_thread(
     local.block_on(&rt, async {
         let mut handles = Vec::new();
         for (setup, conns) in &work {
-            let dialer = StreamDialer::new(
-                setup.dial.clone(),
-                setup.tls.clone(),
-                setup.protocol,
-                setup.connect_timeout,
+            transport::build(
+                setup,
+                SpawnLane {
+                    setup,
+                    conns,
+                    rec: &rec,
+                    live: &live,
+                    t0,
+                    out: &mut handles,
+                },
             );
-            // The one place a protocol picks its transport; everything after is generic.
-            match setup.protocol {
-                Protocol::H1 => spawn_lane(
-                    H1Transport::new(dialer),
-                    setup,
-                    conns,
-                    &rec,
-                    &live,
-                    t0,
-                    &mut handles,
-                ),
-                Protocol::H2 => spawn_lane(
-                    H2Transport::new(dialer),
-                    setup,
-                    conns,
-                    &rec,
-                    &live,
-                    t0,
-                    &mut handles,
-                ),
-                Protocol::H3 => {
-                    let (cfg, name) = setup.tls.clone().expect("validation requires https for h3");
-                    match H3Transport::new(
-                        setup.dial.clone(),
-                        name.to_str().into_owned(),
-                        cfg,
-                        setup.connect_timeout,
-                        setup.early_data,
-                    ) {
-                        Ok(t) => spawn_lane(t, setup, conns, &rec, &live, t0, &mut handles),
-                        Err(e) => unreachable!("the engine checked the QUIC configuration: {e}"),
-                    }
-                }
-            }
         }
         let all = futures_util::future::join_all(handles);
         tokio::select! {

@@ -38,7 +38,8 @@ pub struct PreparedRequest {
 }
 
 impl PreparedRequest {
-    fn build(&self) -> http::Request<Bytes> {
+    /// A fresh request to send.
+    pub fn build(&self) -> http::Request<Bytes> {
         let mut r = http::Request::new(self.body.clone());
         *r.method_mut() = self.method.clone();
         *r.uri_mut() = self.uri.clone();
@@ -183,6 +184,7 @@ fn record<T: Transport>(
         );
         hist::record_us(&mut stats.ttfb, ex.ttfb.as_micros() as u64);
     }
+    stats.record_slice(job.slice, outcome.is_ok().then_some(corrected_us), ok);
     match checked {
         Ok(()) => stats.ok += 1,
         Err(e) => stats.record_error(&e),

@@ -11,6 +11,46 @@ use crate::proto::ConnectTimings;
 /// A start more than this late against its intended time counts as a late start (µs).
 pub const LATE_START_US: u64 = 1_000;
 
+/// One slice of a lane's own time: what comparisons resample.
+#[derive(Debug, Clone)]
+pub struct SliceStats {
+    /// Corrected latency of the responses (coarse: 2 significant digits).
+    pub latency: Hist,
+    /// Completed requests.
+    pub count: u64,
+    /// Of which failed.
+    pub errors: u64,
+}
+
+impl Default for SliceStats {
+    fn default() -> Self {
+        SliceStats {
+            latency: hist::new_coarse_hist(),
+            count: 0,
+            errors: 0,
+        }
+    }
+}
+
+impl SliceStats {
+    /// Adds `o` into `self`.
+    pub fn merge(&mut self, o: &SliceStats) {
+        hist::merge(&mut self.latency, &o.latency);
+        self.count += o.count;
+        self.errors += o.errors;
+    }
+}
+
+/// Adds `from` into `into`, slice by slice.
+pub fn merge_slices(into: &mut Vec<SliceStats>, from: &[SliceStats]) {
+    if into.len() < from.len() {
+        into.resize_with(from.len(), SliceStats::default);
+    }
+    for (a, b) in into.iter_mut().zip(from) {
+        a.merge(b);
+    }
+}
+
 /// Figures for one request name.
 #[derive(Debug, Clone)]
 pub struct RequestStats {
@@ -34,6 +74,8 @@ pub struct RequestStats {
     pub bytes: u64,
     /// Warm-up requests completed (not in the figures above).
     pub warmup: u64,
+    /// Per slice of the lane's own time, measured requests only.
+    pub slices: Vec<SliceStats>,
 }
 
 impl Default for RequestStats {
@@ -49,6 +91,7 @@ impl Default for RequestStats {
             error_examples: BTreeMap::new(),
             bytes: 0,
             warmup: 0,
+            slices: Vec::new(),
         }
     }
 }
@@ -57,6 +100,22 @@ impl RequestStats {
     /// Failed requests.
     pub fn error_count(&self) -> u64 {
         self.errors.values().sum()
+    }
+
+    /// Records a measured request in its slice.
+    pub fn record_slice(&mut self, slice: u32, latency_us: Option<u64>, ok: bool) {
+        let i = slice as usize;
+        if self.slices.len() <= i {
+            self.slices.resize_with(i + 1, SliceStats::default);
+        }
+        let s = &mut self.slices[i];
+        s.count += 1;
+        if !ok {
+            s.errors += 1;
+        }
+        if let Some(us) = latency_us {
+            hist::record_us(&mut s.latency, us);
+        }
     }
 
     /// Records an error.
@@ -88,6 +147,7 @@ impl RequestStats {
         }
         self.bytes += o.bytes;
         self.warmup += o.warmup;
+        merge_slices(&mut self.slices, &o.slices);
     }
 }
 

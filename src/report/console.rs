@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::fmt_us;
 use super::json::{LaneJson, ResultsFile, Summary};
+use crate::compare::metric::Metric;
 
 fn row(out: &mut String, target: &str, proto: &str, name: &str, s: &Summary) {
     let l = &s.latency_us;
@@ -95,6 +96,117 @@ fn lane_notes(out: &mut String, l: &LaneJson) {
     );
 }
 
+fn fmt_value(m: Metric, v: Option<f64>) -> String {
+    match (m, v) {
+        (_, None) => "-".into(),
+        (Metric::ErrorRate, Some(x)) => format!("{:.3}%", x * 100.0),
+        (Metric::Rps | Metric::Count | Metric::Errors, Some(x)) => format!("{x:.1}"),
+        (_, Some(x)) => fmt_us(x.round() as u64),
+    }
+}
+
+fn fmt_estimate(m: Metric, v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(x) if m.judged_by_difference() => format!("{:+.3}pp", x * 100.0),
+        Some(x) => format!("{x:.3}"),
+    }
+}
+
+/// The comparison table, the gates and the response differences.
+pub fn render_comparison(out: &mut String, r: &ResultsFile) {
+    if let Some(c) = &r.comparison {
+        let _ = writeln!(
+            out,
+            "\n{} (candidate) vs {} (baseline): {}, slices of {} s, {} resamples",
+            c.candidate, c.baseline, c.fairness, c.slice_s, c.resamples
+        );
+        let _ = writeln!(
+            out,
+            "{:<5} {:<10} {:>10} {:>10} {:>10} {:>20} {:>9}  verdict",
+            "proto", "metric", "candidate", "baseline", "ratio", "95% interval", "tolerance"
+        );
+        for v in c.verdicts.iter().filter(|v| v.request.is_none()) {
+            let j = &v.judgement;
+            let interval = match (j.ci_low, j.ci_high) {
+                (Some(l), Some(h)) => format!(
+                    "[{}, {}]",
+                    fmt_estimate(j.metric, Some(l)),
+                    fmt_estimate(j.metric, Some(h))
+                ),
+                _ => "-".into(),
+            };
+            let tol = if j.metric.judged_by_difference() {
+                format!("±{:.2}pp", j.tolerance * 100.0)
+            } else {
+                format!("±{:.0}%", j.tolerance * 100.0)
+            };
+            let needed = j
+                .needed_s_per_side
+                .map(|s| format!(" (≈ {:.0} s per side needed)", s.ceil()))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{:<5} {:<10} {:>10} {:>10} {:>10} {:>20} {:>9}  {}{needed}",
+                v.protocol,
+                j.metric.name(),
+                fmt_value(j.metric, j.candidate),
+                fmt_value(j.metric, j.baseline),
+                fmt_estimate(j.metric, j.estimate),
+                interval,
+                tol,
+                j.verdict.name()
+            );
+        }
+        for cal in &c.calibration {
+            if cal.judgement.metric == Metric::P99 {
+                let _ = writeln!(
+                    out,
+                    "  A/A calibration {} p99: noise floor ±{:.1}%",
+                    cal.protocol,
+                    cal.noise * 100.0
+                );
+            }
+        }
+    }
+    if !r.gates.is_empty() {
+        let _ = writeln!(out, "\ngates:");
+        for g in &r.gates {
+            let on = g
+                .protocol
+                .as_deref()
+                .map(|p| format!(" [{p}]"))
+                .unwrap_or_default();
+            let detail = g
+                .note
+                .clone()
+                .unwrap_or_else(|| format!("{} vs {}", g.lhs, g.rhs));
+            let _ = writeln!(
+                out,
+                "  {} {}{on}: {detail}",
+                if g.passed { "PASS" } else { "FAIL" },
+                g.gate
+            );
+        }
+    }
+    if let Some(d) = &r.differential {
+        if d.differences.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nresponse differences: none ({} fields compared, {} samples per path)",
+                d.fields_compared, d.samples
+            );
+        } else {
+            let _ = writeln!(out, "\nresponse differences ({}):", d.differences.len());
+            for x in &d.differences {
+                let _ = writeln!(out, "  {} {} {}: candidate `{}` vs baseline `{}` ({:.0}% of samples; baseline vs itself {:.0}%)", x.protocol, x.request, x.field, truncate(&x.candidate, 60), truncate(&x.baseline, 60), x.candidate_rate * 100.0, x.noise_rate * 100.0);
+                let _ = writeln!(out, "    candidate: {}", x.reproducers.candidate);
+                let _ = writeln!(out, "    baseline:  {}", x.reproducers.baseline);
+            }
+        }
+    }
+}
+
 /// Renders the summary.
 pub fn render(r: &ResultsFile) -> String {
     let mut out = String::new();
@@ -121,6 +233,7 @@ pub fn render(r: &ResultsFile) -> String {
     for l in &r.lanes {
         lane_notes(&mut out, l);
     }
+    render_comparison(&mut out, r);
     let m = &r.meta;
     let _ = writeln!(out, "\n{} model, {:.1} s measured ({} s warm-up), {} client threads; latency is from the intended start (coordinated-omission corrected)", m.model, m.measured_s, m.warmup_s, m.threads);
     if r.verdict.passed {

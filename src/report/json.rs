@@ -26,6 +26,15 @@ pub struct ResultsFile {
     pub meta: Meta,
     /// One entry per target × protocol.
     pub lanes: Vec<LaneJson>,
+    /// The two paths compared, when the scenario names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<crate::compare::analyze::ComparisonJson>,
+    /// Each gate's value and outcome.
+    #[serde(default)]
+    pub gates: Vec<crate::compare::evaluate::GateResult>,
+    /// Response differences between the paths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub differential: Option<crate::conformance::differential::DifferentialJson>,
     /// The verdict and exit code.
     pub verdict: Verdict,
 }
@@ -196,6 +205,17 @@ pub struct RequestHists {
     pub ttfb_us: String,
 }
 
+/// One slice of a lane's own time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SliceJson {
+    /// Completed measured requests.
+    pub count: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// Corrected latency, coarse histogram (2 significant digits), V2-deflate base64.
+    pub latency_us: String,
+}
+
 /// One request name within a lane.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequestJson {
@@ -207,6 +227,9 @@ pub struct RequestJson {
     pub errors: Vec<ErrorJson>,
     /// Histograms.
     pub histograms: RequestHists,
+    /// Per slice (index = slice of the lane's own time), for comparisons.
+    #[serde(default)]
+    pub slices: Vec<SliceJson>,
 }
 
 /// Connection figures of a lane.
@@ -347,6 +370,15 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                         latency_uncorrected_us: hist::encode(&rs.latency_uncorrected),
                         ttfb_us: hist::encode(&rs.ttfb),
                     },
+                    slices: rs
+                        .slices
+                        .iter()
+                        .map(|sl| SliceJson {
+                            count: sl.count,
+                            errors: sl.errors,
+                            latency_us: hist::encode(&sl.latency),
+                        })
+                        .collect(),
                 })
                 .collect();
             let timeline = st
@@ -421,6 +453,9 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
             interrupted: o.interrupted,
         },
         lanes,
+        comparison: None,
+        gates: Vec::new(),
+        differential: None,
         verdict: verdict.clone(),
     }
 }

@@ -1,0 +1,215 @@
+//! The comparison of two paths from their results: per protocol, per request and for all
+//! requests together, a verdict on each judged metric; with `calibrate`, an A/A split of the
+//! baseline's slices first measures the noise floor, which becomes the tolerance.
+//!
+//! It works on the wire form (`results.json`), so a live run and `gauntlet compare` on saved runs
+//! go through the same code and reach the same verdicts.
+
+use serde::{Deserialize, Serialize};
+
+use super::judge::{judge, JudgeConfig, Judgement, DEFAULT_TOLERANCE, MIN_TOLERANCE};
+use super::metric::Metric;
+use super::slices::{RawSlice, SliceSet};
+use crate::record::hist;
+use crate::report::json::{LaneJson, SliceJson};
+
+/// The comparison in `results.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ComparisonJson {
+    /// Candidate target.
+    pub candidate: String,
+    /// Baseline target.
+    pub baseline: String,
+    /// How the paths shared the run: `interleaved`, `simultaneous`, or `separate runs`.
+    pub fairness: String,
+    /// Slice length, seconds.
+    pub slice_s: f64,
+    /// Bootstrap resamples.
+    pub resamples: u32,
+    /// The A/A noise floor per protocol and metric, when calibrated.
+    #[serde(default)]
+    pub calibration: Vec<CalibrationRow>,
+    /// One row per protocol × request (`None` = all requests) × metric.
+    pub verdicts: Vec<VerdictRow>,
+}
+
+/// A verdict with where it applies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerdictRow {
+    /// Protocol.
+    pub protocol: String,
+    /// Request name, or `None` for all requests together.
+    pub request: Option<String>,
+    /// The judgement.
+    #[serde(flatten)]
+    pub judgement: Judgement,
+}
+
+/// The A/A result of one protocol and metric.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CalibrationRow {
+    /// Protocol.
+    pub protocol: String,
+    /// The baseline's even slices against its odd slices.
+    #[serde(flatten)]
+    pub judgement: Judgement,
+    /// The noise floor: the larger of the A/A deviation and the interval's half-width.
+    pub noise: f64,
+}
+
+/// How to compare.
+#[derive(Debug, Clone)]
+pub struct AnalysisConfig {
+    /// Candidate name.
+    pub candidate: String,
+    /// Baseline name.
+    pub baseline: String,
+    /// Fairness, for the record.
+    pub fairness: String,
+    /// Slice length, seconds.
+    pub slice_s: f64,
+    /// Bootstrap resamples.
+    pub resamples: u32,
+    /// Measure the noise floor first.
+    pub calibrate: bool,
+    /// A tolerance given by the scenario.
+    pub tolerance: Option<f64>,
+    /// Seed of the resampling.
+    pub seed: u64,
+}
+
+fn raw(slices: &[SliceJson]) -> Vec<RawSlice> {
+    slices
+        .iter()
+        .map(|s| {
+            (
+                hist::decode(&s.latency_us).unwrap_or_else(|_| hist::new_coarse_hist()),
+                s.count,
+                s.errors,
+            )
+        })
+        .collect()
+}
+
+/// All requests of a lane together, slice by slice.
+fn lane_total(l: &LaneJson) -> Vec<RawSlice> {
+    let mut out: Vec<RawSlice> = Vec::new();
+    for r in &l.requests {
+        for (i, s) in raw(&r.slices).into_iter().enumerate() {
+            if out.len() <= i {
+                out.resize_with(i + 1, || (hist::new_coarse_hist(), 0, 0));
+            }
+            hist::merge(&mut out[i].0, &s.0);
+            out[i].1 += s.1;
+            out[i].2 += s.2;
+        }
+    }
+    out
+}
+
+/// Pairs slice i of one side with slice i of the other, skipping slices with no request on either
+/// side (warm-up, or the tail of a shorter run).
+fn pairs(a: &[RawSlice], b: &[RawSlice]) -> Vec<(usize, usize)> {
+    (0..a.len().min(b.len()))
+        .filter(|&i| a[i].1 > 0 && b[i].1 > 0)
+        .map(|i| (i, i))
+        .collect()
+}
+
+fn run_judge(
+    a: &[RawSlice],
+    b: &[RawSlice],
+    tol: &dyn Fn(Metric) -> f64,
+    jc: &JudgeConfig,
+) -> Vec<Judgement> {
+    let set = SliceSet::new(a, b);
+    judge(&set, &pairs(a, b), &Metric::JUDGED, tol, jc)
+}
+
+/// Compares the candidate's lanes with the baseline's, protocol by protocol.
+pub fn analyze(
+    candidate: &[&LaneJson],
+    baseline: &[&LaneJson],
+    cfg: &AnalysisConfig,
+) -> ComparisonJson {
+    let jc = JudgeConfig {
+        resamples: cfg.resamples,
+        seed: cfg.seed,
+        slice_s: cfg.slice_s,
+    };
+    let mut verdicts = Vec::new();
+    let mut calibration = Vec::new();
+    for a in candidate {
+        let Some(b) = baseline.iter().find(|b| b.protocol == a.protocol) else {
+            continue;
+        };
+        let base_total = lane_total(b);
+        let mut tolerances: Vec<(Metric, f64)> = Vec::new();
+        if cfg.calibrate {
+            // A/A: the baseline's even slices against its odd slices, measured on the same occasion.
+            let even: Vec<RawSlice> = base_total.iter().step_by(2).cloned().collect();
+            let odd: Vec<RawSlice> = base_total.iter().skip(1).step_by(2).cloned().collect();
+            let fixed = |_: Metric| cfg.tolerance.unwrap_or(DEFAULT_TOLERANCE);
+            for j in run_judge(&even, &odd, &fixed, &jc) {
+                let half = j
+                    .ci_low
+                    .zip(j.ci_high)
+                    .map_or(f64::INFINITY, |(l, h)| (h - l) / 2.0);
+                let centre = if j.metric.judged_by_difference() {
+                    0.0
+                } else {
+                    1.0
+                };
+                let noise = j
+                    .estimate
+                    .map_or(f64::INFINITY, |e| (e - centre).abs())
+                    .max(half);
+                tolerances.push((j.metric, noise.max(MIN_TOLERANCE)));
+                calibration.push(CalibrationRow {
+                    protocol: a.protocol.clone(),
+                    judgement: j,
+                    noise,
+                });
+            }
+        }
+        let tol = |m: Metric| {
+            cfg.tolerance
+                .or_else(|| {
+                    tolerances
+                        .iter()
+                        .find(|(k, _)| *k == m)
+                        .map(|(_, t)| *t)
+                        .filter(|t| t.is_finite())
+                })
+                .unwrap_or(DEFAULT_TOLERANCE)
+        };
+        for j in run_judge(&lane_total(a), &base_total, &tol, &jc) {
+            verdicts.push(VerdictRow {
+                protocol: a.protocol.clone(),
+                request: None,
+                judgement: j,
+            });
+        }
+        for ra in &a.requests {
+            let Some(rb) = b.requests.iter().find(|r| r.name == ra.name) else {
+                continue;
+            };
+            for j in run_judge(&raw(&ra.slices), &raw(&rb.slices), &tol, &jc) {
+                verdicts.push(VerdictRow {
+                    protocol: a.protocol.clone(),
+                    request: Some(ra.name.clone()),
+                    judgement: j,
+                });
+            }
+        }
+    }
+    ComparisonJson {
+        candidate: cfg.candidate.clone(),
+        baseline: cfg.baseline.clone(),
+        fairness: cfg.fairness.clone(),
+        slice_s: cfg.slice_s,
+        resamples: cfg.resamples,
+        calibration,
+        verdicts,
+    }
+}
