@@ -39,6 +39,17 @@ pub enum Command {
     },
     /// Serve the embedded reference origin until SIGINT or SIGTERM.
     Origin(OriginArgs),
+    /// Compare two saved runs (BASE is the baseline, NEW the candidate) with the same verdicts and
+    /// gates as a live comparison.
+    Compare {
+        /// The baseline run's results.json.
+        base: PathBuf,
+        /// The candidate run's results.json.
+        new: PathBuf,
+        /// Write the comparison as results.json into this folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `gauntlet run`.
@@ -256,6 +267,39 @@ pub fn run(cfg: RunConfig) -> ExitCode {
     ExitCode::from(results.verdict.exit_code)
 }
 
+/// `gauntlet compare`.
+pub fn compare(base: &Path, new: &Path, out: Option<&Path>) -> ExitCode {
+    let read = |p: &Path| json::read(p);
+    let (b, n) = match (read(base), read(new)) {
+        (Ok(b), Ok(n)) => (b, n),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(code::HARNESS);
+        }
+    };
+    let r = match crate::compare::saved::compare(&b, &n) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(code::HARNESS);
+        }
+    };
+    let mut text = String::new();
+    console::render_comparison(&mut text, &r);
+    print!("{text}");
+    println!("{}", if r.verdict.passed { "PASSED" } else { "FAILED" });
+    for reason in &r.verdict.reasons {
+        println!("  - {reason}");
+    }
+    if let Some(dir) = out {
+        if let Err(e) = json::write(dir, &r) {
+            eprintln!("error: cannot write {}: {e}", dir.display());
+            return ExitCode::from(code::HARNESS);
+        }
+    }
+    ExitCode::from(r.verdict.exit_code)
+}
+
 /// `gauntlet validate`.
 pub fn validate(files: &[PathBuf]) -> ExitCode {
     let mut worst = code::OK;
@@ -348,5 +392,6 @@ pub fn main() -> ExitCode {
         },
         Command::Validate { files } => validate(&files),
         Command::Origin(a) => origin(&a),
+        Command::Compare { base, new, out } => compare(&base, &new, out.as_deref()),
     }
 }

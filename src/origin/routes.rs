@@ -6,10 +6,13 @@
 //! - `/chunked/{n}` n bytes streamed without a Content-Length (chunked on HTTP/1.1)
 //! - `/delay/{ms}` answers after ms milliseconds
 //! - `/status/{code}` answers with that status
-//! - `/echo` the request back as JSON (method, path, query, version, headers, body)
+//! - `/echo` the request back as JSON (method, authority, path, query, version, headers, body)
 //! - `/headers/{n}` n extra response headers
 //! - `/trailers/{n}` n bytes streamed, then a trailer `x-gauntlet-trailer: done`
 //! - `/pause/{ms}` stalls every other request of the origin for ms milliseconds (a GC-like pause)
+//!
+//! Any request carrying `x-gauntlet-extra-delay-ms: N` is answered N ms later: a regression a
+//! test can inject on one path only, through that path's target headers.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -135,18 +138,23 @@ where
             )
         }
     };
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    // A map, so a field keeps its JSON path whatever the header order (the differential compares
+    // bodies field by field); repeated headers are joined as HTTP would fold them.
+    let mut headers: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for (k, v) in &parts.headers {
+        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+        headers
+            .entry(k.to_string())
+            .and_modify(|e| {
+                e.push_str(", ");
+                e.push_str(&v)
+            })
+            .or_insert(v);
+    }
     let v = serde_json::json!({
         "method": parts.method.as_str(),
+        // HTTP/1.1 carries it in Host, HTTP/2 and HTTP/3 in :authority.
+        "authority": parts.uri.authority().map(|a| a.to_string()).or_else(|| parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string)),
         "path": parts.uri.path(),
         "query": parts.uri.query(),
         "version": format!("{:?}", parts.version),
@@ -176,6 +184,14 @@ where
     let arg = seg.next().unwrap_or("");
     if head != "pause" {
         state.wait_if_paused().await;
+    }
+    let extra = req
+        .headers()
+        .get("x-gauntlet-extra-delay-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(ms) = extra {
+        tokio::time::sleep(Duration::from_millis(ms.min(MAX_DELAY_MS))).await;
     }
     let resp = match (head, arg) {
         ("", "") => full(
