@@ -39,6 +39,16 @@ pub enum Command {
     },
     /// Serve the embedded reference origin until SIGINT or SIGTERM.
     Origin(OriginArgs),
+    /// Write a throwaway CA, a server certificate for localhost/127.0.0.1/::1 and a client
+    /// certificate into a folder (ca.pem, cert.pem, key.pem, client.pem, client-key.pem).
+    Certs {
+        /// The folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// More names for the server certificate.
+        #[arg(long = "name")]
+        names: Vec<String>,
+    },
     /// Compare two saved runs (BASE is the baseline, NEW the candidate) with the same verdicts and
     /// gates as a live comparison.
     Compare {
@@ -267,6 +277,34 @@ pub fn run(cfg: RunConfig) -> ExitCode {
     ExitCode::from(results.verdict.exit_code)
 }
 
+/// `gauntlet certs`.
+pub fn certs(out: &Path, names: &[String]) -> ExitCode {
+    let write = || -> Result<(), String> {
+        let set = crate::origin::certs::generate(names).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
+        for (file, text) in [
+            ("ca.pem", &set.ca_pem),
+            ("cert.pem", &set.cert_pem),
+            ("key.pem", &set.key_pem),
+            ("client.pem", &set.client_cert_pem),
+            ("client-key.pem", &set.client_key_pem),
+        ] {
+            std::fs::write(out.join(file), text).map_err(|e| format!("{file}: {e}"))?;
+        }
+        Ok(())
+    };
+    match write() {
+        Ok(()) => {
+            println!("{}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(code::HARNESS)
+        }
+    }
+}
+
 /// `gauntlet compare`.
 pub fn compare(base: &Path, new: &Path, out: Option<&Path>) -> ExitCode {
     let read = |p: &Path| json::read(p);
@@ -393,5 +431,6 @@ pub fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Origin(a) => origin(&a),
         Command::Compare { base, new, out } => compare(&base, &new, out.as_deref()),
+        Command::Certs { out, names } => certs(&out, &names),
     }
 }

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The real stack on loopback, for scenarios/migration.yaml and for trying gauntlet by hand:
+#   the embedded origin   http://127.0.0.1:19080 (h1, h2c), https://127.0.0.1:19443 (h1, h2, h3)
+#   nginx 1.22 (legacy)   http://127.0.0.1:19081 (h1), https://127.0.0.1:19444 (h1, h2)
+#   nginx 1.26 (legacy)   https://127.0.0.1:19445 (h1, h2, and h3 on UDP 19445)
+#   Caddy (candidate)     https://127.0.0.1:19446 (h1, h2, and h3 on UDP 19446)
+# every proxy in front of the same origin, every certificate from one throwaway CA
+# (.build/stack/ca.pem). `bash ci/install.sh` installs the servers.
+#
+# Usage: bash ci/stack.sh up | down | status
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+S=$ROOT/.build/stack
+GAUNTLET=${GAUNTLET:-$ROOT/target/release/gauntlet}
+NGINX_LEGACY=${NGINX_LEGACY:-/usr/sbin/nginx}
+NGINX_H3=${NGINX_H3:-$ROOT/.build/nginx-trixie/usr/sbin/nginx}
+
+wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+
+nginx_conf() { # $1 = name, $2 = listen lines
+  local d="$S/$1"
+  mkdir -p "$d"
+  cat > "$d/nginx.conf" <<CONF
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $d/body;
+    proxy_temp_path $d/proxy;
+    fastcgi_temp_path $d/fastcgi;
+    uwsgi_temp_path $d/uwsgi;
+    scgi_temp_path $d/scgi;
+    keepalive_timeout 5s;
+    upstream origin { server 127.0.0.1:19080; keepalive 32; }
+    server {
+        $2
+        ssl_certificate $S/cert.pem;
+        ssl_certificate_key $S/key.pem;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_buffering off;
+        }
+    }
+}
+CONF
+}
+
+up() {
+  [ -x "$GAUNTLET" ] || cargo build --release --locked
+  if ss -ltnH | grep -Eq ':(19080|19443|19081|19444|19445|19446) '; then
+    echo "a stack port is already in use (bash ci/stack.sh status); not starting" >&2
+    exit 1
+  fi
+  mkdir -p "$S"
+  "$GAUNTLET" certs --out "$S" > /dev/null
+  "$GAUNTLET" origin --http 127.0.0.1:19080 --https 127.0.0.1:19443 --cert "$S/cert.pem" --key "$S/key.pem" > "$S/origin.json" 2> "$S/origin.log" &
+  echo $! > "$S/origin.pid"
+  wait_port 19080
+  nginx_conf nginx-1.22 "listen 127.0.0.1:19081; listen 127.0.0.1:19444 ssl http2;"
+  "$NGINX_LEGACY" -p "$S/nginx-1.22" -e "$S/nginx-1.22/error.log" -c "$S/nginx-1.22/nginx.conf"
+  nginx_conf nginx-1.26 "listen 127.0.0.1:19445 quic reuseport; listen 127.0.0.1:19445 ssl; http2 on; http3 on; quic_retry off; add_header alt-svc 'h3=\":19445\"; ma=86400' always;"
+  "$NGINX_H3" -p "$S/nginx-1.26" -e "$S/nginx-1.26/error.log" -c "$S/nginx-1.26/nginx.conf"
+  mkdir -p "$S/caddy"
+  cat > "$S/caddy/Caddyfile" <<CADDY
+{
+	admin off
+	auto_https disable_redirects
+	storage file_system $S/caddy/data
+	servers {
+		protocols h1 h2 h3
+	}
+}
+https://localhost:19446 {
+	bind 127.0.0.1
+	tls $S/cert.pem $S/key.pem
+	reverse_proxy 127.0.0.1:19080
+}
+CADDY
+  XDG_DATA_HOME="$S/caddy" XDG_CONFIG_HOME="$S/caddy" HOME="$S/caddy" caddy run --config "$S/caddy/Caddyfile" --adapter caddyfile > "$S/caddy/caddy.log" 2>&1 &
+  echo $! > "$S/caddy.pid"
+  for p in 19444 19445 19446; do wait_port $p; done
+  sleep 0.3
+  echo "stack up: origin :19080/:19443, nginx 1.22 :19081/:19444, nginx 1.26 :19445, Caddy :19446 (CA $S/ca.pem)"
+}
+
+down() {
+  for n in nginx-1.22 nginx-1.26; do
+    [ -s "$S/$n/nginx.pid" ] && kill "$(cat "$S/$n/nginx.pid")" 2>/dev/null || true
+  done
+  "$NGINX_LEGACY" -h >/dev/null 2>&1 || true
+  for p in caddy origin; do
+    [ -s "$S/$p.pid" ] && kill "$(cat "$S/$p.pid")" 2>/dev/null || true
+    rm -f "$S/$p.pid"
+  done
+  for _ in $(seq 50); do
+    ss -ltnH | grep -Eq ':(19080|19443|19081|19444|19445|19446) ' || break
+    sleep 0.1
+  done
+  echo "stack down"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) ss -ltnup | grep -E ':(19080|19443|19081|19444|19445|19446) ' || echo "nothing listening" ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
