@@ -148,7 +148,7 @@ fn record<T: Transport>(
     started: Instant,
     end: Instant,
     outcome: &Result<Exchange, RequestError>,
-) {
+) -> bool {
     let req = &ctx.requests[job.request];
     let checked = outcome.as_ref().map_err(Clone::clone).and_then(|ex| {
         let body = ex.body.as_deref().unwrap_or(&[]);
@@ -171,7 +171,7 @@ fn record<T: Transport>(
     let stats = &mut lane.requests[job.request];
     if job.warmup {
         stats.warmup += 1;
-        return;
+        return ok;
     }
     stats.count += 1;
     stats.bytes += bytes;
@@ -192,6 +192,7 @@ fn record<T: Transport>(
     if let Some(intended) = job.intended {
         lane.record_lag(started.saturating_duration_since(intended).as_micros() as u64);
     }
+    ok
 }
 
 /// Runs one slot until its lane is done.
@@ -213,10 +214,12 @@ pub async fn slot<T: Transport>(ctx: Rc<LaneCtx<T>>, cell: Rc<ConnCell<T::Conn>>
         };
         let end = Instant::now();
         ctx.live.inflight.fetch_sub(1, Ordering::Relaxed);
-        record(&ctx, job, from, started, end, &outcome);
+        let ok = record(&ctx, job, from, started, end, &outcome);
         ctx.live.done.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = &outcome {
+        if !ok {
             ctx.live.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Err(e) = &outcome {
             if ctx.backoff_on_connect_error
                 && matches!(e.class, ErrorClass::Connect | ErrorClass::Tls)
             {
