@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::{self, RunOptions};
 use crate::origin::{Origin, OriginConfig};
-use crate::report::{console, json};
+use crate::report::{console, html, json, junit, markdown, publish};
 use crate::scenario::model::{parse_cli_duration, ProtocolName};
 use crate::scenario::{self, Overrides, ScenarioError};
 use crate::verdict::{self, code};
@@ -48,6 +48,26 @@ pub enum Command {
         /// More names for the server certificate.
         #[arg(long = "name")]
         names: Vec<String>,
+    },
+    /// Re-render a saved run's reports from its results.json alone.
+    Report {
+        /// The results.json.
+        result: PathBuf,
+        /// Write the HTML report here.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Write the JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Write the Markdown summary here.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+        /// Write every artefact (as `run` does) into this folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Regenerate the index.html of this reports folder.
+        #[arg(long)]
+        index: Option<PathBuf>,
     },
     /// Compare two saved runs (BASE is the baseline, NEW the candidate) with the same verdicts and
     /// gates as a live comparison.
@@ -267,14 +287,85 @@ pub fn run(cfg: RunConfig) -> ExitCode {
     let results = verdict::results(&s, &outcome);
     let out = cfg.out.unwrap_or_else(|| default_out(&s.name));
     print!("{}", console::render(&results));
-    match json::write(&out, &results) {
-        Ok(p) => eprintln!("results: {}", p.display()),
+    match publish::write_all(&out, &results) {
+        Ok(paths) => {
+            eprintln!("results: {}", out.display());
+            for p in paths {
+                eprintln!("  {}", p.display());
+            }
+            // A run folder under reports/ keeps the published list up to date.
+            if let Some(parent) = out
+                .parent()
+                .filter(|p| p.file_name().is_some_and(|n| n == "reports"))
+            {
+                if let Ok(index) = publish::write_index(parent) {
+                    eprintln!("  {}", index.display());
+                }
+            }
+        }
         Err(e) => {
             eprintln!("error: cannot write results to {}: {e}", out.display());
             return ExitCode::from(code::HARNESS);
         }
     }
     ExitCode::from(results.verdict.exit_code)
+}
+
+/// Where `gauntlet report` writes.
+pub struct ReportTargets {
+    html: Option<PathBuf>,
+    junit: Option<PathBuf>,
+    markdown: Option<PathBuf>,
+    out: Option<PathBuf>,
+    index: Option<PathBuf>,
+}
+
+/// `gauntlet report`.
+pub fn report(result: &Path, t: ReportTargets) -> ExitCode {
+    let r = match json::read(result) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(code::HARNESS);
+        }
+    };
+    let nothing_asked = t.html.is_none()
+        && t.junit.is_none()
+        && t.markdown.is_none()
+        && t.out.is_none()
+        && t.index.is_none();
+    let mut jobs: Vec<(PathBuf, String)> = Vec::new();
+    if let Some(p) = t.html {
+        jobs.push((p, html::render(&r)));
+    }
+    if let Some(p) = t.junit {
+        jobs.push((p, junit::render(&r)));
+    }
+    if let Some(p) = t.markdown {
+        jobs.push((p, markdown::render(&r)));
+    }
+    for (p, text) in jobs {
+        if let Err(e) = std::fs::write(&p, text) {
+            eprintln!("error: cannot write {}: {e}", p.display());
+            return ExitCode::from(code::HARNESS);
+        }
+    }
+    if let Some(dir) = t.out {
+        if let Err(e) = publish::write_all(&dir, &r) {
+            eprintln!("error: cannot write into {}: {e}", dir.display());
+            return ExitCode::from(code::HARNESS);
+        }
+    }
+    if let Some(dir) = t.index {
+        if let Err(e) = publish::write_index(&dir) {
+            eprintln!("error: cannot index {}: {e}", dir.display());
+            return ExitCode::from(code::HARNESS);
+        }
+    }
+    if nothing_asked {
+        print!("{}", markdown::render(&r));
+    }
+    ExitCode::SUCCESS
 }
 
 /// `gauntlet certs`.
@@ -432,5 +523,22 @@ pub fn main() -> ExitCode {
         Command::Origin(a) => origin(&a),
         Command::Compare { base, new, out } => compare(&base, &new, out.as_deref()),
         Command::Certs { out, names } => certs(&out, &names),
+        Command::Report {
+            result,
+            html,
+            junit,
+            markdown,
+            out,
+            index,
+        } => report(
+            &result,
+            ReportTargets {
+                html,
+                junit,
+                markdown,
+                out,
+                index,
+            },
+        ),
     }
 }

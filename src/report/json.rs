@@ -74,6 +74,24 @@ pub struct Meta {
     pub threads: u32,
     /// Whether the run was interrupted.
     pub interrupted: bool,
+    /// Open-model stages, in the lanes' own time.
+    #[serde(default)]
+    pub stages: Vec<StageJson>,
+}
+
+/// One open-model stage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageJson {
+    /// Start, seconds.
+    pub start_s: f64,
+    /// Length, seconds.
+    pub duration_s: f64,
+    /// Rate at the start.
+    pub rate_start: f64,
+    /// Rate at the end.
+    pub rate_end: f64,
+    /// A warm-up stage.
+    pub warmup: bool,
 }
 
 /// Percentiles in microseconds.
@@ -287,6 +305,10 @@ pub struct SecondJson {
     pub p99_us: u64,
     /// Maximum corrected latency.
     pub max_us: u64,
+    /// Corrected latency of the second, coarse histogram (V2-deflate, base64): the source of the
+    /// `.hlog` interval logs.
+    #[serde(default)]
+    pub latency_us: String,
 }
 
 /// One target × protocol.
@@ -395,6 +417,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                     p50_us: hist::pct(&sec.latency, 50.0),
                     p99_us: hist::pct(&sec.latency, 99.0),
                     max_us: sec.latency.max(),
+                    latency_us: hist::encode(&sec.latency),
                 })
                 .collect();
             LaneJson {
@@ -451,6 +474,26 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
             },
             threads: o.threads,
             interrupted: o.interrupted,
+            stages: match &s.load.model {
+                Model::Open { stages } => {
+                    let mut t = 0.0;
+                    stages
+                        .iter()
+                        .map(|st| {
+                            let j = StageJson {
+                                start_s: t,
+                                duration_s: st.duration.as_secs_f64(),
+                                rate_start: st.rate_start,
+                                rate_end: st.rate_end,
+                                warmup: st.warmup,
+                            };
+                            t += st.duration.as_secs_f64();
+                            j
+                        })
+                        .collect()
+                }
+                Model::Closed { .. } => Vec::new(),
+            },
         },
         lanes,
         comparison: None,

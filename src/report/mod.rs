@@ -1,9 +1,15 @@
-//! Everything rendered from a run: the `results.json` wire types, the console summary table and
-//! the live progress line.
+//! Everything rendered from a run, all from the one results model (`results.json`): the wire
+//! types, the HTML report with its charts, the console summary and the live progress line.
 
+pub mod charts;
 pub mod console;
+pub mod hlog;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod progress;
+pub mod publish;
 
 /// Formats microseconds for people: `850µs`, `12.3ms`, `1.52s`.
 pub fn fmt_us(us: u64) -> String {

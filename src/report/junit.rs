@@ -1,0 +1,143 @@
+//! JUnit XML for CI systems: a test case per gate, per expectation (target × protocol × request)
+//! and per response difference. A check that did not hold is a `failure`; a transport or harness
+//! fault (connect, tls, timeout, reset, protocol) is an `error`.
+
+use std::fmt::Write as _;
+
+use super::html::esc;
+use super::json::ResultsFile;
+
+struct Case {
+    class: String,
+    name: String,
+    failure: Option<(String, String)>,
+    error: Option<(String, String)>,
+}
+
+fn suite(out: &mut String, name: &str, cases: &[Case]) {
+    let failures = cases.iter().filter(|c| c.failure.is_some()).count();
+    let errors = cases.iter().filter(|c| c.error.is_some()).count();
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
+        esc(name),
+        cases.len()
+    );
+    for c in cases {
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\"",
+            esc(&c.class),
+            esc(&c.name)
+        );
+        if c.failure.is_none() && c.error.is_none() {
+            out.push_str("/>\n");
+            continue;
+        }
+        out.push_str(">\n");
+        if let Some((m, body)) = &c.failure {
+            let _ = writeln!(
+                out,
+                "      <failure message=\"{}\" type=\"failure\">{}</failure>",
+                esc(m),
+                esc(body)
+            );
+        }
+        if let Some((m, body)) = &c.error {
+            let _ = writeln!(
+                out,
+                "      <error message=\"{}\" type=\"error\">{}</error>",
+                esc(m),
+                esc(body)
+            );
+        }
+        out.push_str("    </testcase>\n");
+    }
+    out.push_str("  </testsuite>\n");
+}
+
+/// Renders the report.
+pub fn render(r: &ResultsFile) -> String {
+    let gates: Vec<Case> = r
+        .gates
+        .iter()
+        .map(|g| Case {
+            class: "gauntlet.gates".into(),
+            name: format!(
+                "{}{}",
+                g.gate,
+                g.protocol
+                    .as_deref()
+                    .map(|p| format!(" [{p}]"))
+                    .unwrap_or_default()
+            ),
+            failure: (!g.passed && g.note.is_none())
+                .then(|| (format!("{} vs {}", g.lhs, g.rhs), g.gate.clone())),
+            error: g.note.clone().map(|n| (n.clone(), n)),
+        })
+        .collect();
+    let mut expectations = Vec::new();
+    for l in &r.lanes {
+        for q in &l.requests {
+            let (mut checks, mut faults) = (Vec::new(), Vec::new());
+            for e in &q.errors {
+                let line = format!("{} × {}:{} — {}", e.count, e.class, e.code, e.example);
+                if e.class == "status" || e.class == "expectation" {
+                    checks.push(line);
+                } else {
+                    faults.push(line);
+                }
+            }
+            let summary = |v: &Vec<String>| {
+                (!v.is_empty()).then(|| {
+                    (
+                        format!("{} of {} requests", v.len(), q.summary.count),
+                        v.join("\n"),
+                    )
+                })
+            };
+            expectations.push(Case {
+                class: format!("gauntlet.{}.{}", l.target, l.protocol),
+                name: q.name.clone(),
+                failure: summary(&checks),
+                error: summary(&faults),
+            });
+        }
+    }
+    let differences: Vec<Case> = r
+        .differential
+        .iter()
+        .flat_map(|d| d.differences.iter())
+        .map(|x| Case {
+            class: format!("gauntlet.differential.{}", x.protocol),
+            name: format!("{} {}", x.request, x.field),
+            failure: Some((
+                format!("candidate `{}` vs baseline `{}`", x.candidate, x.baseline),
+                format!("{}\n{}", x.reproducers.candidate, x.reproducers.baseline),
+            )),
+            error: None,
+        })
+        .collect();
+    let total = gates.len() + expectations.len() + differences.len();
+    let count = |f: &dyn Fn(&Case) -> bool| {
+        gates
+            .iter()
+            .chain(&expectations)
+            .chain(&differences)
+            .filter(|c| f(c))
+            .count()
+    };
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"gauntlet {}\" tests=\"{total}\" failures=\"{}\" errors=\"{}\">",
+        esc(&r.meta.scenario),
+        count(&|c| c.failure.is_some()),
+        count(&|c| c.error.is_some())
+    );
+    suite(&mut out, "gates", &gates);
+    suite(&mut out, "expectations", &expectations);
+    suite(&mut out, "differential", &differences);
+    out.push_str("</testsuites>\n");
+    out
+}

@@ -1,0 +1,65 @@
+//! Writing a run's folder (results.json, index.html, junit.xml, summary.md and one .hlog per
+//! target × protocol), and the `reports/index.html` that lists every run folder beside it so the
+//! folder can be served as a static site.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::html::esc;
+use super::json::{self, ResultsFile};
+use super::{hlog, html, junit, markdown};
+
+/// Writes every artefact of a run into `dir`; returns the paths written.
+pub fn write_all(dir: &Path, r: &ResultsFile) -> std::io::Result<Vec<PathBuf>> {
+    let mut written = vec![json::write(dir, r)?];
+    for (name, text) in [
+        ("index.html", html::render(r)),
+        ("junit.xml", junit::render(r)),
+        ("summary.md", markdown::render(r)),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, text)?;
+        written.push(p);
+    }
+    for l in &r.lanes {
+        let p = dir.join(hlog::file_name(l));
+        std::fs::write(&p, hlog::render(r, l).map_err(std::io::Error::other)?)?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
+/// Regenerates `index.html` in `reports`: one row per run folder holding a results.json, newest
+/// first.
+pub fn write_index(reports: &Path) -> std::io::Result<PathBuf> {
+    let mut runs: Vec<(String, ResultsFile)> = Vec::new();
+    for e in std::fs::read_dir(reports)? {
+        let e = e?;
+        let p = e.path().join("results.json");
+        if let Ok(r) = json::read(&p) {
+            runs.push((e.file_name().to_string_lossy().into_owned(), r));
+        }
+    }
+    runs.sort_by(|a, b| b.1.meta.started.cmp(&a.1.meta.started));
+    let mut out = String::from("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n<title>gauntlet runs</title>\n<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}.pass{color:#1b5e20}.fail{color:#b71c1c}</style></head><body>\n<h1>gauntlet runs</h1>\n<table><tr><th>started</th><th>scenario</th><th>verdict</th><th>commit</th><th>report</th></tr>\n");
+    for (folder, r) in &runs {
+        let (class, word) = if r.verdict.passed {
+            ("pass", "passed")
+        } else {
+            ("fail", "failed")
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td class=\"{class}\">{word}</td><td>{}</td><td><a href=\"{}/index.html\">{}</a></td></tr>",
+            esc(&r.meta.started),
+            esc(&r.meta.scenario),
+            esc(r.meta.commit.as_deref().unwrap_or("")),
+            esc(folder),
+            esc(folder)
+        );
+    }
+    out.push_str("</table>\n</body></html>\n");
+    let p = reports.join("index.html");
+    std::fs::write(&p, out)?;
+    Ok(p)
+}
