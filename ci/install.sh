@@ -5,7 +5,8 @@
 #   http_v3_module; trixie's binary runs on bookworm's libssl3). The mirror is derived from this
 #   machine's own apt source, so no host name is written here;
 # - Caddy (Debian package), a proxy that speaks h3;
-# - hypercorn with aioquic in a venv under .build/venv: an HTTP/3 server sharing no code with ours.
+# - hypercorn with aioquic in a venv under .build/venv: an HTTP/3 server sharing no code with ours;
+# - Chromium (headless, for the HTML report test) and xmllint (JUnit schema validation).
 # The tests start and stop every server themselves, on free loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,8 @@ need=()
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)        # the HTML report test
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)    # JUnit schema validation
 if [ ${#need[@]} -gt 0 ]; then
   echo "ci/install.sh: apt-get install ${need[*]}" >&2
   $SUDO apt-get update -qq

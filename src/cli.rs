@@ -49,6 +49,13 @@ pub enum Command {
         #[arg(long = "name")]
         names: Vec<String>,
     },
+    /// Print the JSON Schema of the scenario format (for editors through yaml-language-server),
+    /// or with --results that of results.json.
+    Schema {
+        /// The schema of results.json instead.
+        #[arg(long)]
+        results: bool,
+    },
     /// Re-render a saved run's reports from its results.json alone.
     Report {
         /// The results.json.
@@ -523,6 +530,10 @@ pub fn main() -> ExitCode {
         Command::Origin(a) => origin(&a),
         Command::Compare { base, new, out } => compare(&base, &new, out.as_deref()),
         Command::Certs { out, names } => certs(&out, &names),
+        Command::Schema { results } => {
+            println!("{}", if results { crate::schema::results() } else { crate::schema::scenario() });
+            ExitCode::SUCCESS
+        }
         Command::Report {
             result,
             html,

@@ -15,4 +15,5 @@ pub mod proto;
 pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod schema;
 pub mod verdict;

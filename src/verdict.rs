@@ -80,7 +80,7 @@ pub mod code {
 }
 
 /// The verdict of one run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// Whether everything held.
     pub passed: bool,

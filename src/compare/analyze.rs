@@ -14,7 +14,7 @@ use crate::record::hist;
 use crate::report::json::{LaneJson, SliceJson};
 
 /// The comparison in `results.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ComparisonJson {
     /// Candidate target.
     pub candidate: String,
@@ -34,7 +34,7 @@ pub struct ComparisonJson {
 }
 
 /// A verdict with where it applies.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VerdictRow {
     /// Protocol.
     pub protocol: String,
@@ -46,7 +46,7 @@ pub struct VerdictRow {
 }
 
 /// The A/A result of one protocol and metric.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CalibrationRow {
     /// Protocol.
     pub protocol: String,

@@ -9,7 +9,7 @@ use super::metric::Metric;
 use crate::report::json::{ResultsFile, Summary};
 
 /// One evaluation of one gate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GateResult {
     /// The gate as written.
     pub gate: String,

@@ -16,7 +16,7 @@ use super::metric::Metric;
 use crate::proto::Protocol;
 
 /// A verdict on one metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// The candidate is better by more than the tolerance.
@@ -103,7 +103,7 @@ pub enum Operand {
 }
 
 /// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Cmp {
     /// `<`
     Lt,

@@ -19,7 +19,7 @@ pub const DEFAULT_TOLERANCE: f64 = 0.10;
 pub const MIN_TOLERANCE: f64 = 0.05;
 
 /// The judgement of one metric.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Judgement {
     /// The metric.
     pub metric: Metric,

@@ -37,7 +37,7 @@ pub enum Sample {
 }
 
 /// One reported difference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Difference {
     /// Protocol.
     pub protocol: String,
@@ -58,7 +58,7 @@ pub struct Difference {
 }
 
 /// A reproducer per path.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reproducers {
     /// On the candidate.
     pub candidate: String,
@@ -67,7 +67,7 @@ pub struct Reproducers {
 }
 
 /// The differential in `results.json`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DifferentialJson {
     /// Samples per request, protocol and path.
     pub samples: u32,

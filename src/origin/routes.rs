@@ -190,7 +190,8 @@ where
         .get("x-gauntlet-extra-delay-ms")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if let Some(ms) = extra {
+    // Zero means no delay at all: even a zero sleep waits for tokio's next timer tick.
+    if let Some(ms) = extra.filter(|ms| *ms > 0) {
         tokio::time::sleep(Duration::from_millis(ms.min(MAX_DELAY_MS))).await;
     }
     let resp = match (head, arg) {

@@ -18,7 +18,7 @@ use crate::verdict::Verdict;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The whole file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResultsFile {
     /// Format version.
     pub schema_version: u32,
@@ -40,7 +40,7 @@ pub struct ResultsFile {
 }
 
 /// Run metadata.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Meta {
     /// `gauntlet`.
     pub tool: String,
@@ -80,7 +80,7 @@ pub struct Meta {
 }
 
 /// One open-model stage.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageJson {
     /// Start, seconds.
     pub start_s: f64,
@@ -95,7 +95,7 @@ pub struct StageJson {
 }
 
 /// Percentiles in microseconds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Pcts {
     /// Samples.
     pub count: u64,
@@ -135,7 +135,7 @@ impl Pcts {
 }
 
 /// Counts and percentiles of a request name or a whole lane.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Measured requests completed.
     pub count: u64,
@@ -200,7 +200,7 @@ impl Summary {
 }
 
 /// One error class and code.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorJson {
     /// Class.
     pub class: String,
@@ -213,7 +213,7 @@ pub struct ErrorJson {
 }
 
 /// Serialized histograms of one request name.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestHists {
     /// Corrected latency.
     pub latency_us: String,
@@ -224,7 +224,7 @@ pub struct RequestHists {
 }
 
 /// One slice of a lane's own time.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SliceJson {
     /// Completed measured requests.
     pub count: u64,
@@ -235,7 +235,7 @@ pub struct SliceJson {
 }
 
 /// One request name within a lane.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestJson {
     /// Name.
     pub name: String,
@@ -251,7 +251,7 @@ pub struct RequestJson {
 }
 
 /// Connection figures of a lane.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConnectionsJson {
     /// Opened.
     pub opened: u64,
@@ -276,7 +276,7 @@ pub struct ConnectionsJson {
 }
 
 /// Whether the client kept the schedule (open model).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PacingJson {
     /// Requests that started more than 1 ms after their intended time.
     pub late_starts: u64,
@@ -287,7 +287,7 @@ pub struct PacingJson {
 }
 
 /// One second of the timeline.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecondJson {
     /// Seconds since start.
     pub t: u64,
@@ -312,7 +312,7 @@ pub struct SecondJson {
 }
 
 /// One target × protocol.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LaneJson {
     /// Target name.
     pub target: String,

@@ -13,7 +13,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 /// The whole scenario file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// A short name; it names the output folder.
@@ -28,9 +28,11 @@ pub struct ScenarioFile {
     pub tls: Option<TlsSpec>,
     /// Per-request timeout; on by default.
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<DurationText>")]
     pub timeout: Option<Duration>,
     /// Timeout for TCP connect plus the TLS handshake.
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<DurationText>")]
     pub connect_timeout: Option<Duration>,
     /// The load shape.
     #[serde(default)]
@@ -52,7 +54,7 @@ pub struct ScenarioFile {
 }
 
 /// How the two paths share the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FairnessName {
     /// Short alternating slices from one pacer: A B A B …
@@ -62,7 +64,7 @@ pub enum FairnessName {
 }
 
 /// The `compare` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompareSpec {
     /// The target under test.
@@ -74,6 +76,7 @@ pub struct CompareSpec {
     pub fairness: Option<FairnessName>,
     /// Slice length (default 1s): the unit of pacing alternation and of resampling.
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<DurationText>")]
     pub slice: Option<Duration>,
     /// Split the baseline's slices in two (A/A) to measure the noise floor and use it as the
     /// tolerance.
@@ -91,7 +94,7 @@ pub struct CompareSpec {
 }
 
 /// The response differential.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DifferentialSpec {
     /// Off with `false` (default on).
@@ -152,7 +155,7 @@ pub struct TargetSpec {
     pub headers: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TargetMap {
     url: String,
@@ -191,7 +194,7 @@ impl<'de> Deserialize<'de> for TargetSpec {
 }
 
 /// A protocol as spelt in the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProtocolName {
     /// HTTP/1.1, over TCP or TLS.
@@ -203,7 +206,7 @@ pub enum ProtocolName {
 }
 
 /// How HTTP/3 endpoints are found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AltSvcMode {
     /// Dial the URL's port over UDP (the default).
@@ -213,7 +216,7 @@ pub enum AltSvcMode {
 }
 
 /// TLS settings.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSpec {
     /// PEM file with the CA certificates to trust (relative to the scenario file).
@@ -240,7 +243,7 @@ pub struct TlsSpec {
 }
 
 /// Load model names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelName {
     /// Arrival rate: requests start on a schedule, whatever the responses do.
@@ -251,7 +254,7 @@ pub enum ModelName {
 }
 
 /// The `load` section.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadSpec {
     /// `open` (default) or `closed`.
@@ -262,12 +265,14 @@ pub struct LoadSpec {
     pub rate: Option<f64>,
     /// Length of the measured part of the run.
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<DurationText>")]
     pub duration: Option<Duration>,
     /// Open model: stages, run in order.
     #[serde(default)]
     pub stages: Option<Vec<StageSpec>>,
     /// Warm-up before the measured part (excluded from statistics).
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<DurationText>")]
     pub warmup: Option<Duration>,
     /// Closed model: requests in flight per target × protocol.
     #[serde(default)]
@@ -290,11 +295,12 @@ pub struct LoadSpec {
 }
 
 /// One open-model stage.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageSpec {
     /// How long the stage lasts.
     #[serde(deserialize_with = "duration")]
+    #[schemars(with = "DurationText")]
     pub duration: Duration,
     /// Requests per second at the start of the stage.
     pub rate: f64,
@@ -307,7 +313,7 @@ pub struct StageSpec {
 }
 
 /// One request in the mix.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestSpec {
     /// Name used in results; default: method and path.
@@ -348,6 +354,7 @@ pub struct RequestSpec {
     pub body: Option<String>,
     /// Per-request timeout.
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<DurationText>")]
     pub timeout: Option<Duration>,
     /// What the response must look like.
     #[serde(default)]
@@ -355,7 +362,7 @@ pub struct RequestSpec {
 }
 
 /// Expectations on a response.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectSpec {
     /// A status, a class like `2xx`, or a list of them.
@@ -370,7 +377,7 @@ pub struct ExpectSpec {
 }
 
 /// Body checks.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BodyExpectSpec {
     /// The body contains this text.
@@ -497,4 +504,56 @@ fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::
 /// Parses a duration given on the command line, with the same rules as the file.
 pub fn parse_cli_duration(v: &str) -> Result<Duration, String> {
     parse_duration_value::<de::value::Error>(v).map_err(|e| e.to_string())
+}
+
+/// The schema of a duration: `5s`, `250ms`, `1m 30s`, or a number of seconds.
+pub struct DurationText;
+
+impl schemars::JsonSchema for DurationText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "A duration like `5s`, `250ms` or `1m 30s`, or a number of seconds", "type": ["string", "number"] })
+    }
+}
+
+impl schemars::JsonSchema for TargetSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Target".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`embedded`, a URL (http://, https://, h2c://), or a map",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "object", "additionalProperties": false, "required": ["url"], "properties": {
+                    "url": { "type": "string" },
+                    "connect_to": { "type": "string", "description": "host:port to dial instead of the URL's" },
+                    "headers": { "type": "object", "additionalProperties": { "type": "string" } }
+                } }
+            ]
+        })
+    }
+}
+
+impl schemars::JsonSchema for StatusSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Status".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A status code, a class like `2xx`, or a list of them",
+            "anyOf": [ { "type": ["integer", "string"] }, { "type": "array", "items": { "type": ["integer", "string"] } } ]
+        })
+    }
+}
+
+impl schemars::JsonSchema for Percent {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Fraction".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "A fraction like `10%` or `0.1`", "type": ["string", "number"] })
+    }
 }
