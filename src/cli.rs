@@ -531,7 +531,14 @@ pub fn main() -> ExitCode {
         Command::Compare { base, new, out } => compare(&base, &new, out.as_deref()),
         Command::Certs { out, names } => certs(&out, &names),
         Command::Schema { results } => {
-            println!("{}", if results { crate::schema::results() } else { crate::schema::scenario() });
+            println!(
+                "{}",
+                if results {
+                    crate::schema::results()
+                } else {
+                    crate::schema::scenario()
+                }
+            );
             ExitCode::SUCCESS
         }
         Command::Report {

@@ -5,17 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::compare::analyze::{analyze, AnalysisConfig};
-use crate::compare::evaluate::{evaluate, GateResult, Roles};
+use crate::compare::evaluate::{evaluate, show, GateResult, Roles};
 use crate::engine::RunOutcome;
 use crate::report::json::{self, ResultsFile};
 use crate::scenario::Scenario;
-
-fn show(v: &serde_json::Value) -> String {
-    match v.as_f64() {
-        Some(x) if x.fract() != 0.0 => format!("{x:.4}"),
-        _ => v.to_string(),
-    }
-}
 
 /// The comparison configuration of a scenario's `compare` section.
 pub fn analysis_config(s: &Scenario) -> Option<AnalysisConfig> {

@@ -155,7 +155,7 @@ requests:
         );
         assert_eq!(r[i].ok, 0);
     };
-    only(0, ErrorClass::Status, "status:503");
+    only(0, ErrorClass::Status, "503");
     only(1, ErrorClass::Expectation, "header:content-type");
     only(2, ErrorClass::Expectation, "header:x-missing");
     only(3, ErrorClass::Timeout, "request");

@@ -12,7 +12,7 @@ use std::process::Command;
 use common::{gauntlet, run, text, TestOrigin};
 use gauntlet::record::hist;
 use gauntlet::report::json::ResultsFile;
-use gauntlet::report::{hlog, html, junit, markdown, publish};
+use gauntlet::report::{hlog, junit, markdown, publish};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,27 +37,39 @@ gates:
   - verdict(p50) != worse
   - differences == 0
 "#,
-        u = o.https()
+        u = o.https(),
+        extra_candidate_header = extra_candidate_header.replace('\'', "''")
     ));
     gauntlet::verdict::results(&s, &run(&s))
 }
 
 fn schema_of(file: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(root().join("schema").join(file)).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(root().join("schema").join(file)).unwrap())
+        .unwrap()
 }
 
 #[test]
 fn committed_schemas_are_current() {
-    for (file, generated) in [("scenario.schema.json", gauntlet::schema::scenario()), ("results.schema.json", gauntlet::schema::results())] {
+    for (file, generated) in [
+        ("scenario.schema.json", gauntlet::schema::scenario()),
+        ("results.schema.json", gauntlet::schema::results()),
+    ] {
         let path = root().join("schema").join(file);
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::write(&path, format!("{generated}\n")).unwrap();
         }
-        assert_eq!(std::fs::read_to_string(&path).unwrap().trim_end(), generated.trim_end(), "{file} is stale: run `gauntlet schema` (UPDATE_GOLDEN=1 cargo test --test reports)");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap().trim_end(),
+            generated.trim_end(),
+            "{file} is stale: run `gauntlet schema` (UPDATE_GOLDEN=1 cargo test --test reports)"
+        );
     }
     let out = gauntlet(&["schema"], root());
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), gauntlet::schema::scenario().trim_end());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        gauntlet::schema::scenario().trim_end()
+    );
 }
 
 #[test]
@@ -66,7 +78,10 @@ fn results_and_scenarios_validate_against_the_committed_schemas() {
     let r = compare_run(&o, "plain");
     let value = serde_json::to_value(&r).unwrap();
     let results = jsonschema::validator_for(&schema_of("results.schema.json")).unwrap();
-    let errors: Vec<String> = results.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = results
+        .iter_errors(&value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     // A document that breaks the schema is caught (the check can fail).
     let mut broken = value.clone();
@@ -78,15 +93,25 @@ fn results_and_scenarios_validate_against_the_committed_schemas() {
     for e in std::fs::read_dir(root().join("scenarios")).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "yaml") {
-            let doc: serde_json::Value = serde_saphyr::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-            let errors: Vec<String> = scenario.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+            let doc: serde_json::Value =
+                serde_saphyr::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            let errors: Vec<String> = scenario
+                .iter_errors(&doc)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect();
             assert!(errors.is_empty(), "{}: {errors:?}", p.display());
             n += 1;
         }
     }
     assert!(n >= 2);
-    let bad: serde_json::Value = serde_saphyr::from_str("name: x\ntargets: { a: embedded }\nrequests: []\nload: { rat: 5 }\n").unwrap();
-    assert!(!scenario.is_valid(&bad), "unknown keys are refused by the schema too");
+    let bad: serde_json::Value = serde_saphyr::from_str(
+        "name: x\ntargets: { a: embedded }\nrequests: []\nload: { rat: 5 }\n",
+    )
+    .unwrap();
+    assert!(
+        !scenario.is_valid(&bad),
+        "unknown keys are refused by the schema too"
+    );
 }
 
 #[test]
@@ -96,14 +121,30 @@ fn junit_validates_with_xmllint_and_counts_failures() {
     let xml = junit::render(&r);
     let path = o.dir.path().join("junit.xml");
     std::fs::write(&path, &xml).unwrap();
-    let out = Command::new("xmllint").args(["--noout", "--schema"]).arg(root().join("schema/junit.xsd")).arg(&path).output().expect("xmllint (libxml2-utils) is installed by ci/install.sh");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(root().join("schema/junit.xsd"))
+        .arg(&path)
+        .output()
+        .expect("xmllint (libxml2-utils) is installed by ci/install.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Every lane's echo request failed its body expectation: a failure per lane, no error.
     let failures = xml.matches("<failure ").count();
     let failed_gates = r.gates.iter().filter(|g| !g.passed).count();
-    assert_eq!(failures, failed_gates + r.lanes.len() + r.differential.as_ref().map_or(0, |d| d.differences.len()), "{xml}");
+    assert_eq!(
+        failures,
+        failed_gates + r.lanes.len() + r.differential.as_ref().map_or(0, |d| d.differences.len()),
+        "{xml}"
+    );
     assert_eq!(xml.matches("<error ").count(), 0, "{xml}");
-    assert!(xml.contains("&lt;script&gt;never&lt;/script&gt;"), "strings are escaped in XML too");
+    assert!(
+        xml.contains("&lt;script&gt;never&lt;/script&gt;"),
+        "strings are escaped in XML too"
+    );
 }
 
 #[test]
@@ -118,8 +159,14 @@ fn hlog_reads_back_to_the_same_counts_and_percentiles() {
         let mut intervals = 0;
         for entry in IntervalLogIterator::new(&bytes) {
             if let LogEntry::Interval(i) = entry.unwrap() {
-                let raw = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, i.encoded_histogram()).unwrap();
-                let h: hist::Hist = Deserializer::new().deserialize(&mut std::io::Cursor::new(raw)).unwrap();
+                let raw = base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD,
+                    i.encoded_histogram(),
+                )
+                .unwrap();
+                let h: hist::Hist = Deserializer::new()
+                    .deserialize(&mut std::io::Cursor::new(raw))
+                    .unwrap();
                 hist::merge(&mut merged, &h);
                 intervals += 1;
             }
@@ -130,7 +177,10 @@ fn hlog_reads_back_to_the_same_counts_and_percentiles() {
         }
         assert_eq!(intervals, l.timeline.len());
         assert_eq!(merged.len(), expected.len());
-        assert!(merged.len() >= l.summary.count, "warm-up included in the log");
+        assert!(
+            merged.len() >= l.summary.count,
+            "warm-up included in the log"
+        );
         assert_eq!(hist::pct(&merged, 99.0), hist::pct(&expected, 99.0));
         assert_eq!(hist::pct(&merged, 50.0), hist::pct(&expected, 50.0));
     }
@@ -148,31 +198,58 @@ fn markdown_summary_matches_its_golden_file() {
     assert_eq!(rendered, std::fs::read_to_string(&golden).unwrap());
     // `gauntlet report` renders the same from the file alone.
     let out = gauntlet(&["report", fixture.to_str().unwrap()], root());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), rendered, "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        rendered,
+        "{}",
+        text(&out)
+    );
 }
 
 /// Every `gauntlet` command a CI example calls, with its flags, exists in our CLI.
 #[test]
 fn ci_examples_call_only_commands_the_cli_has() {
     for file in ["github-actions.yml", "gitlab-ci.yml"] {
-        let doc: serde_json::Value = serde_saphyr::from_str(&std::fs::read_to_string(root().join("ci/examples").join(file)).unwrap()).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let doc: serde_json::Value = serde_saphyr::from_str(
+            &std::fs::read_to_string(root().join("ci/examples").join(file)).unwrap(),
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
         let mut scripts = Vec::new();
         collect_scripts(&doc, &mut scripts);
-        let calls: Vec<Vec<String>> = scripts.iter().flat_map(|s| s.lines().map(str::to_string).collect::<Vec<_>>()).filter_map(|line| {
-            let i = line.find("gauntlet ")?;
-            Some(line[i + "gauntlet ".len()..].split_whitespace().map(str::to_string).collect())
-        }).collect();
+        let calls: Vec<Vec<String>> = scripts
+            .iter()
+            .flat_map(|s| s.lines().map(str::to_string).collect::<Vec<_>>())
+            .filter_map(|line| {
+                let i = line.find("gauntlet ")?;
+                Some(
+                    line[i + "gauntlet ".len()..]
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .collect(),
+                )
+            })
+            .collect();
         assert!(calls.len() >= 3, "{file}: {calls:?}");
         for call in calls {
             let sub = &call[0];
             let help = gauntlet(&[sub, "--help"], root());
-            assert_eq!(help.status.code(), Some(0), "{file}: `gauntlet {sub}` does not exist");
+            assert_eq!(
+                help.status.code(),
+                Some(0),
+                "{file}: `gauntlet {sub}` does not exist"
+            );
             let help = String::from_utf8_lossy(&help.stdout);
             for flag in call.iter().filter(|a| a.starts_with("--")) {
-                assert!(help.contains(flag.as_str()), "{file}: `gauntlet {sub}` has no {flag}");
+                assert!(
+                    help.contains(flag.as_str()),
+                    "{file}: `gauntlet {sub}` has no {flag}"
+                );
             }
         }
-        assert!(scripts.iter().any(|s| s.contains("ci/stack.sh up")), "{file} brings up a stack");
+        assert!(
+            scripts.iter().any(|s| s.contains("ci/stack.sh up")),
+            "{file} brings up a stack"
+        );
     }
 }
 
@@ -182,7 +259,9 @@ fn collect_scripts(v: &serde_json::Value, out: &mut Vec<String>) {
             for (k, x) in m {
                 match (k.as_str(), x) {
                     ("run", serde_json::Value::String(s)) => out.push(s.clone()),
-                    ("script", serde_json::Value::Array(a)) => out.extend(a.iter().filter_map(|s| s.as_str().map(str::to_string))),
+                    ("script", serde_json::Value::Array(a)) => {
+                        out.extend(a.iter().filter_map(|s| s.as_str().map(str::to_string)))
+                    }
                     _ => collect_scripts(x, out),
                 }
             }
@@ -195,39 +274,97 @@ fn collect_scripts(v: &serde_json::Value, out: &mut Vec<String>) {
 /// Loads `page` in headless Chromium; returns the DOM after load and what Chromium logged.
 fn chromium(page: &Path, screenshot: &Path) -> (String, String) {
     let profile = tempfile::tempdir().unwrap();
-    let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0", "--window-size=1200,2400"];
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1200,2400",
+    ];
     let url = format!("file://{}", page.display());
-    let shot = Command::new("chromium").args(flags).arg(format!("--user-data-dir={}", profile.path().display())).arg(format!("--screenshot={}", screenshot.display())).arg(&url).output().expect("chromium is installed by ci/install.sh");
-    let dom = Command::new("chromium").args(flags).arg(format!("--user-data-dir={}", profile.path().display())).arg("--dump-dom").arg(&url).output().unwrap();
-    (String::from_utf8_lossy(&dom.stdout).into_owned(), format!("{}\n{}", String::from_utf8_lossy(&shot.stderr), String::from_utf8_lossy(&dom.stderr)))
+    let shot = Command::new("chromium")
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(&url)
+        .output()
+        .expect("chromium is installed by ci/install.sh");
+    let dom = Command::new("chromium")
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&dom.stdout).into_owned(),
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&shot.stderr),
+            String::from_utf8_lossy(&dom.stderr)
+        ),
+    )
 }
 
 #[test]
 fn the_html_report_renders_in_chromium_with_charts_and_no_injection() {
     let o = TestOrigin::start();
-    let evil = r#""><img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>"#;
+    let evil =
+        r#""><img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>"#;
     let r = compare_run(&o, evil);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-check");
     let _ = std::fs::remove_dir_all(&dir);
     publish::write_all(&dir, &r).unwrap();
     let page = dir.join("index.html");
     let source = std::fs::read_to_string(&page).unwrap();
-    assert!(!source.contains("<script"), "the report has no script, and nothing injected one");
-    assert!(!source.contains("src=\"http") && !source.contains("href=\"http") && !source.contains("url(http"), "no external resource");
+    assert!(
+        !source.contains("<script"),
+        "the report has no script, and nothing injected one"
+    );
+    assert!(
+        !source.contains("src=\"http")
+            && !source.contains("href=\"http")
+            && !source.contains("url(http"),
+        "no external resource"
+    );
     let screenshot = dir.join("report.png");
     let (dom, log) = chromium(&page, &screenshot);
-    assert!(dom.contains("<title>gauntlet: report-check</title>"), "no injected script ran: {}", &dom[..dom.len().min(400)]);
+    assert!(
+        dom.contains("<title>gauntlet: report-check</title>"),
+        "no injected script ran: {}",
+        &dom[..dom.len().min(400)]
+    );
     assert!(!dom.contains("pwned</title>"));
     assert!(!dom.contains("<img"), "the injected markup stayed text");
-    assert!(dom.contains("&lt;script&gt;"), "the injected text is shown, escaped");
+    assert!(
+        dom.contains("&lt;script&gt;"),
+        "the injected text is shown, escaped"
+    );
     for class in ["spectrum", "timeline", "throughput"] {
         let charts = dom.matches(&format!("class=\"chart {class}\"")).count();
         assert_eq!(charts, 2, "one {class} chart per protocol");
     }
     let polylines = dom.matches("<polyline").count();
-    assert!(polylines >= 2 * 3 * 2, "every chart draws a line per path: {polylines}");
-    let console_errors: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE") || l.contains("Refused to")).collect();
+    assert!(
+        polylines >= 2 * 3 * 2,
+        "every chart draws a line per path: {polylines}"
+    );
+    let console_errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Refused to"))
+        .collect();
     assert!(console_errors.is_empty(), "{console_errors:?}");
-    assert!(std::fs::metadata(&screenshot).map(|m| m.len() > 10_000).unwrap_or(false), "screenshot at {}", screenshot.display());
+    assert!(
+        std::fs::metadata(&screenshot)
+            .map(|m| m.len() > 10_000)
+            .unwrap_or(false),
+        "screenshot at {}",
+        screenshot.display()
+    );
     eprintln!("screenshot: {}", screenshot.display());
 }

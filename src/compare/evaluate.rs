@@ -25,6 +25,16 @@ pub struct GateResult {
     pub note: Option<String>,
 }
 
+/// A gate value for people: numbers to four significant decimals, verdicts as words.
+pub fn show(v: &serde_json::Value) -> String {
+    match (v.as_f64(), v.as_str()) {
+        (Some(x), _) if x.fract() != 0.0 => format!("{x:.4}").trim_end_matches('0').to_string(),
+        (Some(x), _) => format!("{x}"),
+        (None, Some(s)) => s.to_string(),
+        _ => v.to_string(),
+    }
+}
+
 /// Names of the compared targets, if any.
 pub struct Roles<'a> {
     /// Candidate target.

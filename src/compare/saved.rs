@@ -5,7 +5,7 @@
 //! that run's verdicts exactly.
 
 use super::analyze::{analyze, AnalysisConfig};
-use super::evaluate::{evaluate, Roles};
+use super::evaluate::{evaluate, show, Roles};
 use super::gate::{self, GateContext};
 use crate::report::json::{LaneJson, ResultsFile};
 use crate::scenario::model::ScenarioFile;
@@ -160,8 +160,8 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile) -> Result<ResultsFile, Str
                     .as_deref()
                     .map(|p| format!(" over {p}"))
                     .unwrap_or_default(),
-                g.lhs,
-                g.rhs
+                show(&g.lhs),
+                show(&g.rhs)
             )
         })
         .collect();

@@ -103,7 +103,7 @@ impl Expect {
         if !self.status_ok(r.status) {
             return Err(Failure {
                 class: ErrorClass::Status,
-                code: format!("status:{}", r.status),
+                code: r.status.to_string(),
                 message: format!(
                     "status {} is not one of {}",
                     r.status,
@@ -199,7 +199,7 @@ mod tests {
         assert!(e.check(&observed(302, &h, b"")).is_ok());
         let f = e.check(&observed(503, &h, b"")).unwrap_err();
         assert_eq!(f.class, ErrorClass::Status);
-        assert_eq!(f.code, "status:503");
+        assert_eq!(f.code, "503");
     }
 
     #[test]

@@ -87,7 +87,9 @@ pub struct LaneResult {
 }
 
 /// The outcome of `alt_svc: discover` for one target.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct AltSvcReport {
     /// The Alt-Svc value the target sent over HTTP/2 ("" when none).
     pub header: String,

@@ -4,7 +4,19 @@
 use serde::{Deserialize, Serialize};
 
 /// The class of a failed request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ErrorClass {
     /// The TCP (or UDP) connection could not be opened: refused, unreachable, DNS, connect timeout.

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::fmt_us;
 use super::json::{LaneJson, ResultsFile, Summary};
+use crate::compare::evaluate::show;
 use crate::compare::metric::Metric;
 
 fn row(out: &mut String, target: &str, proto: &str, name: &str, s: &Summary) {
@@ -180,7 +181,7 @@ pub fn render_comparison(out: &mut String, r: &ResultsFile) {
             let detail = g
                 .note
                 .clone()
-                .unwrap_or_else(|| format!("{} vs {}", g.lhs, g.rhs));
+                .unwrap_or_else(|| format!("{} vs {}", show(&g.lhs), show(&g.rhs)));
             let _ = writeln!(
                 out,
                 "  {} {}{on}: {detail}",

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::charts::{self, css_colour, Series};
 use super::fmt_us;
 use super::json::{LaneJson, ResultsFile};
+use crate::compare::evaluate::show;
 use crate::compare::gate::Verdict;
 use crate::compare::metric::Metric;
 use crate::record::hist::{self, Hist};
@@ -330,7 +331,7 @@ fn gates_section(out: &mut String, r: &ResultsFile) {
         } else {
             ("worse", "FAIL")
         };
-        let _ = writeln!(out, "<tr><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td class=\"l {class}\">{word}{}</td></tr>", esc(&g.gate), esc(g.protocol.as_deref().unwrap_or("")), esc(&g.lhs.to_string()), esc(&g.rhs.to_string()), g.note.as_deref().map(|n| format!(": {}", esc(n))).unwrap_or_default());
+        let _ = writeln!(out, "<tr><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td class=\"l {class}\">{word}{}</td></tr>", esc(&g.gate), esc(g.protocol.as_deref().unwrap_or("")), esc(&show(&g.lhs)), esc(&show(&g.rhs)), g.note.as_deref().map(|n| format!(": {}", esc(n))).unwrap_or_default());
     }
     out.push_str("</table>\n");
 }

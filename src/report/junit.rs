@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::html::esc;
 use super::json::ResultsFile;
+use crate::compare::evaluate::show;
 
 struct Case {
     class: String,
@@ -71,8 +72,12 @@ pub fn render(r: &ResultsFile) -> String {
                     .map(|p| format!(" [{p}]"))
                     .unwrap_or_default()
             ),
-            failure: (!g.passed && g.note.is_none())
-                .then(|| (format!("{} vs {}", g.lhs, g.rhs), g.gate.clone())),
+            failure: (!g.passed && g.note.is_none()).then(|| {
+                (
+                    format!("{} vs {}", show(&g.lhs), show(&g.rhs)),
+                    g.gate.clone(),
+                )
+            }),
             error: g.note.clone().map(|n| (n.clone(), n)),
         })
         .collect();

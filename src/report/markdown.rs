@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::fmt_us;
 use super::json::ResultsFile;
+use crate::compare::evaluate::show;
 use crate::compare::metric::Metric;
 
 fn cell(s: &str) -> String {
@@ -95,8 +96,8 @@ pub fn render(r: &ResultsFile) -> String {
                     .as_deref()
                     .map(|p| format!(" ({p})"))
                     .unwrap_or_default(),
-                g.lhs,
-                g.rhs
+                show(&g.lhs),
+                show(&g.rhs)
             );
         }
     }
