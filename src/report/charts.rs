@@ -93,6 +93,34 @@ where
     svg
 }
 
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// Draws every series in its colour, with a legend.
+fn lines<'a, 'b: 'a>(
+    c: &mut Chart<'a, 'b>,
+    series: &[Series],
+    legend: SeriesLabelPosition,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    for (i, s) in series.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        c.draw_series(LineSeries::new(
+            s.points.iter().copied(),
+            colour.stroke_width(2),
+        ))?
+        .label(s.name.clone())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+    }
+    c.configure_series_labels()
+        .position(legend)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+}
+
 /// A percentile-spectrum chart with every series overlaid.
 pub fn spectrum(caption: &str, series: &[Series]) -> String {
     let top = y_max(series);
@@ -109,23 +137,7 @@ pub fn spectrum(caption: &str, series: &[Series]) -> String {
             .x_desc("percentile")
             .y_desc("latency (ms)")
             .draw()?;
-        for (i, s) in series.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
-            c.draw_series(LineSeries::new(
-                s.points.iter().copied(),
-                colour.stroke_width(2),
-            ))?
-            .label(s.name.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-            });
-        }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
-        Ok(())
+        lines(&mut c, series, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -170,22 +182,6 @@ pub fn over_time(
         for m in marks {
             c.draw_series(LineSeries::new(vec![(*m, 0.0), (*m, top)], BLACK.mix(0.3)))?;
         }
-        for (i, s) in series.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
-            c.draw_series(LineSeries::new(
-                s.points.iter().copied(),
-                colour.stroke_width(2),
-            ))?
-            .label(s.name.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-            });
-        }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
-        Ok(())
+        lines(&mut c, series, SeriesLabelPosition::UpperRight)
     })
 }

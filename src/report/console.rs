@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::fmt_us;
 use super::json::{LaneJson, ResultsFile, Summary};
+use super::{fmt_us, JudgementText};
 use crate::compare::evaluate::show;
 use crate::compare::metric::Metric;
 
@@ -97,23 +97,6 @@ fn lane_notes(out: &mut String, l: &LaneJson) {
     );
 }
 
-fn fmt_value(m: Metric, v: Option<f64>) -> String {
-    match (m, v) {
-        (_, None) => "-".into(),
-        (Metric::ErrorRate, Some(x)) => format!("{:.3}%", x * 100.0),
-        (Metric::Rps | Metric::Count | Metric::Errors, Some(x)) => format!("{x:.1}"),
-        (_, Some(x)) => fmt_us(x.round() as u64),
-    }
-}
-
-fn fmt_estimate(m: Metric, v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(x) if m.judged_by_difference() => format!("{:+.3}pp", x * 100.0),
-        Some(x) => format!("{x:.3}"),
-    }
-}
-
 /// The comparison table, the gates and the response differences.
 pub fn render_comparison(out: &mut String, r: &ResultsFile) {
     if let Some(c) = &r.comparison {
@@ -129,34 +112,19 @@ pub fn render_comparison(out: &mut String, r: &ResultsFile) {
         );
         for v in c.verdicts.iter().filter(|v| v.request.is_none()) {
             let j = &v.judgement;
-            let interval = match (j.ci_low, j.ci_high) {
-                (Some(l), Some(h)) => format!(
-                    "[{}, {}]",
-                    fmt_estimate(j.metric, Some(l)),
-                    fmt_estimate(j.metric, Some(h))
-                ),
-                _ => "-".into(),
-            };
-            let tol = if j.metric.judged_by_difference() {
-                format!("±{:.2}pp", j.tolerance * 100.0)
-            } else {
-                format!("±{:.0}%", j.tolerance * 100.0)
-            };
-            let needed = j
-                .needed_s_per_side
-                .map(|s| format!(" (≈ {:.0} s per side needed)", s.ceil()))
-                .unwrap_or_default();
+            let t = JudgementText::of(j);
             let _ = writeln!(
                 out,
-                "{:<5} {:<10} {:>10} {:>10} {:>10} {:>20} {:>9}  {}{needed}",
+                "{:<5} {:<10} {:>10} {:>10} {:>10} {:>20} {:>9}  {}{}",
                 v.protocol,
                 j.metric.name(),
-                fmt_value(j.metric, j.candidate),
-                fmt_value(j.metric, j.baseline),
-                fmt_estimate(j.metric, j.estimate),
-                interval,
-                tol,
-                j.verdict.name()
+                t.candidate,
+                t.baseline,
+                t.estimate,
+                t.interval,
+                t.tolerance,
+                j.verdict.name(),
+                t.needed
             );
         }
         for cal in &c.calibration {

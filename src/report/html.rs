@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use super::charts::{self, css_colour, Series};
-use super::fmt_us;
 use super::json::{LaneJson, ResultsFile};
+use super::{fmt_us, JudgementText};
 use crate::compare::evaluate::show;
 use crate::compare::gate::Verdict;
 use crate::compare::metric::Metric;
@@ -105,23 +105,6 @@ fn banner(out: &mut String, r: &ResultsFile) {
     }
 }
 
-fn fmt_metric(m: Metric, v: Option<f64>) -> String {
-    match (m, v) {
-        (_, None) => "–".into(),
-        (Metric::ErrorRate, Some(x)) => format!("{:.3}%", x * 100.0),
-        (Metric::Rps | Metric::Count | Metric::Errors, Some(x)) => format!("{x:.1}"),
-        (_, Some(x)) => fmt_us(x.round() as u64),
-    }
-}
-
-fn fmt_est(m: Metric, v: Option<f64>) -> String {
-    match v {
-        None => "–".into(),
-        Some(x) if m.judged_by_difference() => format!("{:+.3} pp", x * 100.0),
-        Some(x) => format!("{x:.3}"),
-    }
-}
-
 fn comparison(out: &mut String, r: &ResultsFile) {
     let Some(c) = &r.comparison else { return };
     let _ = writeln!(
@@ -135,35 +118,19 @@ fn comparison(out: &mut String, r: &ResultsFile) {
         let _ = writeln!(out, "<h3>{}</h3>\n<table class=\"verdicts\"><tr><th class=\"l\">request</th><th class=\"l\">metric</th><th>candidate</th><th>baseline</th><th>ratio</th><th>95% interval</th><th>tolerance</th><th class=\"l\">verdict</th></tr>", esc(&p));
         for v in c.verdicts.iter().filter(|v| v.protocol == p) {
             let j = &v.judgement;
-            let interval = match (j.ci_low, j.ci_high) {
-                (Some(l), Some(h)) => format!(
-                    "[{}, {}]",
-                    fmt_est(j.metric, Some(l)),
-                    fmt_est(j.metric, Some(h))
-                ),
-                _ => "–".into(),
-            };
-            let tol = if j.metric.judged_by_difference() {
-                format!("±{:.2} pp", j.tolerance * 100.0)
-            } else {
-                format!("±{:.0}%", j.tolerance * 100.0)
-            };
-            let needed = j
-                .needed_s_per_side
-                .map(|s| format!(" (≈ {:.0} s per side needed)", s.ceil()))
-                .unwrap_or_default();
+            let t = JudgementText::of(j);
             let verdict = j.verdict.name();
             let _ = writeln!(
                 out,
                 "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l {verdict}\">{verdict}{}</td></tr>",
                 esc(v.request.as_deref().unwrap_or("(all)")),
                 j.metric.name(),
-                fmt_metric(j.metric, j.candidate),
-                fmt_metric(j.metric, j.baseline),
-                fmt_est(j.metric, j.estimate),
-                interval,
-                tol,
-                esc(&needed)
+                t.candidate,
+                t.baseline,
+                t.estimate,
+                t.interval,
+                t.tolerance,
+                esc(&t.needed)
             );
         }
         out.push_str("</table>\n");

@@ -62,19 +62,14 @@ pub fn render(r: &ResultsFile) -> String {
             .filter(|v| v.request.is_none() && v.judgement.metric != Metric::Rps)
         {
             let j = &row.judgement;
-            let f = |x: Option<f64>| match x {
-                None => "–".to_string(),
-                Some(x) if j.metric.judged_by_difference() => format!("{:+.3} pp", x * 100.0),
-                Some(x) => format!("{x:.3}"),
-            };
+            let t = super::JudgementText::of(j);
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | [{}, {}] | {} |",
+                "| {} | {} | {} | {} | {} |",
                 row.protocol,
                 j.metric.name(),
-                f(j.estimate),
-                f(j.ci_low),
-                f(j.ci_high),
+                t.estimate,
+                t.interval,
                 j.verdict.name()
             );
         }

@@ -21,3 +21,70 @@ pub fn fmt_us(us: u64) -> String {
         format!("{:.2}s", us as f64 / 1e6)
     }
 }
+
+use crate::compare::judge::Judgement;
+use crate::compare::metric::Metric;
+
+/// A metric's value for people: latencies in µs/ms/s, error rates in %, counts as numbers.
+pub fn fmt_metric(m: Metric, v: Option<f64>) -> String {
+    match (m, v) {
+        (_, None) => "–".into(),
+        (Metric::ErrorRate, Some(x)) => format!("{:.3}%", x * 100.0),
+        (Metric::Rps | Metric::Count | Metric::Errors, Some(x)) => format!("{x:.1}"),
+        (_, Some(x)) => fmt_us(x.round() as u64),
+    }
+}
+
+/// A ratio, or for error rates a difference in percentage points.
+pub fn fmt_estimate(m: Metric, v: Option<f64>) -> String {
+    match v {
+        None => "–".into(),
+        Some(x) if m.judged_by_difference() => format!("{:+.3} pp", x * 100.0),
+        Some(x) => format!("{x:.3}"),
+    }
+}
+
+/// A judgement's cells as text, shared by the console, HTML and Markdown renderings.
+pub struct JudgementText {
+    /// Candidate value.
+    pub candidate: String,
+    /// Baseline value.
+    pub baseline: String,
+    /// Ratio or difference.
+    pub estimate: String,
+    /// `[low, high]`.
+    pub interval: String,
+    /// `±10%` or `±0.10 pp`.
+    pub tolerance: String,
+    /// ` (≈ N s per side needed)` when inconclusive, else empty.
+    pub needed: String,
+}
+
+impl JudgementText {
+    /// The cells of `j`.
+    pub fn of(j: &Judgement) -> Self {
+        let m = j.metric;
+        JudgementText {
+            candidate: fmt_metric(m, j.candidate),
+            baseline: fmt_metric(m, j.baseline),
+            estimate: fmt_estimate(m, j.estimate),
+            interval: match (j.ci_low, j.ci_high) {
+                (Some(l), Some(h)) => format!(
+                    "[{}, {}]",
+                    fmt_estimate(m, Some(l)),
+                    fmt_estimate(m, Some(h))
+                ),
+                _ => "–".into(),
+            },
+            tolerance: if m.judged_by_difference() {
+                format!("±{:.2} pp", j.tolerance * 100.0)
+            } else {
+                format!("±{:.0}%", j.tolerance * 100.0)
+            },
+            needed: j
+                .needed_s_per_side
+                .map(|s| format!(" (≈ {:.0} s per side needed)", s.ceil()))
+                .unwrap_or_default(),
+        }
+    }
+}
