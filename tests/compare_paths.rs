@@ -11,7 +11,11 @@ use common::{gauntlet, text, TestOrigin};
 use gauntlet::compare::gate::Verdict;
 use gauntlet::report::json::{read, ResultsFile};
 
+/// These tests measure latency; running them one at a time keeps one from loading another.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn run_binary(o: &TestOrigin, name: &str, yaml: &str) -> (Option<i32>, ResultsFile, String) {
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let p = o.write(&format!("{name}.yaml"), yaml);
     let out_dir = o.dir.path().join(format!("{name}-out"));
     let out = gauntlet(
@@ -53,7 +57,7 @@ name: a-a
 targets: {{ nginx-a: {url}, nginx-b: {url} }}
 tls: {{ ca: "{ca}" }}
 protocols: [h1, h2]
-compare: {{ candidate: nginx-a, baseline: nginx-b, calibrate: true }}
+compare: {{ candidate: nginx-a, baseline: nginx-b, calibrate: true, slice: 250ms }}
 load: {{ rate: 400, duration: 4s, connections: 8 }}
 requests:
   - {{ name: home, get: /, weight: 3 }}
@@ -91,7 +95,7 @@ name: regression
 targets:
   candidate: {{ url: "{u}", headers: {{ x-gauntlet-extra-delay-ms: "4" }} }}
   baseline: "{u}"
-compare: {{ candidate: candidate, baseline: baseline, fairness: simultaneous, differential: {{ enabled: false }} }}
+compare: {{ candidate: candidate, baseline: baseline, fairness: simultaneous, slice: 250ms, differential: {{ enabled: false }} }}
 load: {{ rate: 200, duration: 3s, connections: 16 }}
 requests: [ {{ get: /delay/4 }} ]
 gates:

@@ -17,6 +17,9 @@ pub const ERROR_RATE_TOLERANCE: f64 = 0.001;
 pub const DEFAULT_TOLERANCE: f64 = 0.10;
 /// The smallest tolerance calibration may set.
 pub const MIN_TOLERANCE: f64 = 0.05;
+/// Slice pairs below which no verdict but `inconclusive` is given: a bootstrap over three or four
+/// blocks claims far more precision than it has (an A/A pair was called worse that way).
+pub const MIN_PAIRS: usize = 5;
 
 /// The judgement of one metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -182,7 +185,13 @@ pub fn judge(
             let per_s = fewest as f64 / (n.max(1) as f64 * cfg.slice_s);
             let for_samples = (starved && per_s > 0.0 && m.min_samples() != u64::MAX)
                 .then(|| m.min_samples() as f64 / per_s);
+            let too_few_pairs = n < MIN_PAIRS;
+            let for_pairs = too_few_pairs.then_some(MIN_PAIRS as f64 * cfg.slice_s);
             let (v, needed) = match (est, ci) {
+                _ if too_few_pairs => (
+                    Verdict::Inconclusive,
+                    for_samples.map_or(for_pairs, |s| for_pairs.map(|p| p.max(s))),
+                ),
                 (Some(e), Some((lo, hi))) if !starved => {
                     let v = verdict(*m, e, lo, hi, tau);
                     let half = (hi - lo) / 2.0;
@@ -211,6 +220,36 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn slices(n: usize, us: u64) -> Vec<super::super::slices::RawSlice> {
+        (0..n)
+            .map(|_| {
+                let mut h = crate::record::hist::new_coarse_hist();
+                for i in 0..200 {
+                    crate::record::hist::record_us(&mut h, us + i);
+                }
+                (h, 200, 0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_doubling_is_worse_but_not_on_too_few_slices() {
+        let cfg = JudgeConfig {
+            resamples: 200,
+            seed: 1,
+            slice_s: 1.0,
+        };
+        let tol = |_: Metric| 0.1;
+        for (n, expected) in [(8, Verdict::Worse), (MIN_PAIRS - 1, Verdict::Inconclusive)] {
+            let (a, b) = (slices(n, 2000), slices(n, 1000));
+            let set = SliceSet::new(&a, &b);
+            let pairs: Vec<(usize, usize)> = (0..n).map(|i| (i, i)).collect();
+            let j = judge(&set, &pairs, &[Metric::P50], &tol, &cfg);
+            assert_eq!(j[0].verdict, expected, "{n} pairs: {:?}", j[0]);
+            assert!((j[0].estimate.unwrap() - 2.0).abs() < 0.1);
+        }
+    }
 
     #[test]
     fn verdicts_follow_interval_and_tolerance() {
