@@ -21,8 +21,10 @@ impl Progress {
             Some((total_secs * 10.0) as u64),
             ProgressDrawTarget::stderr_with_hz(4),
         );
-        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}, {eta} left] {wide_bar} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         Progress {
             bar,
