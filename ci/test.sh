@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: install the servers the tests start (ci/install.sh),
-# check formatting and lints, then run every test. The tests start and stop their own servers
+# check formatting, lints and docs, then run every test. The tests start and stop their own servers
 # (the embedded origin in-process, nginx as a child process) on loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bash ci/install.sh
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 # Keep cargo's output, then close on one line with the totals of every test binary.
 log=$(mktemp)
 set +e

@@ -97,7 +97,7 @@ pub struct RunArgs {
     /// Replace a target's URL: NAME=URL (repeatable).
     #[arg(long = "target", value_name = "NAME=URL")]
     pub targets: Vec<String>,
-    /// Output folder (default: reports/<scenario>-<UTC time>/).
+    /// Output folder (default: reports/SCENARIO-UTCTIME/).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Protocols, comma-separated: h1,h2,h3.
