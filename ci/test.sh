@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: install the servers the tests start (ci/install.sh),
-# check formatting, lints and docs, then run every test. The tests start and stop their own servers
-# (the embedded origin in-process, nginx as a child process) on loopback ports.
+# The whole test suite on a fresh machine: install what the tests use (ci/install.sh: nginx 1.22
+# and 1.26, Caddy, hypercorn, Chromium, xmllint), check formatting, lints and docs, then run every
+# test. The tests start and stop their own servers (the embedded origin in-process; nginx, Caddy
+# and hypercorn as child processes; ci/stack.sh for the migration scenario) on loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -8,6 +8,8 @@
 pub mod diagnostic;
 pub mod load;
 pub mod model;
+mod resolve_compare;
+mod resolve_load;
 pub mod spans;
 pub mod validate;
 

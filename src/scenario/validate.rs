@@ -9,13 +9,9 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method};
 
 use super::diagnostic::{did_you_mean, Diagnostic};
-use super::model::{FairnessName, ModelName, ProtocolName, RequestSpec, ScenarioFile, StatusItem};
+use super::model::{ProtocolName, RequestSpec, ScenarioFile, StatusItem};
 use super::spans::SpanIndex;
-use super::{
-    Comparison, DifferentialOptions, Endpoint, Fairness, Load, Model, Request, Scenario, Source,
-    Stage, Target, TargetUrl, TlsOptions,
-};
-use crate::compare::gate::{self, Gate, GateContext};
+use super::{Endpoint, Request, Scenario, Source, Target, TargetUrl, TlsOptions};
 use crate::conformance::expect::{Expect, Matcher};
 use crate::proto::Protocol;
 
@@ -26,13 +22,14 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default measured duration when nothing bounds the run.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
-struct Checker<'a> {
-    idx: &'a SpanIndex,
-    diags: Vec<Diagnostic>,
+/// Collects diagnostics, each placed at the node its YAML path names.
+pub(super) struct Checker<'a> {
+    pub(super) idx: &'a SpanIndex,
+    pub(super) diags: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
-    fn err(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+    pub(super) fn err(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
         self.diags.push(Diagnostic {
             message: message.into(),
             path: Some(path.to_string()),
@@ -41,7 +38,7 @@ impl Checker<'_> {
         });
     }
 
-    fn err_key(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+    pub(super) fn err_key(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
         self.diags.push(Diagnostic {
             message: message.into(),
             path: Some(path.to_string()),
@@ -74,7 +71,7 @@ impl Checker<'_> {
         out
     }
 
-    fn positive_duration(&mut self, path: &str, d: Option<Duration>) {
+    pub(super) fn positive_duration(&mut self, path: &str, d: Option<Duration>) {
         if d == Some(Duration::ZERO) {
             self.err(
                 path,
@@ -280,168 +277,6 @@ fn resolve_request(
     })
 }
 
-fn resolve_load(c: &mut Checker<'_>, f: &ScenarioFile) -> Load {
-    let l = f.load.clone().unwrap_or_default();
-    let positive = |c: &mut Checker<'_>, key: &str, v: Option<u64>| {
-        if v == Some(0) {
-            c.err(
-                &format!("load.{key}"),
-                format!("`{key}` must be at least 1"),
-                None,
-            );
-        }
-    };
-    positive(c, "connections", l.connections.map(u64::from));
-    positive(c, "max_streams", l.max_streams.map(u64::from));
-    positive(c, "requests", l.requests);
-    positive(c, "requests_per_connection", l.requests_per_connection);
-    positive(c, "threads", l.threads.map(u64::from));
-    positive(c, "concurrency", l.concurrency.map(u64::from));
-    c.positive_duration("load.duration", l.duration);
-    let model = match l.model {
-        ModelName::Open => {
-            if l.concurrency.is_some() {
-                c.err_key(
-                    "load.concurrency",
-                    "`concurrency` belongs to the closed model",
-                    Some("set `model: closed`, or give a `rate` for the open model".into()),
-                );
-            }
-            let mut stages = Vec::new();
-            if let Some(w) = l.warmup {
-                if let Some(rate) = l.rate {
-                    stages.push(Stage {
-                        duration: w,
-                        rate_start: rate,
-                        rate_end: rate,
-                        warmup: true,
-                    });
-                }
-            }
-            match (&l.stages, l.rate) {
-                (Some(_), Some(_)) => c.err_key(
-                    "load.rate",
-                    "give either `rate` or `stages`, not both",
-                    None,
-                ),
-                (None, Some(rate)) => {
-                    if !(rate.is_finite() && rate > 0.0) {
-                        c.err(
-                            "load.rate",
-                            "the rate must be a number above zero (requests per second)",
-                            None,
-                        );
-                    }
-                    let duration = if l.requests.is_some() {
-                        l.duration.unwrap_or(Duration::from_secs(86_400))
-                    } else {
-                        l.duration.unwrap_or(DEFAULT_DURATION)
-                    };
-                    stages.push(Stage {
-                        duration,
-                        rate_start: rate,
-                        rate_end: rate,
-                        warmup: false,
-                    });
-                }
-                (Some(list), None) => {
-                    if l.duration.is_some() {
-                        c.err_key(
-                            "load.duration",
-                            "with `stages`, each stage has its own `duration`",
-                            None,
-                        );
-                    }
-                    if l.warmup.is_some() {
-                        c.err_key(
-                            "load.warmup",
-                            "with `stages`, the warm-up is a stage",
-                            Some("mark a stage `warmup: true`".into()),
-                        );
-                    }
-                    if list.is_empty() {
-                        c.err("load.stages", "at least one stage is needed", None);
-                    }
-                    for (i, s) in list.iter().enumerate() {
-                        let p = format!("load.stages[{i}]");
-                        if s.duration.is_zero() {
-                            c.err(&format!("{p}.duration"), "must be longer than zero", None);
-                        }
-                        let end = s.ramp_to.unwrap_or(s.rate);
-                        let valid = |r: f64| r.is_finite() && r >= 0.0;
-                        if !(valid(s.rate) && valid(end)) || (s.rate == 0.0 && end == 0.0) {
-                            c.err(
-                                &format!("{p}.rate"),
-                                "the rate must be above zero (a ramp may start or end at zero)",
-                                None,
-                            );
-                        }
-                        stages.push(Stage {
-                            duration: s.duration,
-                            rate_start: s.rate,
-                            rate_end: end,
-                            warmup: s.warmup,
-                        });
-                    }
-                    if !list.is_empty() && list.iter().all(|s| s.warmup) {
-                        c.err(
-                            "load.stages",
-                            "every stage is a warm-up, so nothing would be measured",
-                            None,
-                        );
-                    }
-                }
-                (None, None) => c.err(
-                    "load",
-                    "the open model needs a `rate` (requests per second) or `stages`",
-                    Some("add `rate: 100`, or `model: closed` with `concurrency`".into()),
-                ),
-            }
-            Model::Open { stages }
-        }
-        ModelName::Closed => {
-            if l.rate.is_some() {
-                c.err_key(
-                    "load.rate",
-                    "`rate` belongs to the open model",
-                    Some("use `concurrency` with `model: closed`".into()),
-                );
-            }
-            if l.stages.is_some() {
-                c.err_key("load.stages", "`stages` belong to the open model", None);
-            }
-            let duration = match (l.duration, l.requests) {
-                (d, Some(_)) => d,
-                (d, None) => Some(d.unwrap_or(DEFAULT_DURATION)),
-            };
-            Model::Closed {
-                concurrency: l.concurrency.unwrap_or(10),
-                warmup: l.warmup.unwrap_or_default(),
-                duration,
-            }
-        }
-    };
-    let threads = l.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get() as u32)
-            .unwrap_or(1)
-    });
-    Load {
-        model,
-        requests: l.requests,
-        connections: l
-            .connections
-            .unwrap_or(match l.model {
-                ModelName::Open => 8,
-                ModelName::Closed => l.concurrency.unwrap_or(10),
-            })
-            .max(1),
-        max_streams: l.max_streams.unwrap_or(16).max(1),
-        requests_per_connection: l.requests_per_connection,
-        threads: threads.max(1),
-    }
-}
-
 /// Checks `f` and resolves it. `dir` is the scenario's folder, for relative file paths.
 pub fn resolve(
     f: &ScenarioFile,
@@ -581,7 +416,7 @@ pub fn resolve(
     };
     c.positive_duration("timeout", f.timeout);
     c.positive_duration("connect_timeout", f.connect_timeout);
-    let load = resolve_load(&mut c, f);
+    let load = super::resolve_load::resolve_load(&mut c, f);
     if f.requests.is_empty() {
         c.err(
             "requests",
@@ -603,8 +438,8 @@ pub fn resolve(
             Some("give at least one request a weight of 1 or more".into()),
         );
     }
-    let compare = resolve_compare(&mut c, f, &targets);
-    let gates = resolve_gates(
+    let compare = super::resolve_compare::resolve_compare(&mut c, f, &targets);
+    let gates = super::resolve_compare::resolve_gates(
         &mut c,
         f,
         &targets,
@@ -644,106 +479,6 @@ pub fn resolve(
 
 /// Default slice length.
 pub const DEFAULT_SLICE: Duration = Duration::from_secs(1);
-
-fn resolve_compare(
-    c: &mut Checker<'_>,
-    f: &ScenarioFile,
-    targets: &[Target],
-) -> Option<Comparison> {
-    let spec = f.compare.as_ref()?;
-    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
-    for (key, name) in [("candidate", &spec.candidate), ("baseline", &spec.baseline)] {
-        if !f.targets.contains_key(name) {
-            c.err(
-                &format!("compare.{key}"),
-                format!("no target named `{name}`"),
-                Some(hint_for(name, &names)),
-            );
-        }
-    }
-    if spec.candidate == spec.baseline {
-        c.err(
-            "compare.baseline",
-            "the baseline must be another target than the candidate",
-            None,
-        );
-    }
-    if let Some(t) = spec.tolerance {
-        if !(t.0 > 0.0 && t.0 < 10.0) {
-            c.err(
-                "compare.tolerance",
-                "the tolerance must be a fraction above zero, like `10%`",
-                None,
-            );
-        }
-    }
-    let differential = match &spec.differential {
-        Some(d) if d.enabled == Some(false) => None,
-        d => {
-            let d = d.clone().unwrap_or_default();
-            let mut ignore = Vec::new();
-            for (i, h) in d.ignore_headers.iter().enumerate() {
-                match HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()) {
-                    Ok(n) => ignore.push(n),
-                    Err(_) => c.err(
-                        &format!("compare.differential.ignore_headers[{i}]"),
-                        format!("`{h}` is not a header name"),
-                        None,
-                    ),
-                }
-            }
-            if d.samples == Some(0) {
-                c.err(
-                    "compare.differential.samples",
-                    "at least one sample is needed (or `enabled: false`)",
-                    None,
-                );
-            }
-            Some(DifferentialOptions {
-                samples: d.samples.unwrap_or(5).max(1),
-                ignore_headers: ignore,
-            })
-        }
-    };
-    Some(Comparison {
-        candidate: spec.candidate.clone(),
-        baseline: spec.baseline.clone(),
-        fairness: match spec.fairness {
-            Some(FairnessName::Simultaneous) => Fairness::Simultaneous,
-            _ => Fairness::Interleaved,
-        },
-        calibrate: spec.calibrate,
-        tolerance: spec.tolerance.map(|t| t.0),
-        resamples: spec.resamples.unwrap_or(1000).clamp(100, 100_000),
-        differential,
-    })
-}
-
-fn resolve_gates(
-    c: &mut Checker<'_>,
-    f: &ScenarioFile,
-    targets: &[Target],
-    has_roles: bool,
-    protocols: &[Protocol],
-    requests: &[Request],
-) -> Vec<Gate> {
-    let target_names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
-    let request_names: Vec<String> = requests.iter().map(|r| r.name.clone()).collect();
-    let ctx = GateContext {
-        targets: &target_names,
-        has_roles,
-        protocols,
-        requests: &request_names,
-    };
-    let mut out = Vec::new();
-    for (i, text) in f.gates.iter().enumerate() {
-        match gate::parse(text, &ctx) {
-            Ok(g) => out.push(g),
-            Err(e) => c.err(&format!("gates[{i}]"), e.message, e.hint),
-        }
-    }
-    out
-}
 
 /// The last line of a multi-line library message (regex errors draw their own caret above it).
 pub fn last_line(msg: &str) -> &str {

@@ -1,0 +1,171 @@
+//! Resolution of the `load` section: the open model's stages (with the `rate`/`duration`/`warmup`
+//! shorthand), the closed model, and the connection settings, each problem reported at its node.
+
+use std::time::Duration;
+
+use super::model::{ModelName, ScenarioFile};
+use super::validate::{Checker, DEFAULT_DURATION};
+use super::{Load, Model, Stage};
+
+/// Resolves `load`, defaults filled in.
+pub(super) fn resolve_load(c: &mut Checker<'_>, f: &ScenarioFile) -> Load {
+    let l = f.load.clone().unwrap_or_default();
+    let positive = |c: &mut Checker<'_>, key: &str, v: Option<u64>| {
+        if v == Some(0) {
+            c.err(
+                &format!("load.{key}"),
+                format!("`{key}` must be at least 1"),
+                None,
+            );
+        }
+    };
+    positive(c, "connections", l.connections.map(u64::from));
+    positive(c, "max_streams", l.max_streams.map(u64::from));
+    positive(c, "requests", l.requests);
+    positive(c, "requests_per_connection", l.requests_per_connection);
+    positive(c, "threads", l.threads.map(u64::from));
+    positive(c, "concurrency", l.concurrency.map(u64::from));
+    c.positive_duration("load.duration", l.duration);
+    let model = match l.model {
+        ModelName::Open => {
+            if l.concurrency.is_some() {
+                c.err_key(
+                    "load.concurrency",
+                    "`concurrency` belongs to the closed model",
+                    Some("set `model: closed`, or give a `rate` for the open model".into()),
+                );
+            }
+            let mut stages = Vec::new();
+            if let Some(w) = l.warmup {
+                if let Some(rate) = l.rate {
+                    stages.push(Stage {
+                        duration: w,
+                        rate_start: rate,
+                        rate_end: rate,
+                        warmup: true,
+                    });
+                }
+            }
+            match (&l.stages, l.rate) {
+                (Some(_), Some(_)) => c.err_key(
+                    "load.rate",
+                    "give either `rate` or `stages`, not both",
+                    None,
+                ),
+                (None, Some(rate)) => {
+                    if !(rate.is_finite() && rate > 0.0) {
+                        c.err(
+                            "load.rate",
+                            "the rate must be a number above zero (requests per second)",
+                            None,
+                        );
+                    }
+                    let duration = if l.requests.is_some() {
+                        l.duration.unwrap_or(Duration::from_secs(86_400))
+                    } else {
+                        l.duration.unwrap_or(DEFAULT_DURATION)
+                    };
+                    stages.push(Stage {
+                        duration,
+                        rate_start: rate,
+                        rate_end: rate,
+                        warmup: false,
+                    });
+                }
+                (Some(list), None) => {
+                    if l.duration.is_some() {
+                        c.err_key(
+                            "load.duration",
+                            "with `stages`, each stage has its own `duration`",
+                            None,
+                        );
+                    }
+                    if l.warmup.is_some() {
+                        c.err_key(
+                            "load.warmup",
+                            "with `stages`, the warm-up is a stage",
+                            Some("mark a stage `warmup: true`".into()),
+                        );
+                    }
+                    if list.is_empty() {
+                        c.err("load.stages", "at least one stage is needed", None);
+                    }
+                    for (i, s) in list.iter().enumerate() {
+                        let p = format!("load.stages[{i}]");
+                        if s.duration.is_zero() {
+                            c.err(&format!("{p}.duration"), "must be longer than zero", None);
+                        }
+                        let end = s.ramp_to.unwrap_or(s.rate);
+                        let valid = |r: f64| r.is_finite() && r >= 0.0;
+                        if !(valid(s.rate) && valid(end)) || (s.rate == 0.0 && end == 0.0) {
+                            c.err(
+                                &format!("{p}.rate"),
+                                "the rate must be above zero (a ramp may start or end at zero)",
+                                None,
+                            );
+                        }
+                        stages.push(Stage {
+                            duration: s.duration,
+                            rate_start: s.rate,
+                            rate_end: end,
+                            warmup: s.warmup,
+                        });
+                    }
+                    if !list.is_empty() && list.iter().all(|s| s.warmup) {
+                        c.err(
+                            "load.stages",
+                            "every stage is a warm-up, so nothing would be measured",
+                            None,
+                        );
+                    }
+                }
+                (None, None) => c.err(
+                    "load",
+                    "the open model needs a `rate` (requests per second) or `stages`",
+                    Some("add `rate: 100`, or `model: closed` with `concurrency`".into()),
+                ),
+            }
+            Model::Open { stages }
+        }
+        ModelName::Closed => {
+            if l.rate.is_some() {
+                c.err_key(
+                    "load.rate",
+                    "`rate` belongs to the open model",
+                    Some("use `concurrency` with `model: closed`".into()),
+                );
+            }
+            if l.stages.is_some() {
+                c.err_key("load.stages", "`stages` belong to the open model", None);
+            }
+            let duration = match (l.duration, l.requests) {
+                (d, Some(_)) => d,
+                (d, None) => Some(d.unwrap_or(DEFAULT_DURATION)),
+            };
+            Model::Closed {
+                concurrency: l.concurrency.unwrap_or(10),
+                warmup: l.warmup.unwrap_or_default(),
+                duration,
+            }
+        }
+    };
+    let threads = l.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1)
+    });
+    Load {
+        model,
+        requests: l.requests,
+        connections: l
+            .connections
+            .unwrap_or(match l.model {
+                ModelName::Open => 8,
+                ModelName::Closed => l.concurrency.unwrap_or(10),
+            })
+            .max(1),
+        max_streams: l.max_streams.unwrap_or(16).max(1),
+        requests_per_connection: l.requests_per_connection,
+        threads: threads.max(1),
+    }
+}
