@@ -188,11 +188,6 @@ impl Schedule {
         }
     }
 
-    /// Whether the lane's requests are over.
-    pub fn is_stopped(&self) -> bool {
-        self.stop.is_cancelled()
-    }
-
     /// The lane's own elapsed time (closed model). An interleaved lane waits here while the other
     /// path's slice runs; `None` if the run stops meanwhile.
     async fn own_elapsed(&self) -> Option<Duration> {

@@ -8,7 +8,6 @@ use super::charts::{self, css_colour, Series};
 use super::json::{LaneJson, ResultsFile};
 use super::{fmt_us, JudgementText};
 use crate::compare::evaluate::show;
-use crate::compare::gate::Verdict;
 use crate::compare::metric::Metric;
 use crate::record::hist::{self, Hist};
 
@@ -154,7 +153,6 @@ fn comparison(out: &mut String, r: &ResultsFile) {
         out.push_str(&parts.join("; "));
         out.push_str("</p>\n");
     }
-    let _ = Verdict::Same;
 }
 
 fn summary_table(out: &mut String, r: &ResultsFile) {
