@@ -84,6 +84,8 @@ pub struct LaneResult {
     pub stats: LaneStats,
     /// What Alt-Svc discovery found, for HTTP/3 lanes with `alt_svc: discover`.
     pub alt_svc: Option<AltSvcReport>,
+    /// A `curl` command per request, reproducing it on this lane's path.
+    pub reproducers: Vec<String>,
 }
 
 /// The outcome of `alt_svc: discover` for one target.
@@ -394,6 +396,11 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                 protocol,
                 stats: LaneStats::new(s.requests.len()),
                 alt_svc: h3_alt.map(|a| a.report.clone()),
+                reproducers: sample::reproducers(
+                    &setups.last().expect("pushed above").0,
+                    &s.tls,
+                    t.endpoint == Endpoint::Embedded,
+                ),
             });
         }
     }

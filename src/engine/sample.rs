@@ -74,7 +74,8 @@ async fn sample(setup: &LaneSetup, n: u32) -> Samples {
     .await
 }
 
-fn curl_target(setup: &LaneSetup, tls: &TlsOptions, embedded: bool) -> CurlTarget<'static> {
+/// How `curl` reaches the path of `setup`.
+pub fn curl_target(setup: &LaneSetup, tls: &TlsOptions, embedded: bool) -> CurlTarget<'static> {
     let uri = setup.requests.first().map(|r| r.uri.clone());
     let secure = setup.tls.is_some();
     let version_flag = match (setup.protocol, secure) {
@@ -113,6 +114,24 @@ fn curl_target(setup: &LaneSetup, tls: &TlsOptions, embedded: bool) -> CurlTarge
         connect_to,
         tls_flags,
     }
+}
+
+/// A `curl` command per request of a lane, for the reports' failures.
+pub fn reproducers(setup: &LaneSetup, tls: &TlsOptions, embedded: bool) -> Vec<String> {
+    let t = curl_target(setup, tls, embedded);
+    setup
+        .requests
+        .iter()
+        .map(|r| {
+            differential::curl(
+                &t,
+                r.method.as_str(),
+                &r.uri.to_string(),
+                &r.headers,
+                &r.body,
+            )
+        })
+        .collect()
 }
 
 /// Runs the differential for each protocol's pair of lanes `(candidate, baseline, names)`.

@@ -48,6 +48,9 @@ fn lane_notes(out: &mut String, l: &LaneJson) {
                 truncate(&e.example, 120)
             );
         }
+        if !r.errors.is_empty() && !r.reproducer.is_empty() {
+            let _ = writeln!(out, "    reproduce: {}", r.reproducer);
+        }
     }
     let p = &l.pacing;
     if p.late_starts > 0 || p.not_sent > 0 {

@@ -280,6 +280,13 @@ fn errors_section(out: &mut String, r: &ResultsFile) {
             for e in &q.errors {
                 let _ = writeln!(out, "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{}</td><td class=\"l\">{}</td></tr>", esc(&l.target), esc(&l.protocol), esc(&q.name), esc(&e.class), esc(&e.code), e.count, esc(&e.example));
             }
+            if !q.errors.is_empty() && !q.reproducer.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "<tr><td colspan=\"7\" class=\"l\">reproduce: <pre>{}</pre></td></tr>",
+                    esc(&q.reproducer)
+                );
+            }
         }
     }
     out.push_str("</table>\n");

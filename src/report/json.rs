@@ -248,6 +248,9 @@ pub struct RequestJson {
     /// Per slice (index = slice of the lane's own time), for comparisons.
     #[serde(default)]
     pub slices: Vec<SliceJson>,
+    /// A `curl` command that sends this request to this path.
+    #[serde(default)]
+    pub reproducer: String,
 }
 
 /// Connection figures of a lane.
@@ -370,7 +373,9 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                 .requests
                 .iter()
                 .zip(&st.requests)
-                .map(|(r, rs)| RequestJson {
+                .enumerate()
+                .map(|(i, (r, rs))| RequestJson {
+                    reproducer: l.reproducers.get(i).cloned().unwrap_or_default(),
                     name: r.name.clone(),
                     summary: Summary::of(rs, measured_s),
                     errors: rs

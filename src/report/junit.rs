@@ -88,16 +88,18 @@ pub fn render(r: &ResultsFile) -> String {
             for e in &q.errors {
                 let line = format!("{} × {}:{} — {}", e.count, e.class, e.code, e.example);
                 if e.class == "status" || e.class == "expectation" {
-                    checks.push(line);
+                    checks.push((e.count, line));
                 } else {
-                    faults.push(line);
+                    faults.push((e.count, line));
                 }
             }
-            let summary = |v: &Vec<String>| {
+            let summary = |v: &Vec<(u64, String)>| {
                 (!v.is_empty()).then(|| {
+                    let failed: u64 = v.iter().map(|(n, _)| n).sum();
+                    let lines: Vec<&str> = v.iter().map(|(_, l)| l.as_str()).collect();
                     (
-                        format!("{} of {} requests", v.len(), q.summary.count),
-                        v.join("\n"),
+                        format!("{failed} of {} requests", q.summary.count),
+                        format!("{}\nreproduce: {}", lines.join("\n"), q.reproducer),
                     )
                 })
             };
