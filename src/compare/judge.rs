@@ -16,7 +16,7 @@ pub const ERROR_RATE_TOLERANCE: f64 = 0.001;
 /// The tolerance on ratios when none is given and none is calibrated.
 pub const DEFAULT_TOLERANCE: f64 = 0.10;
 /// The smallest tolerance calibration may set.
-pub const MIN_TOLERANCE: f64 = 0.05;
+pub const MIN_TOLERANCE: f64 = 0.10;
 /// Slice pairs below which no verdict but `inconclusive` is given: a bootstrap over three or four
 /// blocks claims far more precision than it has (an A/A pair was called worse that way).
 pub const MIN_PAIRS: usize = 5;
