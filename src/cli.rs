@@ -115,6 +115,9 @@ pub struct RunArgs {
     /// Stop after this many measured requests per target × protocol.
     #[arg(long)]
     pub requests: Option<u64>,
+    /// Seed of the weighted request sequence (and of the comparison's resampling).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// The target under test: NAME=URL (added, or replacing the scenario's).
     #[arg(long, value_name = "NAME=URL")]
     pub candidate: Option<String>,
@@ -204,6 +207,7 @@ impl TryFrom<&RunArgs> for RunConfig {
         }
         o.concurrency = a.concurrency;
         o.requests = a.requests;
+        o.seed = a.seed;
         if let Some(list) = &a.protocol {
             let mut ps = Vec::new();
             for p in list {

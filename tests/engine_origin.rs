@@ -368,3 +368,24 @@ fn responses_with_trailers_are_read_to_their_end() {
         assert_eq!(t.bytes, 30_000, "{}", l.protocol.as_str());
     }
 }
+
+#[test]
+fn the_request_mix_depends_only_on_the_seed() {
+    let o = TestOrigin::start();
+    let counts = |seed: u64| {
+        let s = o.scenario(&format!(
+            "name: seeds\ntargets: {{ t: \"{}\" }}\nseed: {seed}\nload: {{ model: closed, concurrency: 3, requests: 90 }}\nrequests: [ {{ get: /, name: a }}, {{ get: /echo, name: b }}, {{ get: /bytes/10, name: c }} ]\n",
+            o.http()
+        ));
+        run(&s).lanes[0]
+            .stats
+            .requests
+            .iter()
+            .map(|r| r.count)
+            .collect::<Vec<_>>()
+    };
+    let first = counts(7);
+    assert_eq!(first.iter().sum::<u64>(), 90);
+    assert_eq!(counts(7), first, "the same seed gives the same mix");
+    assert_ne!(counts(8), first, "another seed gives another mix");
+}

@@ -27,6 +27,8 @@ pub struct Overrides {
     pub concurrency: Option<u32>,
     /// `--requests`.
     pub requests: Option<u64>,
+    /// `--seed`.
+    pub seed: Option<u64>,
     /// `--protocol`.
     pub protocols: Option<Vec<ProtocolName>>,
     /// `--candidate NAME=URL`: the target under test (added or replaced).
@@ -138,6 +140,9 @@ fn apply_overrides(f: &mut ScenarioFile, o: &Overrides) -> Result<(), Diagnostic
                 "--candidate and --baseline go together when the scenario has no `compare` section",
             ));
         }
+    }
+    if o.seed.is_some() {
+        f.seed = o.seed;
     }
     if let Some(p) = &o.protocols {
         f.protocols = Some(p.clone());
