@@ -268,3 +268,45 @@ fn the_origin_command_announces_its_urls_and_stops_on_sigterm() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn the_comparison_demo_judges_its_injected_regression_worse() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = gauntlet(
+        &[
+            "run",
+            "scenarios/compare-demo.yaml",
+            "--duration",
+            "3s",
+            "--quiet",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+        root,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let r = read_results(dir.path());
+    let c = r.comparison.as_ref().unwrap();
+    for p in ["h1", "h2", "h3"] {
+        let v = c
+            .verdicts
+            .iter()
+            .find(|v| v.protocol == p && v.request.is_none() && v.judgement.metric.name() == "p50")
+            .unwrap();
+        assert_eq!(
+            v.judgement.verdict.name(),
+            "worse",
+            "{p}: {:?}",
+            v.judgement
+        );
+    }
+    let d = r.differential.as_ref().unwrap();
+    assert!(
+        d.differences
+            .iter()
+            .any(|x| x.field == "body:$.headers.x-gauntlet-extra-delay-ms"),
+        "{:?}",
+        d.differences
+    );
+}
