@@ -194,18 +194,33 @@ impl Origin {
                 vec![b"h2".to_vec(), b"http/1.1".to_vec()]
             };
             let acceptor = TlsAcceptor::from(Arc::new(sc));
-            let (l, bound) = listen(addr).await?;
-            https = Some(bound);
-            let mut alt_svc = None;
-            if cfg.h3 && !cfg.http1_only {
-                let udp = h3::start(
+            let want_h3 = cfg.h3 && !cfg.http1_only;
+            // HTTP/3 takes the UDP port of the same number as the TLS listener. With port 0 the
+            // system picks the TCP port, and its UDP twin may be taken (by any QUIC client's
+            // ephemeral socket): then pick another pair.
+            let mut attempts = 0;
+            let (l, bound, udp) = loop {
+                attempts += 1;
+                let (l, bound) = listen(addr).await?;
+                if !want_h3 {
+                    break (l, bound, None);
+                }
+                match h3::start(
                     bound,
                     h3_chain.clone(),
                     h3_key.clone_key(),
                     state.clone(),
                     stop.clone(),
                     &tasks,
-                )?;
+                ) {
+                    Ok(udp) => break (l, bound, Some(udp)),
+                    Err(OriginError::Bind { .. }) if addr.port() == 0 && attempts < 50 => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            https = Some(bound);
+            let mut alt_svc = None;
+            if let Some(udp) = udp {
                 h3_addr = Some(udp);
                 alt_svc = HeaderValue::from_str(&format!("h3=\":{}\"; ma=86400", udp.port())).ok();
             }
