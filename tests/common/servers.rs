@@ -66,19 +66,21 @@ fn write_certs(dir: &Path) {
     std::fs::write(dir.join("client-key.pem"), &certs.client_key_pem).unwrap();
 }
 
+/// Starts `cmd`; `None` when the process exits before its port opens (a port taken between
+/// [`free_port`] and the server's own bind), so the caller can try other ports.
 fn start(
     mut cmd: Command,
     dir: tempfile::TempDir,
     h1_port: u16,
     tls_port: u16,
     log: &str,
-) -> Server {
+) -> Option<Server> {
     let child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    let s = Server {
+    let mut s = Server {
         child,
         ca: dir.path().join("ca.pem"),
         dir,
@@ -88,6 +90,13 @@ fn start(
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", tls_port)).is_err() {
+        if let Ok(Some(status)) = s.child.try_wait() {
+            eprintln!(
+                "server exited ({status}); trying other ports: {}",
+                std::fs::read_to_string(s.dir.path().join(log)).unwrap_or_default()
+            );
+            return None;
+        }
         assert!(
             Instant::now() < deadline,
             "server did not start: {}",
@@ -97,20 +106,27 @@ fn start(
     }
     // UDP listeners come up with the TCP ones, but give QUIC a moment.
     std::thread::sleep(Duration::from_millis(200));
-    s
+    Some(s)
+}
+
+/// Tries `make` (which picks fresh ports each time) up to three times.
+fn with_retries(make: impl Fn() -> Option<Server>) -> Server {
+    (0..3)
+        .find_map(|_| make())
+        .expect("the server did not start on three sets of ports")
 }
 
 /// nginx: Debian's 1.22 (`h3: false`) or trixie's 1.26 under .build (`h3: true`).
 pub fn nginx(origin_http: SocketAddr, h3: bool) -> Server {
-    nginx_with(origin_http, h3, false)
+    with_retries(|| nginx_with(origin_http, h3, false))
 }
 
 /// nginx 1.26 serving HTTP/3 on a UDP port other than its TLS port, advertised by Alt-Svc only.
 pub fn nginx_quic_elsewhere(origin_http: SocketAddr) -> Server {
-    nginx_with(origin_http, true, true)
+    with_retries(|| nginx_with(origin_http, true, true))
 }
 
-fn nginx_with(origin_http: SocketAddr, h3: bool, quic_elsewhere: bool) -> Server {
+fn nginx_with(origin_http: SocketAddr, h3: bool, quic_elsewhere: bool) -> Option<Server> {
     let bin = if h3 {
         repo().join(".build/nginx-trixie/usr/sbin/nginx")
     } else {
@@ -181,13 +197,17 @@ http {{
         "-c",
         &format!("{d}/nginx.conf"),
     ]);
-    let mut server = start(cmd, dir, h1_port, tls_port, "error.log");
+    let mut server = start(cmd, dir, h1_port, tls_port, "error.log")?;
     server.quic_port = quic_port;
-    server
+    Some(server)
 }
 
 /// Caddy 2 (Debian's), without systemd: h1, h2 and h3 on the TLS port, proxying to the origin.
 pub fn caddy(origin_http: SocketAddr) -> Server {
+    with_retries(|| caddy_once(origin_http))
+}
+
+fn caddy_once(origin_http: SocketAddr) -> Option<Server> {
     let bin = PathBuf::from("/usr/bin/caddy");
     require(&bin);
     let dir = tempfile::tempdir().unwrap();
@@ -254,6 +274,10 @@ async def app(scope, receive, send):
 
 /// hypercorn with aioquic: HTTP/3 on UDP `tls_port` (and h1/h2 on the TCP port of the same number).
 pub fn hypercorn() -> Server {
+    with_retries(hypercorn_once)
+}
+
+fn hypercorn_once() -> Option<Server> {
     let bin = repo().join(".build/venv/bin/hypercorn");
     require(&bin);
     let dir = tempfile::tempdir().unwrap();
