@@ -121,16 +121,26 @@ fn lines<'a, 'b: 'a>(
         .draw()
 }
 
+/// The chart area every chart shares: caption, margins, label areas, and the given ranges.
+fn frame<'a, 'b: 'a>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    x: std::ops::Range<f64>,
+    top: f64,
+) -> Result<Chart<'a, 'b>, DrawingAreaErrorKind<std::io::Error>> {
+    ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x, 0f64..top)
+}
+
 /// A percentile-spectrum chart with every series overlaid.
 pub fn spectrum(caption: &str, series: &[Series]) -> String {
     let top = y_max(series);
     draw(caption, |root| {
-        let mut c = ChartBuilder::on(root)
-            .caption(caption, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..4f64, 0f64..top)?;
+        let mut c = frame(root, caption, 0f64..4f64, top)?;
         c.configure_mesh()
             .x_labels(5)
             .x_label_formatter(&nines_label)
@@ -156,12 +166,7 @@ pub fn over_time(
         .fold(1.0, f64::max)
         + 1.0;
     draw(caption, |root| {
-        let mut c = ChartBuilder::on(root)
-            .caption(caption, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..right, 0f64..top)?;
+        let mut c = frame(root, caption, 0f64..right, top)?;
         c.configure_mesh()
             .x_desc("seconds since start")
             .y_desc(y_desc)
