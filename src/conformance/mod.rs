@@ -3,3 +3,5 @@
 
 pub mod differential;
 pub mod expect;
+pub mod probes;
+pub mod run;

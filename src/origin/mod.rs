@@ -4,6 +4,8 @@
 
 pub mod certs;
 pub mod h3;
+pub mod raw;
+pub mod recording;
 pub mod routes;
 
 use std::net::SocketAddr;
@@ -74,6 +76,7 @@ impl OriginConfig {
 
 /// A running origin.
 pub struct Origin {
+    recorder: recording::Recorder,
     http: Option<SocketAddr>,
     https: Option<SocketAddr>,
     h3: Option<SocketAddr>,
@@ -243,6 +246,7 @@ impl Origin {
             });
         }
         Ok(Origin {
+            recorder: state.recorder.clone(),
             http,
             https,
             h3: h3_addr,
@@ -251,6 +255,11 @@ impl Origin {
             stop,
             tasks,
         })
+    }
+
+    /// Every request that reached the endpoints.
+    pub fn recorder(&self) -> &recording::Recorder {
+        &self.recorder
     }
 
     /// The cleartext address.

@@ -9,6 +9,7 @@
 //! - `/echo` the request back as JSON (method, authority, path, query, version, headers, body)
 //! - `/headers/{n}` n extra response headers
 //! - `/trailers/{n}` n bytes streamed, then a trailer `x-gauntlet-trailer: done`
+//! - `/probe/...` and `/smuggled/...` 200 (the paths conformance probes use)
 //! - `/pause/{ms}` stalls every other request of the origin for ms milliseconds (a GC-like pause)
 //!
 //! Any request carrying `x-gauntlet-extra-delay-ms: N` is answered N ms later: a regression a
@@ -70,6 +71,8 @@ fn pattern_frames(n: u64, chunk: usize) -> impl Iterator<Item = Result<Frame<Byt
 /// Shared state of one origin: the pause deadline.
 #[derive(Debug)]
 pub struct OriginState {
+    /// Every request the endpoints were handed (what got past the protocol stack).
+    pub recorder: super::recording::Recorder,
     base: Instant,
     paused_until_us: std::sync::atomic::AtomicU64,
 }
@@ -77,6 +80,7 @@ pub struct OriginState {
 impl Default for OriginState {
     fn default() -> Self {
         OriginState {
+            recorder: Default::default(),
             base: Instant::now(),
             paused_until_us: Default::default(),
         }
@@ -178,6 +182,30 @@ where
     B: Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
+    // An HTTP/1.1 request needs exactly one Host (RFC 9112 §3.2); hyper leaves that to us.
+    if req.version() == http::Version::HTTP_11
+        && req.headers().get_all(http::header::HOST).iter().count() != 1
+    {
+        return Ok(text(
+            StatusCode::BAD_REQUEST,
+            "exactly one Host field is required\n",
+        ));
+    }
+    state.recorder.push(super::recording::Received {
+        method: req.method().to_string(),
+        target: req
+            .uri()
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        version: format!("{:?}", req.version()),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+            .collect(),
+        ..Default::default()
+    });
     let path = req.uri().path().to_string();
     let mut seg = path.trim_start_matches('/').splitn(2, '/');
     let head = seg.next().unwrap_or("");
@@ -268,6 +296,8 @@ where
                 format!("/delay/{{ms}} takes 0..={MAX_DELAY_MS}\n"),
             ),
         },
+        // Conformance probes' own paths: the request got through, nothing more to say.
+        ("probe" | "smuggled", _) => text(StatusCode::OK, "ok\n"),
         ("pause", ms) => match number::<u64>(ms).filter(|m| *m <= MAX_DELAY_MS) {
             Some(ms) => {
                 state.pause(Duration::from_millis(ms));

@@ -11,6 +11,7 @@ pub mod h1;
 pub mod h2;
 pub mod h3;
 pub mod hyper_io;
+pub mod raw;
 pub mod tls;
 
 use std::future::Future;

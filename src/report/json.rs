@@ -35,6 +35,9 @@ pub struct ResultsFile {
     /// Response differences between the paths.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub differential: Option<crate::conformance::differential::DifferentialJson>,
+    /// Protocol probe verdicts per path, and parity between the paths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conformance: Option<crate::conformance::run::ConformanceJson>,
     /// The verdict and exit code.
     pub verdict: Verdict,
 }
@@ -504,7 +507,36 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
         comparison: None,
         gates: Vec::new(),
         differential: None,
+        conformance: None,
         verdict: verdict.clone(),
+    }
+}
+
+impl Meta {
+    /// Metadata of a run that only probed (`gauntlet conformance`).
+    pub fn probes_only(name: &str, started: SystemTime, finished: SystemTime) -> Meta {
+        Meta {
+            tool: "gauntlet".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            commit: commit_from_env(),
+            scenario: name.into(),
+            scenario_path: String::new(),
+            scenario_digest: String::new(),
+            scenario_text: String::new(),
+            host: gethostname::gethostname().to_string_lossy().into_owned(),
+            started: rfc3339(started),
+            finished: rfc3339(finished),
+            duration_s: finished
+                .duration_since(started)
+                .unwrap_or(Duration::ZERO)
+                .as_secs_f64(),
+            measured_s: 0.0,
+            warmup_s: 0.0,
+            model: "probes".into(),
+            threads: 1,
+            interrupted: false,
+            stages: Vec::new(),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! runs through the library or the real binary.
 #![allow(dead_code)]
 
+pub mod naive;
 pub mod servers;
 
 use std::path::{Path, PathBuf};

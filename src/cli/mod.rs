@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+pub mod conformance;
+
 use clap::{Args, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
@@ -37,6 +39,8 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run protocol conformance probes (h1, h2, h3, proxy) against a target, or two side by side.
+    Conformance(conformance::ConformanceArgs),
     /// Serve the embedded reference origin until SIGINT or SIGTERM.
     Origin(OriginArgs),
     /// Write a throwaway CA, a server certificate for localhost/127.0.0.1/::1 and a client
@@ -249,7 +253,7 @@ fn cancel_on_signal(token: CancellationToken) {
     });
 }
 
-fn default_out(name: &str) -> PathBuf {
+pub(crate) fn default_out(name: &str) -> PathBuf {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
         .replace([':', '-'], "");
@@ -532,6 +536,7 @@ pub fn main() -> ExitCode {
         },
         Command::Validate { files } => validate(&files),
         Command::Origin(a) => origin(&a),
+        Command::Conformance(a) => conformance::conformance(&a),
         Command::Compare { base, new, out } => compare(&base, &new, out.as_deref()),
         Command::Certs { out, names } => certs(&out, &names),
         Command::Schema { results } => {

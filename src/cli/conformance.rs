@@ -1,0 +1,251 @@
+//! `gauntlet conformance`: protocol probes against one path, or two side by side, with the
+//! recording origin listening where the proxies forward when `--origin` is given.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::Args;
+
+use crate::conformance::probes::{Rfc, Suite};
+use crate::conformance::run::{self, ConformanceJson, PathSpec, Quirks, Selection};
+use crate::origin::raw::RawOrigin;
+use crate::origin::recording::Recorder;
+use crate::origin::{Origin, OriginConfig};
+use crate::proto::raw::RawTarget;
+use crate::report::json::{Meta, ResultsFile, SCHEMA_VERSION};
+use crate::report::{probes as probe_report, publish};
+use crate::scenario::model::parse_cli_duration;
+use crate::scenario::TlsOptions;
+use crate::verdict::{code, Verdict};
+
+/// `gauntlet conformance`.
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    /// The path under test: URL, NAME=URL, or `embedded` (the in-process origin).
+    #[arg(long, value_name = "[NAME=]URL")]
+    pub target: String,
+    /// A second path, probed the same way and judged for parity: [NAME=]URL.
+    #[arg(long, value_name = "[NAME=]URL")]
+    pub baseline: Option<String>,
+    /// Families to run, comma-separated: h1,h2,h3,proxy (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub suite: Vec<String>,
+    /// Run only probes whose id starts with this (repeatable).
+    #[arg(long)]
+    pub probe: Vec<String>,
+    /// Serve as the recording origin on ADDR while probing: the proxies under test forward
+    /// there, and smuggling verdicts look at what arrived.
+    #[arg(long, value_name = "ADDR")]
+    pub origin: Option<SocketAddr>,
+    /// A shell command that reloads the target gracefully (for `proxy.reload.in-flight`).
+    #[arg(long, value_name = "CMD")]
+    pub reload: Option<String>,
+    /// The same for the baseline.
+    #[arg(long, value_name = "CMD")]
+    pub baseline_reload: Option<String>,
+    /// CA bundle (PEM) to trust for https targets.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// Accept any certificate.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Known, accepted parity differences (YAML: quirks: [{path, probe, reason}]).
+    #[arg(long)]
+    pub quirks: Option<PathBuf>,
+    /// Output folder (default: reports/conformance-UTCTIME/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Deadline of each step of a probe.
+    #[arg(long, default_value = "5s")]
+    pub timeout: String,
+}
+
+fn named(s: &str, default: &str) -> (String, String) {
+    match s.split_once('=') {
+        Some((n, u)) if !n.contains("://") => (n.to_string(), u.to_string()),
+        _ => (default.to_string(), s.to_string()),
+    }
+}
+
+/// Parses `--suite` values.
+pub fn suites(names: &[String]) -> Result<Vec<Suite>, String> {
+    names
+        .iter()
+        .map(|n| {
+            Suite::parse(n.trim())
+                .ok_or_else(|| format!("unknown suite `{n}` (expected h1, h2, h3 or proxy)"))
+        })
+        .collect()
+}
+
+fn harness(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(code::HARNESS)
+}
+
+/// The verdict of a probe-only run.
+pub fn verdict(c: &ConformanceJson) -> Verdict {
+    let ran = |p: &run::PathResults| {
+        p.probes
+            .iter()
+            .filter(|r| r.verdict != Rfc::Skipped)
+            .count()
+    };
+    if let Some(p) = c
+        .paths
+        .iter()
+        .find(|p| ran(p) > 0 && p.count(Rfc::Error) == ran(p))
+    {
+        return Verdict {
+            passed: false,
+            exit_code: code::HARNESS,
+            reasons: vec![format!("every probe of {} failed to run", p.name)],
+        };
+    }
+    let passed = c.failures == 0;
+    Verdict {
+        passed,
+        exit_code: if passed { code::OK } else { code::FAILED },
+        reasons: if passed {
+            Vec::new()
+        } else {
+            vec![format!("{} conformance failure(s)", c.failures)]
+        },
+    }
+}
+
+/// Runs `gauntlet conformance`.
+pub fn conformance(a: &ConformanceArgs) -> ExitCode {
+    let timeout = match parse_cli_duration(&a.timeout) {
+        Ok(t) => t,
+        Err(e) => return harness(format!("--timeout: {e}")),
+    };
+    let sel = match suites(&a.suite) {
+        Ok(s) => Selection {
+            suites: s,
+            only: a.probe.clone(),
+        },
+        Err(e) => return harness(e),
+    };
+    if sel.probes().is_empty() {
+        return harness("no probe matches --suite/--probe");
+    }
+    let quirks = match &a.quirks {
+        Some(p) => match Quirks::load(p) {
+            Ok(q) => q,
+            Err(e) => return harness(e),
+        },
+        None => Quirks::default(),
+    };
+    let tls = TlsOptions {
+        ca: a.ca.clone(),
+        insecure: a.insecure,
+        resumption: true,
+        ..Default::default()
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return harness(e),
+    };
+    rt.block_on(async {
+        let started = SystemTime::now();
+        let raw = match a.origin {
+            Some(addr) => match RawOrigin::start(addr, Recorder::default()).await {
+                Ok(o) => Some(o),
+                Err(e) => return harness(format!("--origin {addr}: {e}")),
+            },
+            None => None,
+        };
+        let mut embedded = None;
+        let mut specs = Vec::new();
+        let given = [
+            Some((&a.target, "target", &a.reload)),
+            a.baseline
+                .as_ref()
+                .map(|b| (b, "baseline", &a.baseline_reload)),
+        ];
+        for (s, default, reload) in given.into_iter().flatten() {
+            let (name, url) = named(s, default);
+            let spec = if url == "embedded" {
+                let o = match Origin::start(OriginConfig::loopback()).await {
+                    Ok(o) => o,
+                    Err(e) => return harness(e),
+                };
+                let mut t = match RawTarget::from_url(
+                    &format!("https://127.0.0.1:{}", o.https_addr().port()),
+                    tls.clone(),
+                    timeout,
+                ) {
+                    Ok(t) => t,
+                    Err(e) => return harness(e),
+                };
+                t.extra_ca.push(o.ca_der());
+                let spec = PathSpec {
+                    name,
+                    target: t,
+                    origin: Some(o.recorder().clone()),
+                    reload: reload.clone(),
+                    proxied: false,
+                };
+                embedded = Some(o);
+                spec
+            } else {
+                match RawTarget::from_url(&url, tls.clone(), timeout) {
+                    Ok(t) => PathSpec {
+                        name,
+                        target: t,
+                        origin: raw.as_ref().map(|o| o.recorder().clone()),
+                        reload: reload.clone(),
+                        proxied: true,
+                    },
+                    Err(e) => return harness(e),
+                }
+            };
+            specs.push(spec);
+        }
+        let mut paths = Vec::new();
+        for spec in &specs {
+            eprintln!("probing {} ({})", spec.name, spec.target.url);
+            paths.push(run::run_path(spec, &sel).await);
+        }
+        let pair = (specs.len() == 2).then(|| (specs[0].name.as_str(), specs[1].name.as_str()));
+        let c = run::conformance(paths, pair, &quirks);
+        let results = ResultsFile {
+            schema_version: SCHEMA_VERSION,
+            meta: Meta::probes_only("conformance", started, SystemTime::now()),
+            lanes: Vec::new(),
+            comparison: None,
+            gates: Vec::new(),
+            differential: None,
+            verdict: verdict(&c),
+            conformance: Some(c),
+        };
+        if let Some(o) = raw {
+            o.shutdown().await;
+        }
+        if let Some(o) = embedded {
+            o.shutdown().await;
+        }
+        print!("{}", probe_report::console(&results));
+        let out = a
+            .out
+            .clone()
+            .unwrap_or_else(|| super::default_out("conformance"));
+        match publish::write_all(&out, &results) {
+            Ok(files) => {
+                eprintln!("results: {}", out.display());
+                for f in files {
+                    eprintln!("  {}", f.display());
+                }
+            }
+            Err(e) => return harness(format!("cannot write {}: {e}", out.display())),
+        }
+        ExitCode::from(results.verdict.exit_code)
+    })
+}

@@ -1,0 +1,254 @@
+//! Protocol probes: byte- and frame-level requests that a conforming proxy must refuse or handle
+//! in one of a few acceptable ways. Each probe is data (an id, an RFC section, a title) plus the
+//! code that sends it and judges what came back — on the client's side and, decisively for
+//! smuggling and malformed requests, on the origin's side through the [`Recorder`].
+//!
+//! One family per file: [`h1`], [`h2`], [`h3`], [`proxy`].
+
+pub mod h1;
+pub mod h2;
+pub mod h3;
+pub mod proxy;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+use crate::origin::recording::{contains, Recorder};
+use crate::proto::raw::RawTarget;
+use crate::record::errors::RequestError;
+
+/// A probe family.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Suite {
+    /// HTTP/1.1 framing and parsing (smuggling).
+    H1,
+    /// HTTP/2 frames, HPACK and stream states.
+    H2,
+    /// HTTP/3 frames, QPACK and streams.
+    H3,
+    /// What a proxy does to messages between client and origin.
+    Proxy,
+}
+
+impl Suite {
+    /// Every suite, in report order.
+    pub const ALL: [Suite; 4] = [Suite::H1, Suite::H2, Suite::H3, Suite::Proxy];
+
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suite::H1 => "h1",
+            Suite::H2 => "h2",
+            Suite::H3 => "h3",
+            Suite::Proxy => "proxy",
+        }
+    }
+
+    /// Parses a suite name.
+    pub fn parse(s: &str) -> Option<Suite> {
+        Suite::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// The RFC verdict of one probe on one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Rfc {
+    /// The behaviour the RFC asks for.
+    Pass,
+    /// Another behaviour the RFC allows (e.g. a 400 where a stream reset is preferred).
+    Variant,
+    /// A behaviour the RFC forbids, or one that let a request through that must not pass.
+    Fail,
+    /// The probe could not run (connection refused, handshake failed): a harness-side fault.
+    Error,
+    /// Not run: it needs something this run does not have (the recording origin, a reload
+    /// command, a TLS target).
+    Skipped,
+}
+
+impl Rfc {
+    /// The word in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rfc::Pass => "pass",
+            Rfc::Variant => "variant",
+            Rfc::Fail => "fail",
+            Rfc::Error => "error",
+            Rfc::Skipped => "skipped",
+        }
+    }
+}
+
+/// What one probe found.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The verdict.
+    pub rfc: Rfc,
+    /// What the client saw, in a few words (`400 close`, `rst:PROTOCOL_ERROR`); two paths agree
+    /// when these are equal.
+    pub observed: String,
+    /// Why the verdict is what it is.
+    pub why: String,
+}
+
+impl Outcome {
+    /// An outcome.
+    pub fn new(rfc: Rfc, observed: impl Into<String>, why: impl Into<String>) -> Self {
+        Outcome {
+            rfc,
+            observed: observed.into(),
+            why: why.into(),
+        }
+    }
+}
+
+/// What a probe run needs.
+#[derive(Debug, Clone)]
+pub struct Cx {
+    /// Where probes go.
+    pub target: RawTarget,
+    /// What the origin behind the target received, when this run can see it.
+    pub origin: Option<Recorder>,
+    /// A string unique to this probe run, carried in its paths and headers.
+    pub nonce: String,
+    /// A shell command that reloads the proxy gracefully.
+    pub reload: Option<String>,
+    /// Whether the recorder watches an origin behind the target (a proxy), rather than the
+    /// target itself.
+    pub proxied: bool,
+}
+
+impl Cx {
+    /// The path of the probe's main request, ending in the raw origin's answer `kind`.
+    pub fn path(&self, kind: &str) -> String {
+        format!("/probe/{}/{kind}", self.nonce)
+    }
+
+    /// The path a smuggled request uses.
+    pub fn smuggled(&self) -> String {
+        format!("/smuggled/{}", self.nonce)
+    }
+
+    /// Whether the origin received a request whose line or headers mention `needle`; `None` when
+    /// the origin cannot be seen.
+    pub fn reached(&self, needle: &str) -> Option<bool> {
+        self.origin
+            .as_ref()
+            .map(|o| !o.mentioning(needle).is_empty())
+    }
+
+    /// Whether any request of this probe reaching the origin carried `bytes` (raw listener).
+    pub fn forwarded_bytes(&self, bytes: &[u8]) -> bool {
+        self.origin.as_ref().is_some_and(|o| {
+            o.mentioning(&self.nonce)
+                .iter()
+                .any(|r| contains(&r.raw, bytes) || contains(&r.body, bytes))
+        })
+    }
+
+    /// The requests of this probe that reached the origin.
+    pub fn received(&self) -> Vec<crate::origin::recording::Received> {
+        self.origin
+            .as_ref()
+            .map(|o| o.mentioning(&self.nonce))
+            .unwrap_or_default()
+    }
+}
+
+/// A boxed probe future.
+pub type ProbeFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, RequestError>> + Send + 'a>>;
+
+/// One probe: data and the code that runs it.
+#[derive(Clone, Copy)]
+pub struct Probe {
+    /// Stable id, `family.topic.case`.
+    pub id: &'static str,
+    /// Its family.
+    pub suite: Suite,
+    /// The RFC section it checks.
+    pub rfc: &'static str,
+    /// What it sends and what must happen, in a sentence.
+    pub title: &'static str,
+    /// Whether its verdict needs the recording origin (smuggling, forwarding checks).
+    pub needs_origin: bool,
+    /// What it sends (for the reproducer), built for a context.
+    pub bytes: fn(&Cx) -> Vec<u8>,
+    /// Sends [`Probe::bytes`] (and anything else it needs) and judges what came back.
+    pub run: for<'a> fn(&'a Cx, Probe) -> ProbeFuture<'a>,
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+/// Every probe, in report order.
+pub fn all() -> Vec<Probe> {
+    let mut v = h1::probes();
+    v.extend(h2::probes());
+    v.extend(h3::probes());
+    v.extend(proxy::probes());
+    v
+}
+
+/// Judges a malformed request: rejected (a 4xx, or closed without an answer) and never reaching
+/// the origin passes; reaching the origin fails. `normalised` says whether what reached the
+/// origin was repaired (the RFC allows, say, replacing obs-fold with a space).
+pub fn judge_rejected(
+    cx: &Cx,
+    observed: String,
+    status: Option<u16>,
+    normalised: Option<&dyn Fn(&Cx) -> bool>,
+) -> Outcome {
+    if cx.reached(&cx.nonce) == Some(true) {
+        return match normalised {
+            Some(f) if f(cx) => Outcome::new(
+                Rfc::Variant,
+                observed,
+                "forwarded after repairing the malformed part, as the RFC allows",
+            ),
+            _ => Outcome::new(
+                Rfc::Fail,
+                observed,
+                "the origin received the malformed request",
+            ),
+        };
+    }
+    match status {
+        Some(s) if (400..500).contains(&s) => {
+            Outcome::new(Rfc::Pass, observed, "rejected with a 4xx")
+        }
+        Some(s) if s >= 500 => Outcome::new(
+            Rfc::Variant,
+            observed,
+            format!("refused with {s} (a 400 is what the RFC asks for)"),
+        ),
+        Some(s) => Outcome::new(
+            Rfc::Fail,
+            observed,
+            format!("answered {s} to a request it must reject"),
+        ),
+        None => Outcome::new(
+            Rfc::Variant,
+            observed,
+            "closed or reset without an answer (a 400 is what the RFC asks for)",
+        ),
+    }
+}

@@ -1,0 +1,309 @@
+//! Running probes against a path and comparing two paths: the RFC verdict per probe, the parity
+//! verdict per probe across candidate and baseline, the quirks that silence known parity
+//! differences, and the wire form of all of it for results.json.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::probes::{self, Cx, Probe, Rfc, Suite};
+use crate::origin::recording::Recorder;
+use crate::proto::raw::{escaped, hex, RawTarget};
+
+/// How to run the probes against one path.
+#[derive(Debug, Clone)]
+pub struct PathSpec {
+    /// The path's name (the scenario's target name, or `target`).
+    pub name: String,
+    /// Where probes go.
+    pub target: RawTarget,
+    /// What the origin behind it received, when visible.
+    pub origin: Option<Recorder>,
+    /// A command that reloads the path's proxy gracefully.
+    pub reload: Option<String>,
+    /// Whether `origin` is behind the target (a proxy) rather than the target itself.
+    pub proxied: bool,
+}
+
+/// Which probes to run.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Families (all when empty).
+    pub suites: Vec<Suite>,
+    /// Only probes whose id starts with one of these (all when empty).
+    pub only: Vec<String>,
+}
+
+impl Selection {
+    /// The probes selected, in report order.
+    pub fn probes(&self) -> Vec<Probe> {
+        probes::all()
+            .into_iter()
+            .filter(|p| self.suites.is_empty() || self.suites.contains(&p.suite))
+            .filter(|p| {
+                self.only.is_empty() || self.only.iter().any(|o| p.id.starts_with(o.as_str()))
+            })
+            .collect()
+    }
+}
+
+/// The bytes of a failing probe and a way to send them again.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Reproducer {
+    /// What the probe sent, in hex (for HTTP/3, the request stream's bytes).
+    pub hex: String,
+    /// The same, with C escapes, to read.
+    pub text: String,
+    /// One shell line that sends them again.
+    pub replay: String,
+}
+
+/// One probe's verdict on one path.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProbeResult {
+    /// Probe id.
+    pub id: String,
+    /// Family.
+    pub suite: Suite,
+    /// RFC section.
+    pub rfc_ref: String,
+    /// What it checks.
+    pub title: String,
+    /// The RFC verdict.
+    pub verdict: Rfc,
+    /// What the client saw, in a few words.
+    pub observed: String,
+    /// Why the verdict.
+    pub why: String,
+    /// Present for failures and errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproducer: Option<Reproducer>,
+}
+
+/// Every probe's verdict on one path.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PathResults {
+    /// The path's name.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+    /// Whether the origin behind it was watched (decisive smuggling checks ran).
+    pub origin_watched: bool,
+    /// Results in probe order.
+    pub probes: Vec<ProbeResult>,
+}
+
+impl PathResults {
+    /// How many probes got `v`.
+    pub fn count(&self, v: Rfc) -> usize {
+        self.probes.iter().filter(|p| p.verdict == v).count()
+    }
+}
+
+/// One probe's parity verdict.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Parity {
+    /// Probe id.
+    pub id: String,
+    /// The candidate's verdict and observation.
+    pub candidate: String,
+    /// The baseline's verdict and observation.
+    pub baseline: String,
+    /// Whether they agree.
+    pub agree: bool,
+    /// The quirk that accepts this difference, if one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quirk: Option<String>,
+    /// Whether this difference fails the run: they differ, no quirk names it, and the candidate
+    /// did not itself pass.
+    pub failure: bool,
+}
+
+/// Conformance results of a run.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ConformanceJson {
+    /// One entry per path.
+    pub paths: Vec<PathResults>,
+    /// Candidate vs baseline, per probe, when two paths were probed.
+    #[serde(default)]
+    pub parity: Vec<Parity>,
+    /// Candidate (or single-path) RFC failures plus parity failures.
+    pub failures: u64,
+}
+
+/// A known, accepted deviation of a path.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quirk {
+    /// The path's name (a scenario target name such as `nginx`).
+    pub path: String,
+    /// The probe id.
+    pub probe: String,
+    /// Why it is accepted.
+    pub reason: String,
+}
+
+/// A quirks file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quirks {
+    /// The accepted deviations.
+    pub quirks: Vec<Quirk>,
+}
+
+impl Quirks {
+    /// Reads a quirks file.
+    pub fn load(path: &Path) -> Result<Quirks, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn find(&self, paths: [&str; 2], probe: &str) -> Option<&Quirk> {
+        self.quirks
+            .iter()
+            .find(|q| q.probe == probe && paths.contains(&q.path.as_str()))
+    }
+}
+
+/// A string no earlier probe run used.
+fn nonce() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    let mix = (t ^ (std::process::id() as u64) << 32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    format!("g{:08x}{}", mix >> 32, N.fetch_add(1, Ordering::Relaxed))
+}
+
+fn replay(p: &Probe, t: &RawTarget, bytes: &[u8]) -> String {
+    let alpn = match p.suite {
+        Suite::H2 => "h2",
+        _ => "http/1.1",
+    };
+    match p.suite {
+        Suite::H3 => format!("gauntlet conformance --target {} --probe {}", t.url, p.id),
+        _ if t.tls => format!(
+            "echo {} | xxd -r -p | openssl s_client -quiet -alpn {alpn} -servername {} -connect {}",
+            hex(bytes),
+            t.host,
+            t.authority()
+        ),
+        _ => format!(
+            "echo {} | xxd -r -p | nc -q 3 {} {}",
+            hex(bytes),
+            t.host,
+            t.port
+        ),
+    }
+}
+
+/// Runs `sel` against one path, one probe at a time.
+pub async fn run_path(spec: &PathSpec, sel: &Selection) -> PathResults {
+    let mut out = Vec::new();
+    for p in sel.probes() {
+        let cx = Cx {
+            target: spec.target.clone(),
+            origin: spec.origin.clone(),
+            nonce: nonce(),
+            reload: spec.reload.clone(),
+            proxied: spec.proxied,
+        };
+        let outcome = if p.needs_origin && cx.origin.is_none() {
+            probes::Outcome::new(
+                Rfc::Skipped,
+                "",
+                "needs the recording origin behind the target (--origin)",
+            )
+        } else {
+            // A probe is bounded even if a step's own deadline is not.
+            let limit = spec.target.timeout * 4 + Duration::from_secs(5);
+            match tokio::time::timeout(limit, (p.run)(&cx, p)).await {
+                Ok(Ok(o)) => o,
+                Ok(Err(e)) => probes::Outcome::new(
+                    Rfc::Error,
+                    format!("{}:{}", e.class.as_str(), e.code),
+                    e.message,
+                ),
+                Err(_) => {
+                    probes::Outcome::new(Rfc::Error, "hang", format!("no end within {limit:?}"))
+                }
+            }
+        };
+        let reproducer = matches!(outcome.rfc, Rfc::Fail | Rfc::Error).then(|| {
+            let bytes = (p.bytes)(&cx);
+            Reproducer {
+                hex: hex(&bytes),
+                text: escaped(&bytes),
+                replay: replay(&p, &spec.target, &bytes),
+            }
+        });
+        out.push(ProbeResult {
+            id: p.id.to_string(),
+            suite: p.suite,
+            rfc_ref: p.rfc.to_string(),
+            title: p.title.to_string(),
+            verdict: outcome.rfc,
+            observed: outcome.observed,
+            why: outcome.why,
+            reproducer,
+        });
+    }
+    PathResults {
+        name: spec.name.clone(),
+        url: spec.target.url.clone(),
+        origin_watched: spec.origin.is_some(),
+        probes: out,
+    }
+}
+
+/// The parity verdicts of `cand` against `base`.
+pub fn parity(cand: &PathResults, base: &PathResults, quirks: &Quirks) -> Vec<Parity> {
+    cand.probes
+        .iter()
+        .filter_map(|c| {
+            let b = base.probes.iter().find(|b| b.id == c.id)?;
+            if c.verdict == Rfc::Skipped || b.verdict == Rfc::Skipped {
+                return None;
+            }
+            let agree = c.verdict == b.verdict && c.observed == b.observed;
+            let quirk = (!agree)
+                .then(|| quirks.find([cand.name.as_str(), base.name.as_str()], &c.id))
+                .flatten()
+                .map(|q| format!("{}: {}", q.path, q.reason));
+            Some(Parity {
+                id: c.id.clone(),
+                candidate: format!("{} ({})", c.verdict.as_str(), c.observed),
+                baseline: format!("{} ({})", b.verdict.as_str(), b.observed),
+                agree,
+                failure: !agree && quirk.is_none() && c.verdict != Rfc::Pass,
+                quirk,
+            })
+        })
+        .collect()
+}
+
+/// Puts paths and parity together; `candidate` and `baseline` name the two paths compared.
+pub fn conformance(
+    paths: Vec<PathResults>,
+    pair: Option<(&str, &str)>,
+    quirks: &Quirks,
+) -> ConformanceJson {
+    let find = |n: &str| paths.iter().find(|p| p.name == n);
+    let (parity, judged) = match pair.and_then(|(c, b)| Some((find(c)?, find(b)?))) {
+        Some((c, b)) => (parity(c, b, quirks), vec![c]),
+        None => (Vec::new(), paths.iter().collect()),
+    };
+    let failures = judged
+        .iter()
+        .map(|p| p.count(Rfc::Fail) as u64)
+        .sum::<u64>()
+        + parity.iter().filter(|p| p.failure).count() as u64;
+    ConformanceJson {
+        paths: paths.clone(),
+        parity,
+        failures,
+    }
+}

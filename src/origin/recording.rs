@@ -1,0 +1,87 @@
+//! What an origin received: one record per request, kept in arrival order, shared between the
+//! origin's connections and the probes that judge what reached it. The decisive check of a
+//! smuggling probe is made here, on the origin's side, not on what the client was told.
+
+use std::sync::{Arc, Mutex};
+
+/// One request as an origin parsed it.
+#[derive(Debug, Clone, Default)]
+pub struct Received {
+    /// Which connection of the origin it came on (numbered from 0 in accept order).
+    pub conn: u64,
+    /// The request method.
+    pub method: String,
+    /// The request target as sent (path and query for origin-form).
+    pub target: String,
+    /// `HTTP/1.1`, `HTTP/1.0`, `HTTP/2`, `HTTP/3`.
+    pub version: String,
+    /// Header fields in the order received, names as sent.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The body, as framed by the origin.
+    pub body: Vec<u8>,
+    /// The exact bytes of the request head and body (raw HTTP/1 listener only).
+    pub raw: Vec<u8>,
+}
+
+impl Received {
+    /// Every value of the header `name` (case-insensitive).
+    pub fn header_values(&self, name: &str) -> Vec<&[u8]> {
+        field_values(&self.headers, name)
+    }
+
+    /// Whether `needle` occurs in the request line or any header (not the body).
+    pub fn head_contains(&self, needle: &str) -> bool {
+        let n = needle.as_bytes();
+        self.target.contains(needle)
+            || self
+                .headers
+                .iter()
+                .any(|(k, v)| k.contains(needle) || contains(v, n))
+    }
+}
+
+/// Every value of the field `name` (case-insensitive) in an HTTP/1 field list.
+pub fn field_values<'a>(fields: &'a [(String, Vec<u8>)], name: &str) -> Vec<&'a [u8]> {
+    fields
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_slice())
+        .collect()
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The shared log of received requests.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder(Arc<Mutex<Vec<Received>>>);
+
+impl Recorder {
+    /// Appends a request.
+    pub fn push(&self, r: Received) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+    }
+
+    /// A copy of every request whose request line or headers mention `needle`.
+    pub fn mentioning(&self, needle: &str) -> Vec<Received> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|r| r.head_contains(needle))
+            .cloned()
+            .collect()
+    }
+
+    /// How many requests were recorded.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,137 @@
+//! Protocol probes against servers that must make them pass (the embedded origin) and servers
+//! built to make them fail (a naive proxy in front of the recording origin), family by family:
+//! a probe no test has seen fail proves nothing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::naive::NaiveProxy;
+use gauntlet::conformance::probes::{Rfc, Suite};
+use gauntlet::conformance::run::{run_path, PathResults, PathSpec, Selection};
+use gauntlet::origin::raw::RawOrigin;
+use gauntlet::origin::recording::Recorder;
+use gauntlet::origin::{Origin, OriginConfig};
+use gauntlet::proto::raw::RawTarget;
+use gauntlet::scenario::TlsOptions;
+
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn selection(suite: Suite) -> Selection {
+    Selection {
+        suites: vec![suite],
+        only: Vec::new(),
+    }
+}
+
+/// Probes the embedded origin itself (its endpoints are what "reached the origin").
+fn against_embedded(suite: Suite) -> PathResults {
+    rt().block_on(async {
+        let o = Origin::start(OriginConfig::loopback()).await.unwrap();
+        let mut t = RawTarget::from_url(
+            &format!("https://127.0.0.1:{}", o.https_addr().port()),
+            TlsOptions::default(),
+            TIMEOUT,
+        )
+        .unwrap();
+        t.extra_ca.push(o.ca_der());
+        let spec = PathSpec {
+            name: "embedded".into(),
+            target: t,
+            origin: Some(o.recorder().clone()),
+            reload: None,
+            proxied: false,
+        };
+        let r = run_path(&spec, &selection(suite)).await;
+        o.shutdown().await;
+        r
+    })
+}
+
+/// Probes the naive proxy in front of the recording origin.
+fn against_naive(suite: Suite) -> PathResults {
+    rt().block_on(async {
+        let raw = RawOrigin::start("127.0.0.1:0".parse().unwrap(), Recorder::default())
+            .await
+            .unwrap();
+        let proxy = NaiveProxy::start(raw.addr());
+        let spec = PathSpec {
+            name: "naive".into(),
+            target: RawTarget::from_url(
+                &format!("http://{}", proxy.addr),
+                TlsOptions::default(),
+                TIMEOUT,
+            )
+            .unwrap(),
+            origin: Some(raw.recorder().clone()),
+            reload: Some(proxy.reload_command()),
+            proxied: true,
+        };
+        let r = run_path(&spec, &selection(suite)).await;
+        drop(proxy);
+        raw.shutdown().await;
+        r
+    })
+}
+
+fn table(r: &PathResults) -> String {
+    r.probes
+        .iter()
+        .map(|p| {
+            format!(
+                "{:<36} {:<8} {:<20} {}",
+                p.id,
+                p.verdict.as_str(),
+                p.observed,
+                p.why
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every probe of the family failed, each with a reproducer.
+fn assert_all_fail(r: &PathResults) {
+    assert!(!r.probes.is_empty());
+    let not: Vec<_> = r.probes.iter().filter(|p| p.verdict != Rfc::Fail).collect();
+    assert!(not.is_empty(), "probes that did not fail:\n{}", table(r));
+    for p in &r.probes {
+        let rep = p
+            .reproducer
+            .as_ref()
+            .expect("a failure carries a reproducer");
+        assert!(!rep.hex.is_empty() && !rep.replay.is_empty(), "{}", p.id);
+    }
+}
+
+/// No probe of the family failed or could not run.
+fn assert_none_fail(r: &PathResults) {
+    let bad: Vec<_> = r
+        .probes
+        .iter()
+        .filter(|p| matches!(p.verdict, Rfc::Fail | Rfc::Error | Rfc::Skipped))
+        .collect();
+    assert!(bad.is_empty(), "probes that did not pass:\n{}", table(r));
+    assert!(r.count(Rfc::Pass) > 0, "{}", table(r));
+}
+
+#[test]
+fn h1_probes_fail_against_a_naive_proxy() {
+    let r = against_naive(Suite::H1);
+    assert!(r.probes.len() >= 13);
+    assert_all_fail(&r);
+}
+
+#[test]
+fn h1_probes_pass_against_the_embedded_origin() {
+    let r = against_embedded(Suite::H1);
+    assert_none_fail(&r);
+}
