@@ -135,3 +135,31 @@ fn h1_probes_pass_against_the_embedded_origin() {
     let r = against_embedded(Suite::H1);
     assert_none_fail(&r);
 }
+
+#[test]
+fn h2_probes_fail_against_a_naive_server() {
+    let r = rt().block_on(async {
+        let server = common::naive_h2::NaiveH2::start();
+        let spec = PathSpec {
+            name: "naive-h2".into(),
+            target: RawTarget::from_url(
+                &format!("http://{}", server.addr),
+                TlsOptions::default(),
+                TIMEOUT,
+            )
+            .unwrap(),
+            origin: Some(server.recorder.clone()),
+            reload: None,
+            proxied: false,
+        };
+        run_path(&spec, &selection(Suite::H2)).await
+    });
+    assert!(r.probes.len() >= 17);
+    assert_all_fail(&r);
+}
+
+#[test]
+fn h2_probes_pass_against_the_embedded_origin() {
+    let r = against_embedded(Suite::H2);
+    assert_none_fail(&r);
+}

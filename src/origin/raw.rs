@@ -106,10 +106,16 @@ pub fn framing(headers: &[(String, Vec<u8>)]) -> Framing {
             .map(|v| String::from_utf8_lossy(v).to_ascii_lowercase())
             .collect::<Vec<_>>()
     };
-    if value("transfer-encoding").iter().any(|v| v.contains("chunked")) {
+    if value("transfer-encoding")
+        .iter()
+        .any(|v| v.contains("chunked"))
+    {
         return Framing::Chunked;
     }
-    match value("content-length").iter().find_map(|v| v.trim().parse().ok()) {
+    match value("content-length")
+        .iter()
+        .find_map(|v| v.trim().parse().ok())
+    {
         Some(n) => Framing::Length(n),
         None => Framing::None,
     }
@@ -408,7 +414,10 @@ mod tests {
         assert_eq!(h.headers[0].0, "Transfer-Encoding");
         assert_eq!(h.headers[1].1, b"a b");
         assert_eq!(framing(&h.headers), Framing::Chunked);
-        assert_eq!(h.len, 59, "the head ends after the blank line, before `rest`");
+        assert_eq!(
+            h.len, 59,
+            "the head ends after the blank line, before `rest`"
+        );
     }
 
     #[test]

@@ -173,6 +173,28 @@ where
     )
 }
 
+/// What makes a request malformed that the protocol stacks let through: a field value with
+/// leading or trailing whitespace (RFC 9113 §8.2.1, RFC 9114 §4.2), or a Host that contradicts
+/// :authority (RFC 9113 §8.3.1).
+fn malformed<B>(req: &Request<B>) -> Option<&'static str> {
+    let padded = req.headers().values().any(|v| {
+        let b = v.as_bytes();
+        matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t'))
+    });
+    if padded {
+        return Some("a field value starts or ends with whitespace\n");
+    }
+    let host = req.headers().get(http::header::HOST).map(|h| h.as_bytes());
+    match (req.uri().authority(), host) {
+        (Some(a), Some(h))
+            if req.version() >= http::Version::HTTP_2 && a.as_str().as_bytes() != h =>
+        {
+            Some("Host contradicts :authority\n")
+        }
+        _ => None,
+    }
+}
+
 /// Answers one request.
 pub async fn handle<B>(
     state: Arc<OriginState>,
@@ -190,6 +212,9 @@ where
             StatusCode::BAD_REQUEST,
             "exactly one Host field is required\n",
         ));
+    }
+    if let Some(why) = malformed(&req) {
+        return Ok(text(StatusCode::BAD_REQUEST, why));
     }
     state.recorder.push(super::recording::Received {
         method: req.method().to_string(),
@@ -297,7 +322,13 @@ where
             ),
         },
         // Conformance probes' own paths: the request got through, nothing more to say.
-        ("probe" | "smuggled", _) => text(StatusCode::OK, "ok\n"),
+        ("probe" | "smuggled", rest) => {
+            // As the recording raw origin does: `/probe/<nonce>/slow` keeps its stream open.
+            if rest.ends_with("/slow") {
+                tokio::time::sleep(super::raw::SLOW).await;
+            }
+            text(StatusCode::OK, "ok\n")
+        }
         ("pause", ms) => match number::<u64>(ms).filter(|m| *m <= MAX_DELAY_MS) {
             Some(ms) => {
                 state.pause(Duration::from_millis(ms));

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod naive;
+pub mod naive_h2;
 pub mod servers;
 
 use std::path::{Path, PathBuf};

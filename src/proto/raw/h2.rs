@@ -258,165 +258,170 @@ impl H2Log {
     }
 }
 
-/// One step of a session.
-#[derive(Debug, Clone)]
-pub enum Step {
-    /// Write these bytes (frames).
-    Send(Vec<u8>),
-    /// Wait before the next step.
-    Sleep(Duration),
-}
-
-/// How a session opens.
+/// How a connection opens.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Opening {
     /// The preface and an empty SETTINGS frame first.
     Preface,
-    /// Nothing: the steps write their own opening.
+    /// Nothing: the probe writes its own opening.
     Raw,
 }
 
-/// Opens a connection (ALPN `h2`, or prior knowledge in cleartext), writes the opening and the
-/// steps, then logs frames until the connection ends, `done` holds and nothing more comes for a
-/// moment, or the target's timeout passes.
-pub async fn session(
-    target: &RawTarget,
-    opening: Opening,
-    steps: &[Step],
-    done: impl Fn(&H2Log) -> bool,
-) -> Result<H2Log, RequestError> {
-    let mut s = target.open(b"h2").await?;
-    let mut log = H2Log {
-        events: Vec::new(),
-        end: End::Open,
-        garbage: Vec::new(),
-    };
-    if opening == Opening::Preface {
-        let mut first = PREFACE.to_vec();
-        first.extend(settings(&[]));
-        write(&mut s, &first).await;
-    }
-    for step in steps {
-        match step {
-            Step::Send(b) => {
-                if !write(&mut s, b).await {
-                    break;
-                }
-            }
-            Step::Sleep(d) => tokio::time::sleep(*d).await,
-        }
-    }
-    read_frames(&mut s, &mut log, target.timeout, done).await;
-    Ok(log)
+/// An open HTTP/2 connection driven by hand: write frames, read and log what comes back.
+pub struct H2Conn {
+    s: RawStream,
+    /// Everything seen so far.
+    pub log: H2Log,
+    buf: Vec<u8>,
+    decoder: loona_hpack::Decoder<'static>,
+    block: Option<(u32, bool, Vec<u8>)>,
+    timeout: Duration,
 }
 
-async fn read_frames(
-    s: &mut RawStream,
-    log: &mut H2Log,
-    timeout: Duration,
-    done: impl Fn(&H2Log) -> bool,
-) {
-    let deadline = Instant::now() + timeout;
-    let mut decoder = loona_hpack::Decoder::new();
-    let mut buf: Vec<u8> = Vec::new();
-    let mut block: Option<(u32, bool, Vec<u8>)> = None;
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        // Frames already buffered.
-        while buf.len() >= 9 {
+impl H2Conn {
+    /// Opens a connection (ALPN `h2`, or prior knowledge in cleartext) and writes the opening.
+    pub async fn open(target: &RawTarget, opening: Opening) -> Result<H2Conn, RequestError> {
+        let s = target.open(b"h2").await?;
+        let mut c = H2Conn {
+            s,
+            log: H2Log {
+                events: Vec::new(),
+                end: End::Open,
+                garbage: Vec::new(),
+            },
+            buf: Vec::new(),
+            decoder: loona_hpack::Decoder::new(),
+            block: None,
+            timeout: target.timeout,
+        };
+        if opening == Opening::Preface {
+            let mut first = PREFACE.to_vec();
+            first.extend(settings(&[]));
+            c.send(&first).await;
+        }
+        Ok(c)
+    }
+
+    /// Writes bytes; false when the peer no longer takes them.
+    pub async fn send(&mut self, bytes: &[u8]) -> bool {
+        write(&mut self.s, bytes).await
+    }
+
+    /// Reads until the connection ends, `done` holds (then a short quiet period for anything
+    /// that follows), or the target's timeout passes.
+    pub async fn read_until(&mut self, done: impl Fn(&H2Log) -> bool) {
+        let deadline = Instant::now() + self.timeout;
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            self.parse().await;
+            if self.log.end != End::Open {
+                return;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            let wait = if done(&self.log) {
+                super::h1::QUIET.min(deadline - now)
+            } else {
+                deadline - now
+            };
+            match tokio::time::timeout(wait, self.s.read(&mut chunk)).await {
+                Err(_) => return,
+                Ok(Ok(0)) => self.log.end = End::Closed,
+                Ok(Ok(n)) if !self.log.garbage.is_empty() => {
+                    self.log.garbage.extend_from_slice(&chunk[..n])
+                }
+                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(Err(e)) => {
+                    self.log.end = if e.kind() == std::io::ErrorKind::ConnectionReset {
+                        End::Reset
+                    } else {
+                        End::Closed
+                    }
+                }
+            }
+        }
+    }
+
+    /// The server's value of a setting, once its SETTINGS arrived.
+    pub fn setting(&self, id: u16) -> Option<u32> {
+        self.log.events.iter().find_map(|e| match e {
+            Event::Settings(p) => p.iter().find(|(i, _)| *i == id).map(|(_, v)| *v),
+            _ => None,
+        })
+    }
+
+    /// Logs every whole frame in the buffer, acknowledging SETTINGS.
+    async fn parse(&mut self) {
+        while self.buf.len() >= 9 {
+            let buf = &self.buf;
             let len = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]) as usize;
-            if log.events.is_empty() && block.is_none() && (buf[3] > 0x20 || len > 1 << 24) {
+            if self.log.events.is_empty() && self.block.is_none() && buf[3] > 0x20 {
                 // Not a frame header: a server that answered in HTTP/1.1, say.
-                log.garbage = std::mem::take(&mut buf);
-                break;
+                self.log.garbage = std::mem::take(&mut self.buf);
+                return;
             }
             if buf.len() < 9 + len {
-                break;
+                return;
             }
             let (t, fl) = (buf[3], buf[4]);
             let sid = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
             let p: Vec<u8> = buf[9..9 + len].to_vec();
-            buf.drain(..9 + len);
-            match t {
+            self.buf.drain(..9 + len);
+            let event = match t {
                 ty::SETTINGS if fl & flag::ACK == 0 => {
-                    let pairs = p
-                        .chunks_exact(6)
-                        .map(|c| {
-                            (
-                                u16::from_be_bytes([c[0], c[1]]),
-                                u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
-                            )
-                        })
-                        .collect();
-                    log.events.push(Event::Settings(pairs));
-                    write(s, &frame(ty::SETTINGS, flag::ACK, 0, &[])).await;
+                    write(&mut self.s, &frame(ty::SETTINGS, flag::ACK, 0, &[])).await;
+                    Some(Event::Settings(
+                        p.chunks_exact(6)
+                            .map(|c| {
+                                (
+                                    u16::from_be_bytes([c[0], c[1]]),
+                                    u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
+                                )
+                            })
+                            .collect(),
+                    ))
                 }
-                ty::SETTINGS | ty::WINDOW_UPDATE => {}
+                ty::SETTINGS | ty::WINDOW_UPDATE => None,
                 ty::HEADERS | ty::CONTINUATION => {
                     let frag = if t == ty::HEADERS {
                         header_fragment(fl, &p)
                     } else {
                         &p[..]
                     };
-                    let entry = block.get_or_insert((sid, fl & flag::END_STREAM != 0, Vec::new()));
+                    let entry =
+                        self.block
+                            .get_or_insert((sid, fl & flag::END_STREAM != 0, Vec::new()));
                     entry.2.extend_from_slice(frag);
-                    if fl & flag::END_HEADERS != 0 {
-                        let (stream, end_stream, bytes) = block.take().expect("just inserted");
-                        let fields = decoder.decode(&bytes).ok();
-                        log.events.push(Event::Headers {
+                    if fl & flag::END_HEADERS == 0 {
+                        None
+                    } else {
+                        let (stream, end_stream, bytes) = self.block.take().expect("inserted");
+                        Some(Event::Headers {
                             stream,
-                            fields,
+                            fields: self.decoder.decode(&bytes).ok(),
                             end_stream,
-                        });
+                        })
                     }
                 }
-                ty::DATA => log.events.push(Event::Data {
+                ty::DATA => Some(Event::Data {
                     stream: sid,
                     len: p.len(),
                     end_stream: fl & flag::END_STREAM != 0,
                 }),
-                ty::RST_STREAM if p.len() >= 4 => log.events.push(Event::Rst {
+                ty::RST_STREAM if p.len() >= 4 => Some(Event::Rst {
                     stream: sid,
                     code: u32::from_be_bytes([p[0], p[1], p[2], p[3]]),
                 }),
-                ty::GOAWAY if p.len() >= 8 => log.events.push(Event::GoAway {
+                ty::GOAWAY if p.len() >= 8 => Some(Event::GoAway {
                     last: u32::from_be_bytes([p[0], p[1], p[2], p[3]]) & 0x7fff_ffff,
                     code: u32::from_be_bytes([p[4], p[5], p[6], p[7]]),
                 }),
-                ty::PING if fl & flag::ACK != 0 => log.events.push(Event::PingAck(p)),
-                _ => log.events.push(Event::Other(t, sid)),
-            }
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return;
-        }
-        let wait = if done(log) {
-            super::h1::QUIET.min(deadline - now)
-        } else {
-            deadline - now
-        };
-        match tokio::time::timeout(wait, s.read(&mut chunk)).await {
-            Err(_) => return,
-            Ok(Ok(0)) => {
-                log.end = End::Closed;
-                return;
-            }
-            Ok(Ok(n)) => {
-                if !log.garbage.is_empty() {
-                    log.garbage.extend_from_slice(&chunk[..n]);
-                } else {
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-            }
-            Ok(Err(e)) => {
-                log.end = if e.kind() == std::io::ErrorKind::ConnectionReset {
-                    End::Reset
-                } else {
-                    End::Closed
-                };
-                return;
-            }
+                ty::PING if fl & flag::ACK != 0 => Some(Event::PingAck(p)),
+                _ => Some(Event::Other(t, sid)),
+            };
+            self.log.events.extend(event);
         }
     }
 }
