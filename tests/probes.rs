@@ -163,3 +163,47 @@ fn h2_probes_pass_against_the_embedded_origin() {
     let r = against_embedded(Suite::H2);
     assert_none_fail(&r);
 }
+
+/// Probes the embedded origin's HTTP/3 stack cannot pass: the h3 crate (0.0.8) accepts a
+/// pseudo-header after a regular field and hands the request on with the order lost, so the
+/// origin cannot tell. This list is asserted exactly, so a fixed crate shows up here.
+const EMBEDDED_H3_KNOWN: [&str; 1] = ["h3.pseudo.after-regular"];
+
+#[test]
+fn h3_probes_fail_against_a_naive_server() {
+    let r = rt().block_on(async {
+        let server = common::naive_h3::NaiveH3::start();
+        let mut target = RawTarget::from_url(
+            &format!("https://127.0.0.1:{}", server.addr.port()),
+            TlsOptions::default(),
+            TIMEOUT,
+        )
+        .unwrap();
+        target.extra_ca.push(server.ca.clone());
+        let spec = PathSpec {
+            name: "naive-h3".into(),
+            target,
+            origin: Some(server.recorder.clone()),
+            reload: None,
+            proxied: false,
+        };
+        run_path(&spec, &selection(Suite::H3)).await
+    });
+    assert!(r.probes.len() >= 5);
+    assert_all_fail(&r);
+}
+
+#[test]
+fn h3_probes_pass_against_the_embedded_origin() {
+    let mut r = against_embedded(Suite::H3);
+    let failing: Vec<_> = r
+        .probes
+        .iter()
+        .filter(|p| p.verdict == Rfc::Fail)
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(failing, EMBEDDED_H3_KNOWN, "{}", table(&r));
+    r.probes
+        .retain(|p| !EMBEDDED_H3_KNOWN.contains(&p.id.as_str()));
+    assert_none_fail(&r);
+}

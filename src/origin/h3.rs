@@ -19,15 +19,12 @@ use crate::proto::tls::{provider, TlsConfigError};
 
 type H3Stream = h3::server::RequestStream<h3_quinn::BidiStream<Bytes>, Bytes>;
 
-/// Binds the HTTP/3 endpoint on `addr` (UDP) and serves until `stop`.
-pub fn start(
-    addr: SocketAddr,
+/// A QUIC server configuration offering ALPN `h3` with this certificate (also used by test
+/// servers that speak HTTP/3 by hand).
+pub fn quic_server_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
-    state: Arc<OriginState>,
-    stop: CancellationToken,
-    tasks: &TaskTracker,
-) -> Result<SocketAddr, OriginError> {
+) -> Result<quinn::ServerConfig, OriginError> {
     let mut sc = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(TlsConfigError::from)?
@@ -42,6 +39,19 @@ pub fn start(
     let mut transport = quinn::TransportConfig::default();
     transport.max_concurrent_bidi_streams(256u32.into());
     config.transport_config(Arc::new(transport));
+    Ok(config)
+}
+
+/// Binds the HTTP/3 endpoint on `addr` (UDP) and serves until `stop`.
+pub fn start(
+    addr: SocketAddr,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    state: Arc<OriginState>,
+    stop: CancellationToken,
+    tasks: &TaskTracker,
+) -> Result<SocketAddr, OriginError> {
+    let config = quic_server_config(chain, key)?;
     let endpoint = quinn::Endpoint::server(config, addr)
         .map_err(|source| OriginError::Bind { addr, source })?;
     let bound = endpoint

@@ -184,6 +184,25 @@ fn malformed<B>(req: &Request<B>) -> Option<&'static str> {
     if padded {
         return Some("a field value starts or ends with whitespace\n");
     }
+    // Connection-specific fields are malformed in HTTP/2 and HTTP/3 (RFC 9113 §8.2.2, RFC 9114
+    // §4.2); the h3 crate lets them through.
+    if req.version() >= http::Version::HTTP_2 {
+        let hop = [
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "transfer-encoding",
+            "upgrade",
+        ];
+        let te_ok = req
+            .headers()
+            .get_all(http::header::TE)
+            .iter()
+            .all(|v| v == "trailers");
+        if !te_ok || hop.iter().any(|h| req.headers().contains_key(*h)) {
+            return Some("a connection-specific field in HTTP/2 or HTTP/3\n");
+        }
+    }
     let host = req.headers().get(http::header::HOST).map(|h| h.as_bytes());
     match (req.uri().authority(), host) {
         (Some(a), Some(h))
@@ -193,6 +212,38 @@ fn malformed<B>(req: &Request<B>) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// The answer to a probe's own path: 200 once the body has arrived whole, 400 when it does not
+/// match its Content-Length (HTTP/3's stack does not check), after [`super::raw::SLOW`] for
+/// `/slow` (which keeps a stream open).
+async fn probe_answer<B>(req: Request<B>, slow: bool) -> Response<OriginBody>
+where
+    B: Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let body = http_body_util::Limited::new(req.into_body(), MAX_ECHO_BODY)
+        .collect()
+        .await
+        .map(|c| c.to_bytes().len());
+    match (declared, body) {
+        (_, Err(_)) => return text(StatusCode::BAD_REQUEST, "unreadable body\n"),
+        (Some(d), Ok(n)) if d != n => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "body length differs from Content-Length\n",
+            )
+        }
+        _ => {}
+    }
+    if slow {
+        tokio::time::sleep(super::raw::SLOW).await;
+    }
+    text(StatusCode::OK, "ok\n")
 }
 
 /// Answers one request.
@@ -323,11 +374,8 @@ where
         },
         // Conformance probes' own paths: the request got through, nothing more to say.
         ("probe" | "smuggled", rest) => {
-            // As the recording raw origin does: `/probe/<nonce>/slow` keeps its stream open.
-            if rest.ends_with("/slow") {
-                tokio::time::sleep(super::raw::SLOW).await;
-            }
-            text(StatusCode::OK, "ok\n")
+            let slow = rest.ends_with("/slow");
+            probe_answer(req, slow).await
         }
         ("pause", ms) => match number::<u64>(ms).filter(|m| *m <= MAX_DELAY_MS) {
             Some(ms) => {

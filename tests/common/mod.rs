@@ -4,6 +4,7 @@
 
 pub mod naive;
 pub mod naive_h2;
+pub mod naive_h3;
 pub mod servers;
 
 use std::path::{Path, PathBuf};
