@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::naive::NaiveProxy;
-use gauntlet::conformance::probes::{Rfc, Suite};
+use common::naive::{NaiveProxy, Upstream};
+use gauntlet::conformance::probes::{ProxyPolicy, Rfc, Suite, ViaPolicy, XffPolicy};
 use gauntlet::conformance::run::{run_path, PathResults, PathSpec, Selection};
 use gauntlet::origin::raw::RawOrigin;
 use gauntlet::origin::recording::Recorder;
@@ -49,6 +49,7 @@ fn against_embedded(suite: Suite) -> PathResults {
             origin: Some(o.recorder().clone()),
             reload: None,
             proxied: false,
+            policy: Default::default(),
         };
         let r = run_path(&spec, &selection(suite)).await;
         o.shutdown().await;
@@ -57,12 +58,12 @@ fn against_embedded(suite: Suite) -> PathResults {
 }
 
 /// Probes the naive proxy in front of the recording origin.
-fn against_naive(suite: Suite) -> PathResults {
+fn against_naive(suite: Suite, style: Upstream, policy: ProxyPolicy) -> PathResults {
     rt().block_on(async {
         let raw = RawOrigin::start("127.0.0.1:0".parse().unwrap(), Recorder::default())
             .await
             .unwrap();
-        let proxy = NaiveProxy::start(raw.addr());
+        let proxy = NaiveProxy::start(raw.addr(), style);
         let spec = PathSpec {
             name: "naive".into(),
             target: RawTarget::from_url(
@@ -74,6 +75,7 @@ fn against_naive(suite: Suite) -> PathResults {
             origin: Some(raw.recorder().clone()),
             reload: Some(proxy.reload_command()),
             proxied: true,
+            policy,
         };
         let r = run_path(&spec, &selection(suite)).await;
         drop(proxy);
@@ -125,7 +127,11 @@ fn assert_none_fail(r: &PathResults) {
 
 #[test]
 fn h1_probes_fail_against_a_naive_proxy() {
-    let r = against_naive(Suite::H1);
+    let r = against_naive(
+        Suite::H1,
+        Upstream::PerRequest { retry: false },
+        ProxyPolicy::default(),
+    );
     assert!(r.probes.len() >= 13);
     assert_all_fail(&r);
 }
@@ -151,6 +157,7 @@ fn h2_probes_fail_against_a_naive_server() {
             origin: Some(server.recorder.clone()),
             reload: None,
             proxied: false,
+            policy: Default::default(),
         };
         run_path(&spec, &selection(Suite::H2)).await
     });
@@ -186,6 +193,7 @@ fn h3_probes_fail_against_a_naive_server() {
             origin: Some(server.recorder.clone()),
             reload: None,
             proxied: false,
+            policy: Default::default(),
         };
         run_path(&spec, &selection(Suite::H3)).await
     });
@@ -206,4 +214,33 @@ fn h3_probes_pass_against_the_embedded_origin() {
     r.probes
         .retain(|p| !EMBEDDED_H3_KNOWN.contains(&p.id.as_str()));
     assert_none_fail(&r);
+}
+
+#[test]
+fn proxy_probes_fail_against_naive_proxies() {
+    let policy = ProxyPolicy {
+        via: ViaPolicy::Required,
+        x_forwarded_for: XffPolicy::Append,
+    };
+    // One naive proxy reuses a connection the origin closed, the other resends what the origin
+    // dropped: between them every proxy probe must fail.
+    let other = std::thread::spawn(move || {
+        against_naive(Suite::Proxy, Upstream::PerRequest { retry: true }, policy)
+    });
+    let kept = against_naive(Suite::Proxy, Upstream::Persistent, policy);
+    let retried = other.join().unwrap();
+    assert!(kept.probes.len() >= 10);
+    let never: Vec<_> = kept
+        .probes
+        .iter()
+        .zip(&retried.probes)
+        .filter(|(a, b)| a.verdict != Rfc::Fail && b.verdict != Rfc::Fail)
+        .map(|(a, _)| a.id.clone())
+        .collect();
+    assert!(
+        never.is_empty(),
+        "never failed: {never:?}\npersistent:\n{}\nretrying:\n{}",
+        table(&kept),
+        table(&retried)
+    );
 }

@@ -192,6 +192,7 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
                     origin: Some(o.recorder().clone()),
                     reload: reload.clone(),
                     proxied: false,
+                    policy: Default::default(),
                 };
                 embedded = Some(o);
                 spec
@@ -203,6 +204,7 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
                         origin: raw.as_ref().map(|o| o.recorder().clone()),
                         reload: reload.clone(),
                         proxied: true,
+                        policy: Default::default(),
                     },
                     Err(e) => return harness(e),
                 }

@@ -24,6 +24,8 @@ pub struct PathSpec {
     pub reload: Option<String>,
     /// Whether `origin` is behind the target (a proxy) rather than the target itself.
     pub proxied: bool,
+    /// What the operator expects of Via and X-Forwarded-For.
+    pub policy: probes::ProxyPolicy,
 }
 
 /// Which probes to run.
@@ -210,8 +212,15 @@ pub async fn run_path(spec: &PathSpec, sel: &Selection) -> PathResults {
             nonce: nonce(),
             reload: spec.reload.clone(),
             proxied: spec.proxied,
+            policy: spec.policy,
         };
-        let outcome = if p.needs_origin && cx.origin.is_none() {
+        let outcome = if p.suite == Suite::Proxy && !cx.proxied {
+            probes::Outcome::new(
+                Rfc::Skipped,
+                "",
+                "proxy probes need a proxy in front of the recording origin (--origin)",
+            )
+        } else if p.needs_origin && cx.origin.is_none() {
             probes::Outcome::new(
                 Rfc::Skipped,
                 "",

@@ -186,6 +186,8 @@ pub enum Kind {
     Slow,
     /// Closes the connection without answering.
     Drop,
+    /// 200 with `Connection: close`, then closes.
+    Close,
 }
 
 impl Kind {
@@ -210,6 +212,7 @@ impl Kind {
             "trailers" => Kind::Trailers,
             "slow" => Kind::Slow,
             "drop" => Kind::Drop,
+            "close" => Kind::Close,
             _ => Kind::Ok,
         }
     }
@@ -219,14 +222,16 @@ impl Kind {
 pub fn response(kind: Kind, head: &Head, conn: u64) -> Vec<u8> {
     let body = format!("ok {} {} conn={conn}\n", head.method, head.target);
     let ok = |extra: &str| {
-        let body = if head.method == "HEAD" { "" } else { &body };
+        // A HEAD answer announces the length a GET would get, and sends no body.
+        let sent = if head.method == "HEAD" { "" } else { &body };
         format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n{extra}Content-Length: {}\r\n\r\n{sent}",
             body.len()
         )
     };
     let text = match kind {
         Kind::Ok | Kind::Early | Kind::Slow => ok(""),
+        Kind::Close => ok("Connection: close\r\n"),
         Kind::Hop => ok("Connection: x-origin-hop\r\nX-Origin-Hop: 1\r\nKeep-Alive: timeout=5\r\n"),
         Kind::Cookies => ok("Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Origin-MiXeD-Case: v\r\n"),
         Kind::DupCl => format!(
@@ -391,6 +396,10 @@ async fn serve(mut s: TcpStream, conn: u64, rec: Recorder) {
         match kind {
             Kind::Early => continue,
             Kind::Drop => return,
+            Kind::Close => {
+                let _ = s.write_all(&reply).await;
+                return;
+            }
             Kind::Slow => tokio::time::sleep(SLOW).await,
             _ => {}
         }

@@ -1,14 +1,28 @@
 //! A deliberately non-conforming HTTP/1.1 reverse proxy, to prove the probes can fail: it frames
 //! requests by the first Content-Length it can parse (ignoring Transfer-Encoding), forwards heads
-//! verbatim with whatever body bytes are at hand, opens a new upstream connection per request,
-//! tunnels as soon as a request asks for an Upgrade, relays responses verbatim (hop-by-hop
-//! fields, bad lengths and all), and on "reload" drops every connection.
+//! verbatim with whatever body bytes are at hand, tunnels as soon as a request asks for an
+//! Upgrade, drops heads over 16 KiB without a word, relays responses verbatim (hop-by-hop
+//! fields, bad lengths and all) except that it folds repeated fields into one and stops a chunked
+//! body at its last chunk (losing the trailer), waits for a Content-Length body even where there
+//! is none (HEAD, 204, 304), and on "reload" drops every connection.
+//!
+//! Two upstream styles: a new connection per request, optionally resending a request the origin
+//! dropped unanswered; or one upstream connection per client connection, reused even after the
+//! origin closed it.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Upstream {
+    /// A new upstream connection per request; `retry` resends a request that got no answer.
+    PerRequest { retry: bool },
+    /// One upstream connection per client connection, never checked.
+    Persistent,
+}
 
 pub struct NaiveProxy {
     pub addr: SocketAddr,
@@ -63,16 +77,50 @@ fn response(up: &mut TcpStream) -> Vec<u8> {
     let end = head_end(&buf).unwrap();
     let head = buf[..end].to_vec();
     if let Some(n) = field(&head, "content-length").and_then(|v| v.parse::<usize>().ok()) {
-        while buf.len() < end + n && more(up, &mut buf, Duration::from_millis(500)) {}
+        while buf.len() < end + n && more(up, &mut buf, Duration::from_secs(10)) {}
     } else if field(&head, "transfer-encoding").is_some() {
-        while find(&buf[end..], b"0\r\n").is_none()
+        while find(&buf[end..], b"\r\n0\r\n").is_none()
             && more(up, &mut buf, Duration::from_millis(500))
         {}
-        while !buf.ends_with(b"\r\n\r\n") && more(up, &mut buf, Duration::from_millis(200)) {}
+        if let Some(last) = find(&buf[end..], b"\r\n0\r\n") {
+            buf.truncate(end + last + 5);
+        }
     } else {
         while more(up, &mut buf, Duration::from_millis(300)) {}
     }
-    buf
+    let body = buf.split_off(end);
+    let mut out = fold(&buf);
+    out.extend(body);
+    out
+}
+
+/// Joins repeated fields of a head into one line each, as a careless proxy does.
+fn fold(head: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines: Vec<(String, String)> = Vec::new();
+    let mut first = String::new();
+    for (i, l) in text.split("\r\n").enumerate() {
+        if i == 0 {
+            first = l.to_string();
+            continue;
+        }
+        let Some((n, v)) = l.split_once(':') else {
+            continue;
+        };
+        match lines.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(n)) {
+            Some((_, old)) => {
+                old.push_str(", ");
+                old.push_str(v.trim());
+            }
+            None => lines.push((n.to_string(), v.trim().to_string())),
+        }
+    }
+    let mut out = first + "\r\n";
+    for (n, v) in lines {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.into_bytes()
 }
 
 fn tunnel(client: TcpStream, upstream: SocketAddr, first: &[u8]) {
@@ -89,11 +137,12 @@ fn tunnel(client: TcpStream, upstream: SocketAddr, first: &[u8]) {
     let _ = std::io::copy(&mut c, &mut up);
 }
 
-fn serve(mut client: TcpStream, upstream: SocketAddr) {
+fn serve(mut client: TcpStream, upstream: SocketAddr, style: Upstream) {
     let mut buf = Vec::new();
+    let mut kept: Option<TcpStream> = None;
     loop {
         while head_end(&buf).is_none() {
-            if !more(&mut client, &mut buf, Duration::from_secs(10)) {
+            if buf.len() > 16 * 1024 || !more(&mut client, &mut buf, Duration::from_secs(10)) {
                 return;
             }
         }
@@ -118,11 +167,24 @@ fn serve(mut client: TcpStream, upstream: SocketAddr) {
             None => 0,
         };
         let request: Vec<u8> = buf.drain(..end + take).collect();
-        let Ok(mut up) = TcpStream::connect(upstream) else {
-            return;
+        let mut up = match (style, kept.take()) {
+            (Upstream::Persistent, Some(u)) => u,
+            _ => match TcpStream::connect(upstream) {
+                Ok(u) => u,
+                Err(_) => return,
+            },
         };
         let _ = up.write_all(&request);
-        let resp = response(&mut up);
+        let mut resp = response(&mut up);
+        if resp.is_empty() && style == (Upstream::PerRequest { retry: true }) {
+            if let Ok(mut again) = TcpStream::connect(upstream) {
+                let _ = again.write_all(&request);
+                resp = response(&mut again);
+            }
+        }
+        if style == Upstream::Persistent {
+            kept = Some(up);
+        }
         if !resp.is_empty() && client.write_all(&resp).is_err() {
             return;
         }
@@ -130,7 +192,7 @@ fn serve(mut client: TcpStream, upstream: SocketAddr) {
 }
 
 impl NaiveProxy {
-    pub fn start(upstream: SocketAddr) -> NaiveProxy {
+    pub fn start(upstream: SocketAddr, style: Upstream) -> NaiveProxy {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let reload = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
@@ -147,7 +209,7 @@ impl NaiveProxy {
                 if let Ok(k) = c.try_clone() {
                     o2.lock().unwrap().push(k);
                 }
-                std::thread::spawn(move || serve(c, upstream));
+                std::thread::spawn(move || serve(c, upstream, style));
             }
         });
         let s3 = stop.clone();

@@ -132,6 +132,54 @@ pub struct Cx {
     /// Whether the recorder watches an origin behind the target (a proxy), rather than the
     /// target itself.
     pub proxied: bool,
+    /// What the operator expects of Via and X-Forwarded-For.
+    pub policy: ProxyPolicy,
+}
+
+/// Whether a proxy must add `Via` (RFC 9110 §7.6.3 says it must; many deployments turn it off).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ViaPolicy {
+    /// Either way: absence is reported as a variant.
+    #[default]
+    Any,
+    /// Via must be added.
+    Required,
+    /// Via must not be added.
+    Forbidden,
+}
+
+/// What a proxy must do with `X-Forwarded-For`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum XffPolicy {
+    /// Anything: what happened is reported.
+    #[default]
+    Any,
+    /// Keep the client's value and append the client address.
+    Append,
+    /// Replace the client's value with the client address.
+    Replace,
+    /// Send none.
+    Forbidden,
+}
+
+/// The operator's policy for fields a proxy adds.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyPolicy {
+    /// Via.
+    #[serde(default)]
+    pub via: ViaPolicy,
+    /// X-Forwarded-For.
+    #[serde(default)]
+    pub x_forwarded_for: XffPolicy,
 }
 
 impl Cx {
