@@ -21,6 +21,8 @@ pub struct Server {
     pub quic_port: u16,
     /// The CA that signed the server's certificate.
     pub ca: PathBuf,
+    /// A shell command that reloads the server gracefully.
+    pub reload: Option<String>,
 }
 
 impl Drop for Server {
@@ -99,6 +101,7 @@ fn start(
         h1_port,
         tls_port,
         quic_port: tls_port,
+        reload: None,
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", tls_port)).is_err() {
@@ -211,6 +214,10 @@ http {{
     ]);
     let mut server = start(cmd, dir, h1_port, tls_port, "error.log")?;
     server.quic_port = quic_port;
+    server.reload = Some(format!(
+        "{} -p {d} -e {d}/error.log -c {d}/nginx.conf -s reload",
+        bin.display()
+    ));
     Some(server)
 }
 
@@ -225,10 +232,10 @@ fn caddy_once(origin_http: SocketAddr) -> Option<Server> {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
     write_certs(dir.path());
-    let tls_port = free_port();
+    let (tls_port, admin) = (free_port(), free_port());
     let conf = format!(
         r#"{{
-	admin off
+	admin 127.0.0.1:{admin}
 	auto_https disable_redirects
 	storage file_system {d}/data
 	servers {{
@@ -255,7 +262,11 @@ https://localhost:{tls_port} {{
     .env("XDG_DATA_HOME", &d)
     .env("XDG_CONFIG_HOME", &d)
     .env("HOME", &d);
-    start(cmd, dir, 0, tls_port, "caddy.log")
+    let mut server = start(cmd, dir, 0, tls_port, "caddy.log")?;
+    server.reload = Some(format!(
+        "/usr/bin/caddy reload --address 127.0.0.1:{admin} --config {d}/Caddyfile --adapter caddyfile --force"
+    ));
+    Some(server)
 }
 
 /// The ASGI app hypercorn serves: `/` (hello), `/echo` (the body back), `/status/{code}`; every

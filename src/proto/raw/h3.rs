@@ -203,10 +203,17 @@ fn close_of(e: &quinn::ConnectionError) -> Option<(String, u64)> {
 }
 
 async fn resolve(target: &RawTarget) -> Result<SocketAddr, RequestError> {
-    tokio::net::lookup_host((target.host.as_str(), target.port))
+    // `localhost` may resolve to ::1 first while a server listens on 127.0.0.1 only; QUIC has no
+    // connect to fail over with, so IPv4 goes first.
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
         .await
-        .ok()
-        .and_then(|mut a| a.next())
+        .map(|a| a.collect())
+        .unwrap_or_default();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
         .ok_or_else(|| RequestError::new(ErrorClass::Connect, "dns", "cannot resolve"))
 }
 
