@@ -24,9 +24,13 @@ pub fn analysis_config(s: &Scenario) -> Option<AnalysisConfig> {
     })
 }
 
-/// Everything a run produced, in its wire form: figures, comparison, differential, gates and the
-/// verdict.
-pub fn results(s: &Scenario, o: &RunOutcome) -> ResultsFile {
+/// Everything a run produced, in its wire form: figures, comparison, differential, conformance
+/// probes, gates and the verdict.
+pub fn results(
+    s: &Scenario,
+    o: &RunOutcome,
+    conformance: Option<crate::conformance::run::ConformanceJson>,
+) -> ResultsFile {
     let placeholder = Verdict {
         passed: true,
         exit_code: code::OK,
@@ -47,6 +51,7 @@ pub fn results(s: &Scenario, o: &RunOutcome) -> ResultsFile {
         r.comparison = Some(analyze(&cand, &base, &cfg));
     }
     r.differential = o.differential.clone();
+    r.conformance = conformance;
     let differences = r
         .differential
         .as_ref()
@@ -57,6 +62,21 @@ pub fn results(s: &Scenario, o: &RunOutcome) -> ResultsFile {
     };
     r.gates = evaluate(&s.gates, &r, &roles, differences);
     r.verdict = judge(o, &r.gates, !s.gates.is_empty());
+    // Like failed requests: without gates any probe failure fails the run; with gates, a gate
+    // such as `conformance.failures == 0` decides.
+    if let Some(c) = r
+        .conformance
+        .as_ref()
+        .filter(|c| c.failures > 0 && s.gates.is_empty())
+    {
+        r.verdict
+            .reasons
+            .push(format!("{} conformance failure(s)", c.failures));
+        if r.verdict.exit_code == code::OK {
+            r.verdict.exit_code = code::FAILED;
+            r.verdict.passed = false;
+        }
+    }
     r
 }
 

@@ -8,11 +8,11 @@ use std::time::SystemTime;
 
 use clap::Args;
 
-use crate::conformance::probes::{Rfc, Suite};
-use crate::conformance::run::{self, ConformanceJson, PathSpec, Quirks, Selection};
+use crate::conformance::probes::{ProxyPolicy, Rfc, Suite, ViaPolicy, XffPolicy};
+use crate::conformance::run::{ConformanceJson, PathResults, Quirks, Selection};
+use crate::conformance::scenario::{embedded, probe_all, proxied};
 use crate::origin::raw::RawOrigin;
 use crate::origin::recording::Recorder;
-use crate::origin::{Origin, OriginConfig};
 use crate::proto::raw::RawTarget;
 use crate::report::json::{Meta, ResultsFile, SCHEMA_VERSION};
 use crate::report::{probes as probe_report, publish};
@@ -45,6 +45,12 @@ pub struct ConformanceArgs {
     /// The same for the baseline.
     #[arg(long, value_name = "CMD")]
     pub baseline_reload: Option<String>,
+    /// Via policy for proxy probes: any, required or forbidden.
+    #[arg(long, default_value = "any")]
+    pub via: String,
+    /// X-Forwarded-For policy for proxy probes: any, append, replace or forbidden.
+    #[arg(long, default_value = "any")]
+    pub x_forwarded_for: String,
     /// CA bundle (PEM) to trust for https targets.
     #[arg(long)]
     pub ca: Option<PathBuf>,
@@ -80,14 +86,48 @@ pub fn suites(names: &[String]) -> Result<Vec<Suite>, String> {
         .collect()
 }
 
+fn policy(a: &ConformanceArgs) -> Result<ProxyPolicy, String> {
+    let via = match a.via.as_str() {
+        "any" => ViaPolicy::Any,
+        "required" => ViaPolicy::Required,
+        "forbidden" => ViaPolicy::Forbidden,
+        v => return Err(format!("--via `{v}`: expected any, required or forbidden")),
+    };
+    let x_forwarded_for = match a.x_forwarded_for.as_str() {
+        "any" => XffPolicy::Any,
+        "append" => XffPolicy::Append,
+        "replace" => XffPolicy::Replace,
+        "forbidden" => XffPolicy::Forbidden,
+        v => {
+            return Err(format!(
+                "--x-forwarded-for `{v}`: expected any, append, replace or forbidden"
+            ))
+        }
+    };
+    Ok(ProxyPolicy {
+        via,
+        x_forwarded_for,
+    })
+}
+
 fn harness(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(code::HARNESS)
 }
 
-/// The verdict of a probe-only run.
+/// The runtime probes run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The verdict of a probe-only run: 2 when every probe of a path failed to run (unreachable),
+/// 1 on any conformance failure, else 0.
 pub fn verdict(c: &ConformanceJson) -> Verdict {
-    let ran = |p: &run::PathResults| {
+    let ran = |p: &PathResults| {
         p.probes
             .iter()
             .filter(|r| r.verdict != Rfc::Skipped)
@@ -98,10 +138,15 @@ pub fn verdict(c: &ConformanceJson) -> Verdict {
         .iter()
         .find(|p| ran(p) > 0 && p.count(Rfc::Error) == ran(p))
     {
+        let example = p.probes.iter().find(|x| x.verdict == Rfc::Error);
         return Verdict {
             passed: false,
             exit_code: code::HARNESS,
-            reasons: vec![format!("every probe of {} failed to run", p.name)],
+            reasons: vec![format!(
+                "every probe of {} failed to run ({})",
+                p.name,
+                example.map(|x| x.why.as_str()).unwrap_or("")
+            )],
         };
     }
     let passed = c.failures == 0;
@@ -132,6 +177,10 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
     if sel.probes().is_empty() {
         return harness("no probe matches --suite/--probe");
     }
+    let policy = match policy(a) {
+        Ok(p) => p,
+        Err(e) => return harness(e),
+    };
     let quirks = match &a.quirks {
         Some(p) => match Quirks::load(p) {
             Ok(q) => q,
@@ -145,11 +194,7 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         resumption: true,
         ..Default::default()
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return harness(e),
     };
@@ -162,7 +207,7 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
             },
             None => None,
         };
-        let mut embedded = None;
+        let mut origins = Vec::new();
         let mut specs = Vec::new();
         let given = [
             Some((&a.target, "target", &a.reload)),
@@ -172,52 +217,26 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         ];
         for (s, default, reload) in given.into_iter().flatten() {
             let (name, url) = named(s, default);
-            let spec = if url == "embedded" {
-                let o = match Origin::start(OriginConfig::loopback()).await {
-                    Ok(o) => o,
-                    Err(e) => return harness(e),
-                };
-                let mut t = match RawTarget::from_url(
-                    &format!("https://127.0.0.1:{}", o.https_addr().port()),
-                    tls.clone(),
-                    timeout,
-                ) {
-                    Ok(t) => t,
-                    Err(e) => return harness(e),
-                };
-                t.extra_ca.push(o.ca_der());
-                let spec = PathSpec {
-                    name,
-                    target: t,
-                    origin: Some(o.recorder().clone()),
-                    reload: reload.clone(),
-                    proxied: false,
-                    policy: Default::default(),
-                };
-                embedded = Some(o);
-                spec
-            } else {
-                match RawTarget::from_url(&url, tls.clone(), timeout) {
-                    Ok(t) => PathSpec {
-                        name,
-                        target: t,
-                        origin: raw.as_ref().map(|o| o.recorder().clone()),
-                        reload: reload.clone(),
-                        proxied: true,
-                        policy: Default::default(),
-                    },
+            if url == "embedded" {
+                match embedded(&name, tls.clone(), timeout, reload.clone()).await {
+                    Ok((spec, o)) => {
+                        specs.push(spec);
+                        origins.push(o);
+                    }
                     Err(e) => return harness(e),
                 }
-            };
-            specs.push(spec);
+            } else {
+                match RawTarget::from_url(&url, tls.clone(), timeout) {
+                    Ok(t) => specs.push(proxied(&name, t, raw.as_ref(), reload.clone(), policy)),
+                    Err(e) => return harness(e),
+                }
+            }
         }
-        let mut paths = Vec::new();
         for spec in &specs {
             eprintln!("probing {} ({})", spec.name, spec.target.url);
-            paths.push(run::run_path(spec, &sel).await);
         }
         let pair = (specs.len() == 2).then(|| (specs[0].name.as_str(), specs[1].name.as_str()));
-        let c = run::conformance(paths, pair, &quirks);
+        let c = probe_all(&specs, &sel, pair, &quirks).await;
         let results = ResultsFile {
             schema_version: SCHEMA_VERSION,
             meta: Meta::probes_only("conformance", started, SystemTime::now()),
@@ -231,7 +250,7 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         if let Some(o) = raw {
             o.shutdown().await;
         }
-        if let Some(o) = embedded {
+        for o in origins {
             o.shutdown().await;
         }
         print!("{}", probe_report::console(&results));

@@ -299,9 +299,25 @@ pub fn run(cfg: RunConfig) -> ExitCode {
             return ExitCode::from(code::HARNESS);
         }
     };
-    let results = verdict::results(&s, &outcome);
+    let probes = match (&s.conformance, outcome.interrupted) {
+        (Some(c), false) => {
+            eprintln!("probing conformance…");
+            match conformance::runtime()
+                .and_then(|rt| rt.block_on(crate::conformance::scenario::probe_scenario(&s, c)))
+            {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    eprintln!("error: conformance probes: {e}");
+                    return ExitCode::from(code::HARNESS);
+                }
+            }
+        }
+        _ => None,
+    };
+    let results = verdict::results(&s, &outcome, probes);
     let out = cfg.out.unwrap_or_else(|| default_out(&s.name));
     print!("{}", console::render(&results));
+    print!("{}", crate::report::probes::console(&results));
     match publish::write_all(&out, &results) {
         Ok(paths) => {
             eprintln!("results: {}", out.display());

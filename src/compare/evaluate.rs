@@ -123,6 +123,12 @@ fn value(
         }
         Operand::VerdictName(v) => serde_json::json!(v.name()),
         Operand::Differences => serde_json::json!(differences),
+        Operand::ConformanceFailures => serde_json::json!(
+            r.conformance
+                .as_ref()
+                .ok_or("no conformance probes ran (add a `conformance` section)")?
+                .failures
+        ),
     })
 }
 

@@ -100,6 +100,8 @@ pub enum Operand {
     VerdictName(Verdict),
     /// The number of response differences.
     Differences,
+    /// The number of conformance failures (candidate RFC failures plus parity failures).
+    ConformanceFailures,
 }
 
 /// A comparison operator.
@@ -288,6 +290,9 @@ fn operand(s: &str, ctx: &GateContext<'_>) -> Result<Operand, GateError> {
     }
     if s == "differences" {
         return Ok(Operand::Differences);
+    }
+    if s == "conformance.failures" {
+        return Ok(Operand::ConformanceFailures);
     }
     if let Some(v) = Verdict::parse(s) {
         return Ok(Operand::VerdictName(v));

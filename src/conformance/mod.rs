@@ -1,7 +1,9 @@
-//! Conformance: what a response must look like (per-request expectations), and how the responses
-//! of two paths differ (the differential). Protocol probes will join them.
+//! Conformance: what a response must look like (per-request expectations), how the responses of
+//! two paths differ (the differential), and byte- and frame-level protocol probes with an RFC
+//! verdict and a parity verdict per path (probes, run, scenario).
 
 pub mod differential;
 pub mod expect;
 pub mod probes;
 pub mod run;
+pub mod scenario;

@@ -156,6 +156,10 @@ fn comparison(out: &mut String, r: &ResultsFile) {
 }
 
 fn summary_table(out: &mut String, r: &ResultsFile) {
+    // A probe-only run has no figures.
+    if r.lanes.is_empty() {
+        return;
+    }
     out.push_str("<h2>Figures</h2>\n<table class=\"summary\"><tr><th class=\"l\">target</th><th class=\"l\">protocol</th><th class=\"l\">request</th><th>count</th><th>rps</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>errors</th><th>error rate</th></tr>\n");
     for l in &r.lanes {
         let rows = std::iter::once(("(all)".to_string(), &l.summary)).chain(
@@ -188,6 +192,9 @@ fn summary_table(out: &mut String, r: &ResultsFile) {
 }
 
 fn charts_section(out: &mut String, r: &ResultsFile) {
+    if r.lanes.is_empty() {
+        return;
+    }
     let order = targets(r);
     let marks: Vec<f64> = r.meta.stages.iter().skip(1).map(|s| s.start_s).collect();
     let turns = if r
@@ -268,6 +275,9 @@ fn charts_section(out: &mut String, r: &ResultsFile) {
 }
 
 fn errors_section(out: &mut String, r: &ResultsFile) {
+    if r.lanes.is_empty() {
+        return;
+    }
     out.push_str("<h2>Errors by class</h2>\n");
     let any = r.lanes.iter().any(|l| l.summary.errors > 0);
     if !any {
@@ -384,6 +394,7 @@ pub fn render(r: &ResultsFile) -> String {
     gates_section(&mut out, r);
     errors_section(&mut out, r);
     differences_section(&mut out, r);
+    super::probes::html(&mut out, r);
     environment(&mut out, r);
     out.push_str("</body></html>\n");
     out

@@ -57,6 +57,51 @@ fn suite(out: &mut String, name: &str, cases: &[Case]) {
     out.push_str("  </testsuite>\n");
 }
 
+/// A case per probe per path (a failing RFC verdict is a `failure`, a probe that could not run
+/// an `error`), and a case per parity verdict.
+fn probe_cases(r: &ResultsFile) -> Vec<Case> {
+    use crate::conformance::probes::Rfc;
+    let Some(c) = &r.conformance else {
+        return Vec::new();
+    };
+    let mut cases = Vec::new();
+    for p in &c.paths {
+        for x in &p.probes {
+            let body = || {
+                let rep = x.reproducer.as_ref();
+                format!(
+                    "{} ({})\nobserved: {}\nsent: {}\nreplay: {}",
+                    x.why,
+                    x.rfc_ref,
+                    x.observed,
+                    rep.map(|r| r.text.as_str()).unwrap_or(""),
+                    rep.map(|r| r.replay.as_str()).unwrap_or("")
+                )
+            };
+            cases.push(Case {
+                class: format!("gauntlet.conformance.{}", p.name),
+                name: x.id.clone(),
+                failure: (x.verdict == Rfc::Fail).then(|| (x.why.clone(), body())),
+                error: (x.verdict == Rfc::Error).then(|| (x.why.clone(), body())),
+            });
+        }
+    }
+    for x in &c.parity {
+        cases.push(Case {
+            class: "gauntlet.conformance.parity".into(),
+            name: x.id.clone(),
+            failure: x.failure.then(|| {
+                (
+                    format!("candidate {} vs baseline {}", x.candidate, x.baseline),
+                    "no quirk accepts this difference".into(),
+                )
+            }),
+            error: None,
+        });
+    }
+    cases
+}
+
 /// Renders the report.
 pub fn render(r: &ResultsFile) -> String {
     let gates: Vec<Case> = r
@@ -125,12 +170,14 @@ pub fn render(r: &ResultsFile) -> String {
             error: None,
         })
         .collect();
-    let total = gates.len() + expectations.len() + differences.len();
+    let probes = probe_cases(r);
+    let total = gates.len() + expectations.len() + differences.len() + probes.len();
     let count = |f: &dyn Fn(&Case) -> bool| {
         gates
             .iter()
             .chain(&expectations)
             .chain(&differences)
+            .chain(&probes)
             .filter(|c| f(c))
             .count()
     };
@@ -145,6 +192,9 @@ pub fn render(r: &ResultsFile) -> String {
     suite(&mut out, "gates", &gates);
     suite(&mut out, "expectations", &expectations);
     suite(&mut out, "differential", &differences);
+    if r.conformance.is_some() {
+        suite(&mut out, "conformance", &probes);
+    }
     out.push_str("</testsuites>\n");
     out
 }

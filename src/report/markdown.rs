@@ -28,7 +28,9 @@ pub fn render(r: &ResultsFile) -> String {
     if !v.reasons.is_empty() {
         out.push('\n');
     }
-    out.push_str("| target | proto | count | rps | p50 | p90 | p99 | p99.9 | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    if !r.lanes.is_empty() {
+        out.push_str("| target | proto | count | rps | p50 | p90 | p99 | p99.9 | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    }
     for l in &r.lanes {
         let s = &l.summary;
         let t = &s.latency_us;
@@ -96,6 +98,7 @@ pub fn render(r: &ResultsFile) -> String {
             );
         }
     }
+    super::probes::markdown(&mut out, r);
     if let Some(d) = &r.differential {
         if !d.differences.is_empty() {
             let _ = writeln!(out, "\n**Response differences:** {}", d.differences.len());

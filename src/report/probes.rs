@@ -84,3 +84,135 @@ pub fn console(r: &ResultsFile) -> String {
     );
     s
 }
+
+fn verdict_class(v: Rfc) -> &'static str {
+    match v {
+        Rfc::Pass => "better",
+        Rfc::Variant => "same",
+        Rfc::Fail | Rfc::Error => "worse",
+        Rfc::Skipped => "note",
+    }
+}
+
+/// The HTML section: counts per path, a row per probe with each path's verdict and the parity
+/// verdict, then every failure with its reproducer.
+pub fn html(out: &mut String, r: &ResultsFile) {
+    use super::html::esc;
+    let Some(c) = &r.conformance else { return };
+    out.push_str("<h2>Conformance probes</h2>\n<ul>\n");
+    for p in &c.paths {
+        let _ = writeln!(
+            out,
+            "<li><b>{}</b> <code>{}</code>: {}{}</li>",
+            esc(&p.name),
+            esc(&p.url),
+            esc(&counts(p)),
+            if p.origin_watched {
+                ""
+            } else {
+                " (origin not watched: smuggling probes skipped)"
+            }
+        );
+    }
+    out.push_str(
+        "</ul>\n<table class=\"probes\"><tr><th class=\"l\">probe</th><th class=\"l\">RFC</th>",
+    );
+    for p in &c.paths {
+        let _ = write!(out, "<th class=\"l\">{}</th>", esc(&p.name));
+    }
+    if !c.parity.is_empty() {
+        out.push_str("<th class=\"l\">parity</th>");
+    }
+    out.push_str("</tr>\n");
+    let first = c.paths.first().map(|p| p.probes.as_slice()).unwrap_or(&[]);
+    for ((id, cells), meta) in rows(c).into_iter().zip(first) {
+        let _ = write!(
+            out,
+            "<tr><td class=\"l\"><code>{}</code><br><span class=\"note\">{}</span></td><td class=\"l\">{}</td>",
+            esc(&id),
+            esc(&meta.title),
+            esc(&meta.rfc_ref)
+        );
+        for (v, o) in cells {
+            let _ = write!(
+                out,
+                "<td class=\"l {}\">{} <span class=\"note\">{}</span></td>",
+                verdict_class(v),
+                v.as_str(),
+                esc(&o)
+            );
+        }
+        if let Some(pa) = c.parity.iter().find(|p| p.id == id) {
+            let (class, word) = match (pa.agree, &pa.quirk, pa.failure) {
+                (true, _, _) => ("same", "agree".to_string()),
+                (false, Some(q), _) => ("note", format!("differ (quirk: {q})")),
+                (false, None, true) => ("worse", "DIFFER".to_string()),
+                (false, None, false) => ("note", "differ (candidate passes)".to_string()),
+            };
+            let _ = write!(out, "<td class=\"l {class}\">{}</td>", esc(&word));
+        } else if !c.parity.is_empty() {
+            out.push_str("<td></td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    for p in &c.paths {
+        for f in p.probes.iter().filter(|x| x.reproducer.is_some()) {
+            let rep = f.reproducer.as_ref().expect("filtered");
+            let _ = writeln!(
+                out,
+                "<details><summary>{} <code>{}</code> {}: {}</summary><pre>{}\n\nhex: {}\n\nreplay: {}</pre></details>",
+                esc(&p.name),
+                esc(&f.id),
+                f.verdict.as_str(),
+                esc(&f.why),
+                esc(&rep.text),
+                esc(&rep.hex),
+                esc(&rep.replay)
+            );
+        }
+    }
+}
+
+/// The Markdown section for a pull request.
+pub fn markdown(out: &mut String, r: &ResultsFile) {
+    let Some(c) = &r.conformance else { return };
+    let _ = writeln!(out, "\n**Conformance probes:** {} failure(s)", c.failures);
+    for p in &c.paths {
+        let _ = writeln!(out, "- `{}`: {}", p.name, counts(p));
+    }
+    let fails: Vec<_> = c
+        .paths
+        .iter()
+        .flat_map(|p| {
+            p.probes
+                .iter()
+                .filter(|x| x.verdict == Rfc::Fail)
+                .map(move |x| (p, x))
+        })
+        .collect();
+    for (p, x) in fails.iter().take(15) {
+        let _ = writeln!(
+            out,
+            "- FAIL `{}` on `{}` ({}): {}",
+            x.id,
+            p.name,
+            x.rfc_ref,
+            x.why.replace('|', "\\|")
+        );
+    }
+    if fails.len() > 15 {
+        let _ = writeln!(out, "- … {} more in the HTML report", fails.len() - 15);
+    }
+    let differ: Vec<_> = c.parity.iter().filter(|p| !p.agree).collect();
+    if !c.parity.is_empty() {
+        let _ = writeln!(
+            out,
+            "- parity: {} agree, {} differ ({} accepted as quirks, {} failing)",
+            c.parity.len() - differ.len(),
+            differ.len(),
+            differ.iter().filter(|p| p.quirk.is_some()).count(),
+            differ.iter().filter(|p| p.failure).count()
+        );
+    }
+}

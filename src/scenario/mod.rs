@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod load;
 pub mod model;
 mod resolve_compare;
+mod resolve_conformance;
 mod resolve_load;
 pub mod spans;
 pub mod validate;
@@ -54,6 +55,25 @@ pub struct Scenario {
     pub gates: Vec<Gate>,
     /// Slice length: the unit of interleaving and of resampling.
     pub slice: Duration,
+    /// Protocol probes after the load, when the scenario asks for them.
+    pub conformance: Option<ConformanceOptions>,
+}
+
+/// The resolved `conformance` section.
+#[derive(Debug, Clone)]
+pub struct ConformanceOptions {
+    /// Which probes.
+    pub selection: crate::conformance::run::Selection,
+    /// Where the recording origin listens while probing.
+    pub origin: Option<std::net::SocketAddr>,
+    /// Known, accepted parity differences.
+    pub quirks: crate::conformance::run::Quirks,
+    /// Via and X-Forwarded-For expectations.
+    pub policy: crate::conformance::probes::ProxyPolicy,
+    /// Reload commands by target name.
+    pub reload: std::collections::BTreeMap<String, String>,
+    /// Deadline of each probe step.
+    pub timeout: Duration,
 }
 
 /// How the two paths share the run.

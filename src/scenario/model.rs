@@ -51,6 +51,38 @@ pub struct ScenarioFile {
     /// Conditions the run must meet, k6-style: `candidate.p99 <= baseline.p99 * 1.10`.
     #[serde(default)]
     pub gates: Vec<String>,
+    /// Protocol probes against every target (or the compared pair) after the load.
+    #[serde(default)]
+    pub conformance: Option<ConformanceSpec>,
+}
+
+/// The `conformance` section: which probes, where the recording origin listens, known quirks.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConformanceSpec {
+    /// Probe families (default: all of h1, h2, h3, proxy).
+    #[serde(default)]
+    pub suites: Option<Vec<crate::conformance::probes::Suite>>,
+    /// Only probes whose id starts with one of these.
+    #[serde(default)]
+    pub probes: Vec<String>,
+    /// `host:port` where the proxies under test forward: gauntlet serves the recording origin
+    /// there while probing, and judges smuggling by what reached it.
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// A quirks file (known, accepted parity differences), relative to the scenario.
+    #[serde(default)]
+    pub quirks: Option<String>,
+    /// What the proxies are expected to do with Via and X-Forwarded-For.
+    #[serde(default)]
+    pub policy: Option<crate::conformance::probes::ProxyPolicy>,
+    /// A shell command per target name that reloads it gracefully (for the reload probe).
+    #[serde(default)]
+    pub reload: BTreeMap<String, String>,
+    /// Deadline of each probe step (default 5s).
+    #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<DurationText>")]
+    pub timeout: Option<Duration>,
 }
 
 /// How the two paths share the run.

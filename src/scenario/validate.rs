@@ -455,8 +455,10 @@ pub fn resolve(
     if slice.is_zero() {
         c.err("compare.slice", "must be longer than zero", None);
     }
+    let conformance = super::resolve_conformance::resolve(&mut c, f, dir);
     if c.diags.is_empty() {
         Ok(Scenario {
+            conformance,
             compare,
             gates,
             slice,

@@ -205,7 +205,7 @@ fn close_of(e: &quinn::ConnectionError) -> Option<(String, u64)> {
 async fn resolve(target: &RawTarget) -> Result<SocketAddr, RequestError> {
     // `localhost` may resolve to ::1 first while a server listens on 127.0.0.1 only; QUIC has no
     // connect to fail over with, so IPv4 goes first.
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(target.dial())
         .await
         .map(|a| a.collect())
         .unwrap_or_default();

@@ -44,6 +44,8 @@ pub struct RawTarget {
     pub extra_ca: Vec<CertificateDer<'static>>,
     /// Connect, handshake and read deadline of each step.
     pub timeout: Duration,
+    /// Dial this `host:port` instead of the URL's (Host and SNI stay the URL's).
+    pub connect_to: Option<(String, u16)>,
 }
 
 impl RawTarget {
@@ -69,6 +71,7 @@ impl RawTarget {
             tls_options,
             extra_ca: Vec::new(),
             timeout,
+            connect_to: None,
         })
     }
 
@@ -81,6 +84,14 @@ impl RawTarget {
         }
     }
 
+    /// Where to connect.
+    pub fn dial(&self) -> (&str, u16) {
+        match &self.connect_to {
+            Some((h, p)) => (h.as_str(), *p),
+            None => (self.host.as_str(), self.port),
+        }
+    }
+
     /// A rustls configuration offering `alpn`.
     pub fn client_config(&self, alpn: &[u8]) -> Result<Arc<rustls::ClientConfig>, RequestError> {
         tls::client_config(&self.tls_options, &[alpn], &self.extra_ca)
@@ -90,7 +101,8 @@ impl RawTarget {
     /// Opens a connection, with TLS and ALPN `alpn` when the target is https (the protocol the
     /// server picked is checked).
     pub async fn open(&self, alpn: &[u8]) -> Result<RawStream, RequestError> {
-        let (tcp, _) = dial::tcp(&self.host, self.port, self.timeout).await?;
+        let (host, port) = self.dial();
+        let (tcp, _) = dial::tcp(host, port, self.timeout).await?;
         if !self.tls {
             return Ok(Box::new(tcp));
         }
