@@ -316,3 +316,83 @@ pub fn conformance(
         failures,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(name: &str, verdicts: &[(&str, Rfc, &str)]) -> PathResults {
+        PathResults {
+            name: name.into(),
+            url: format!("https://{name}"),
+            origin_watched: true,
+            probes: verdicts
+                .iter()
+                .map(|(id, v, o)| ProbeResult {
+                    id: id.to_string(),
+                    suite: Suite::H2,
+                    rfc_ref: String::new(),
+                    title: String::new(),
+                    verdict: *v,
+                    observed: o.to_string(),
+                    why: String::new(),
+                    reproducer: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_quirk_silences_only_the_parity_failure_it_names() {
+        let cand = path(
+            "caddy",
+            &[
+                ("h2.a", Rfc::Variant, "400"),
+                ("h2.b", Rfc::Variant, "400"),
+                ("h2.c", Rfc::Pass, "rst:PROTOCOL_ERROR"),
+                ("h2.d", Rfc::Fail, "200"),
+            ],
+        );
+        let base = path(
+            "nginx",
+            &[
+                ("h2.a", Rfc::Pass, "rst:PROTOCOL_ERROR"),
+                ("h2.b", Rfc::Pass, "rst:PROTOCOL_ERROR"),
+                ("h2.c", Rfc::Variant, "400"),
+                ("h2.d", Rfc::Fail, "200"),
+            ],
+        );
+        let quirks = Quirks {
+            quirks: vec![Quirk {
+                path: "caddy".into(),
+                probe: "h2.a".into(),
+                reason: "answers 400 before reading the stream".into(),
+            }],
+        };
+        let p = parity(&cand, &base, &quirks);
+        let by = |id: &str| p.iter().find(|x| x.id == id).unwrap();
+        assert!(!by("h2.a").agree && by("h2.a").quirk.is_some() && !by("h2.a").failure);
+        assert!(!by("h2.b").agree && by("h2.b").quirk.is_none() && by("h2.b").failure);
+        // The candidate is the stricter one: a difference, not a failure.
+        assert!(!by("h2.c").agree && !by("h2.c").failure);
+        assert!(by("h2.d").agree);
+        let c = conformance(vec![cand, base], Some(("caddy", "nginx")), &quirks);
+        // One RFC failure of the candidate, one unaccepted parity difference.
+        assert_eq!(c.failures, 2);
+    }
+
+    #[test]
+    fn selection_filters_by_suite_and_prefix() {
+        let sel = Selection {
+            suites: vec![Suite::H1],
+            only: vec!["h1.smuggling".into()],
+        };
+        let ids: Vec<_> = sel.probes().iter().map(|p| p.id).collect();
+        assert_eq!(ids.len(), 4, "{ids:?}");
+        assert!(ids.iter().all(|i| i.starts_with("h1.smuggling")));
+        // Ids are unique across families.
+        let all = probes::all();
+        let mut seen = std::collections::BTreeSet::new();
+        assert!(all.iter().all(|p| seen.insert(p.id)));
+    }
+}
