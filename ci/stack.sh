@@ -6,8 +6,11 @@
 #   Caddy (candidate)     https://127.0.0.1:19446 (h1, h2, and h3 on UDP 19446)
 # every proxy in front of the same origin, every certificate from one throwaway CA
 # (.build/stack/ca.pem). `bash ci/install.sh` installs the servers.
+# Paths under /probe/ and /smuggled/ go to 127.0.0.1:19090 instead: the recording origin that
+# `gauntlet conformance --origin 127.0.0.1:19090` (or a scenario's `conformance.origin`) serves
+# while it probes. Caddy's admin API listens on 127.0.0.1:19447, for graceful reloads.
 #
-# Usage: bash ci/stack.sh up | down | status
+# Usage: bash ci/stack.sh up | down | status | reload nginx-1.22|nginx-1.26|caddy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -35,12 +38,20 @@ http {
     scgi_temp_path $d/scgi;
     keepalive_timeout 5s;
     upstream origin { server 127.0.0.1:19080; keepalive 32; }
+    upstream recording { server 127.0.0.1:19090; keepalive 32; }
     server {
         $2
         ssl_certificate $S/cert.pem;
         ssl_certificate_key $S/key.pem;
         location / {
             proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_buffering off;
+        }
+        location ~ ^/(probe|smuggled)/ {
+            proxy_pass http://recording;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host \$host;
@@ -53,7 +64,7 @@ CONF
 
 up() {
   [ -x "$GAUNTLET" ] || cargo build --release --locked
-  if ss -ltnH | grep -Eq ':(19080|19443|19081|19444|19445|19446) '; then
+  if ss -ltnH | grep -Eq ':(19080|19443|19081|19444|19445|19446|19447) '; then
     echo "a stack port is already in use (bash ci/stack.sh status); not starting" >&2
     exit 1
   fi
@@ -69,7 +80,7 @@ up() {
   mkdir -p "$S/caddy"
   cat > "$S/caddy/Caddyfile" <<CADDY
 {
-	admin off
+	admin 127.0.0.1:19447
 	auto_https disable_redirects
 	storage file_system $S/caddy/data
 	servers {
@@ -79,7 +90,13 @@ up() {
 https://localhost:19446 {
 	bind 127.0.0.1
 	tls $S/cert.pem $S/key.pem
-	reverse_proxy 127.0.0.1:19080
+	@probe path /probe/* /smuggled/*
+	handle @probe {
+		reverse_proxy 127.0.0.1:19090
+	}
+	handle {
+		reverse_proxy 127.0.0.1:19080
+	}
 }
 CADDY
   XDG_DATA_HOME="$S/caddy" XDG_CONFIG_HOME="$S/caddy" HOME="$S/caddy" caddy run --config "$S/caddy/Caddyfile" --adapter caddyfile > "$S/caddy/caddy.log" 2>&1 &
@@ -99,15 +116,25 @@ down() {
     rm -f "$S/$p.pid"
   done
   for _ in $(seq 50); do
-    ss -ltnH | grep -Eq ':(19080|19443|19081|19444|19445|19446) ' || break
+    ss -ltnH | grep -Eq ':(19080|19443|19081|19444|19445|19446|19447) ' || break
     sleep 0.1
   done
   echo "stack down"
 }
 
+reload() {
+  case "${1:-}" in
+    nginx-1.22) "$NGINX_LEGACY" -p "$S/nginx-1.22" -e "$S/nginx-1.22/error.log" -c "$S/nginx-1.22/nginx.conf" -s reload ;;
+    nginx-1.26) "$NGINX_H3" -p "$S/nginx-1.26" -e "$S/nginx-1.26/error.log" -c "$S/nginx-1.26/nginx.conf" -s reload ;;
+    caddy) caddy reload --address 127.0.0.1:19447 --config "$S/caddy/Caddyfile" --adapter caddyfile --force > /dev/null 2>&1 ;;
+    *) echo "usage: $0 reload nginx-1.22|nginx-1.26|caddy" >&2; exit 2 ;;
+  esac
+}
+
 case "${1:-}" in
   up) up ;;
+  reload) reload "${2:-}" ;;
   down) down ;;
-  status) ss -ltnup | grep -E ':(19080|19443|19081|19444|19445|19446) ' || echo "nothing listening" ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  status) ss -ltnup | grep -E ':(19080|19443|19081|19444|19445|19446|19447) ' || echo "nothing listening" ;;
+  *) echo "usage: $0 up|down|status|reload NAME" >&2; exit 2 ;;
 esac

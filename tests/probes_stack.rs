@@ -99,6 +99,8 @@ fn probes_run_against_nginx_and_caddy() {
             .probes
             .iter()
             .filter(|x| matches!(x.verdict, Rfc::Error | Rfc::Skipped))
+            // nginx announces the largest frame size there is: no frame can exceed it.
+            .filter(|x| !(x.id == "h2.frame.oversize" && x.why.contains("any size")))
             .collect();
         assert!(
             errors.is_empty(),
@@ -120,9 +122,20 @@ fn probes_run_against_nginx_and_caddy() {
             table(p)
         );
     }
+    // Every probe that ran on both Caddy and nginx 1.26 has a parity verdict.
+    let ran = |p: &PathResults, id: &str| {
+        p.probes
+            .iter()
+            .any(|x| x.id == id && x.verdict != Rfc::Skipped)
+    };
+    let comparable = paths[2]
+        .probes
+        .iter()
+        .filter(|x| ran(&paths[2], &x.id) && ran(&paths[1], &x.id))
+        .count();
     assert_eq!(
         c.parity.len(),
-        paths[2].probes.len(),
+        comparable,
         "every probe has a parity verdict"
     );
     for d in c.parity.iter().filter(|d| !d.agree) {

@@ -1,6 +1,7 @@
 //! `ci/stack.sh` and `scenarios/migration.yaml` together: the stack comes up (origin, nginx 1.22,
 //! nginx 1.26 with h3, Caddy), the migration scenario compares Caddy with nginx over h1, h2 and
-//! h3 with verdicts and a differential, and the stack goes down again.
+//! h3 with verdicts and a differential, probes both for conformance and parity (reloading each
+//! through `ci/stack.sh reload`), and the stack goes down again.
 
 mod common;
 
@@ -91,4 +92,44 @@ fn the_migration_scenario_compares_caddy_with_nginx_over_three_protocols() {
         stdout.contains("caddy (candidate) vs nginx (baseline): interleaved"),
         "{stdout}"
     );
+    // The probes ran against both paths through the stack's /probe/ route to the recording
+    // origin, with a parity verdict per probe and the committed quirks applied.
+    let c = r.conformance.as_ref().expect("the conformance section ran");
+    assert_eq!(c.paths.len(), 2);
+    assert_eq!(c.paths[0].name, "caddy");
+    for p in &c.paths {
+        assert!(p.origin_watched);
+        let idle: Vec<_> = p
+            .probes
+            .iter()
+            .filter(|x| {
+                // nginx announces the largest frame size there is: no frame can exceed it.
+                let inapplicable = x.id == "h2.frame.oversize" && x.why.contains("any size");
+                matches!(
+                    x.verdict,
+                    gauntlet::conformance::probes::Rfc::Error
+                        | gauntlet::conformance::probes::Rfc::Skipped
+                ) && !inapplicable
+            })
+            .map(|x| (&x.id, &x.why))
+            .collect();
+        assert!(idle.is_empty(), "{}: {idle:?}", p.name);
+    }
+    // Every probe that ran on both paths has a parity verdict.
+    let both = |id: &str| {
+        c.paths.iter().all(|p| {
+            p.probes
+                .iter()
+                .any(|x| x.id == id && x.verdict != gauntlet::conformance::probes::Rfc::Skipped)
+        })
+    };
+    let comparable = c.paths[0].probes.iter().filter(|x| both(&x.id)).count();
+    assert_eq!(c.parity.len(), comparable);
+    assert!(c.parity.iter().any(|p| p.quirk.is_some()), "quirks applied");
+    let gate = r
+        .gates
+        .iter()
+        .find(|g| g.gate == "conformance.regressions == 0")
+        .expect("the regressions gate");
+    assert_eq!(gate.passed, c.regressions == 0);
 }

@@ -106,6 +106,12 @@ fn verdict_value(
         .ok_or_else(|| format!("no verdict on {} over {protocol}", v.metric.name()))
 }
 
+fn probed(r: &ResultsFile) -> Result<&crate::conformance::run::ConformanceJson, String> {
+    r.conformance
+        .as_ref()
+        .ok_or_else(|| "no conformance probes ran (add a `conformance` section)".to_string())
+}
+
 fn value(
     r: &ResultsFile,
     roles: &Roles<'_>,
@@ -123,12 +129,8 @@ fn value(
         }
         Operand::VerdictName(v) => serde_json::json!(v.name()),
         Operand::Differences => serde_json::json!(differences),
-        Operand::ConformanceFailures => serde_json::json!(
-            r.conformance
-                .as_ref()
-                .ok_or("no conformance probes ran (add a `conformance` section)")?
-                .failures
-        ),
+        Operand::ConformanceFailures => serde_json::json!(probed(r)?.failures),
+        Operand::ConformanceRegressions => serde_json::json!(probed(r)?.regressions),
     })
 }
 

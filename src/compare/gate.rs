@@ -6,6 +6,7 @@
 //! baseline.h2.home.p50 < 20ms
 //! verdict(p99) != worse
 //! differences == 0
+//! conformance.regressions == 0
 //! ```
 //! A reference is `ROLE[.PROTOCOL][.REQUEST].METRIC`, ROLE being `candidate`, `baseline` or a
 //! target name. A gate without a protocol must hold for every protocol of the run.
@@ -102,6 +103,8 @@ pub enum Operand {
     Differences,
     /// The number of conformance failures (candidate RFC failures plus parity failures).
     ConformanceFailures,
+    /// The number of probes where the candidate does worse than the baseline (no quirk).
+    ConformanceRegressions,
 }
 
 /// A comparison operator.
@@ -293,6 +296,9 @@ fn operand(s: &str, ctx: &GateContext<'_>) -> Result<Operand, GateError> {
     }
     if s == "conformance.failures" {
         return Ok(Operand::ConformanceFailures);
+    }
+    if s == "conformance.regressions" {
+        return Ok(Operand::ConformanceRegressions);
     }
     if let Some(v) = Verdict::parse(s) {
         return Ok(Operand::VerdictName(v));

@@ -117,8 +117,8 @@ pub struct Parity {
     /// The quirk that accepts this difference, if one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quirk: Option<String>,
-    /// Whether this difference fails the run: they differ, no quirk names it, and the candidate
-    /// did not itself pass.
+    /// Whether this difference is a regression that fails the run: the candidate's verdict is
+    /// worse than the baseline's (pass, then variant, then fail) and no quirk names it.
     pub failure: bool,
 }
 
@@ -132,6 +132,10 @@ pub struct ConformanceJson {
     pub parity: Vec<Parity>,
     /// Candidate (or single-path) RFC failures plus parity failures.
     pub failures: u64,
+    /// Parity failures alone: probes where the candidate does worse than the baseline and no
+    /// quirk accepts it (the migration question).
+    #[serde(default)]
+    pub regressions: u64,
 }
 
 /// A known, accepted deviation of a path.
@@ -278,6 +282,11 @@ pub fn parity(cand: &PathResults, base: &PathResults, quirks: &Quirks) -> Vec<Pa
                 return None;
             }
             let agree = c.verdict == b.verdict && c.observed == b.observed;
+            let rank = |v: Rfc| match v {
+                Rfc::Pass => 0,
+                Rfc::Variant => 1,
+                _ => 2,
+            };
             let quirk = (!agree)
                 .then(|| quirks.find([cand.name.as_str(), base.name.as_str()], &c.id))
                 .flatten()
@@ -287,7 +296,7 @@ pub fn parity(cand: &PathResults, base: &PathResults, quirks: &Quirks) -> Vec<Pa
                 candidate: format!("{} ({})", c.verdict.as_str(), c.observed),
                 baseline: format!("{} ({})", b.verdict.as_str(), b.observed),
                 agree,
-                failure: !agree && quirk.is_none() && c.verdict != Rfc::Pass,
+                failure: !agree && quirk.is_none() && rank(c.verdict) > rank(b.verdict),
                 quirk,
             })
         })
@@ -305,15 +314,17 @@ pub fn conformance(
         Some((c, b)) => (parity(c, b, quirks), vec![c]),
         None => (Vec::new(), paths.iter().collect()),
     };
+    let regressions = parity.iter().filter(|p| p.failure).count() as u64;
     let failures = judged
         .iter()
         .map(|p| p.count(Rfc::Fail) as u64)
         .sum::<u64>()
-        + parity.iter().filter(|p| p.failure).count() as u64;
+        + regressions;
     ConformanceJson {
         paths: paths.clone(),
         parity,
         failures,
+        regressions,
     }
 }
 
@@ -373,12 +384,13 @@ mod tests {
         let by = |id: &str| p.iter().find(|x| x.id == id).unwrap();
         assert!(!by("h2.a").agree && by("h2.a").quirk.is_some() && !by("h2.a").failure);
         assert!(!by("h2.b").agree && by("h2.b").quirk.is_none() && by("h2.b").failure);
-        // The candidate is the stricter one: a difference, not a failure.
+        // The candidate does better: a difference, not a regression.
         assert!(!by("h2.c").agree && !by("h2.c").failure);
         assert!(by("h2.d").agree);
         let c = conformance(vec![cand, base], Some(("caddy", "nginx")), &quirks);
         // One RFC failure of the candidate, one unaccepted parity difference.
         assert_eq!(c.failures, 2);
+        assert_eq!(c.regressions, 1);
     }
 
     #[test]

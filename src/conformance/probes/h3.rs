@@ -64,7 +64,8 @@ fn judge_malformed(cx: &Cx, log: &H3Log) -> Outcome {
         );
     }
     if let Some(s) = log.request.status() {
-        return if (400..500).contains(&s) {
+        // Not forwarded (checked above): a 4xx, or a 5xx from a failed forward, still refused it.
+        return if s >= 400 {
             Outcome::new(
                 Rfc::Variant,
                 observed,

@@ -476,17 +476,31 @@ fn run_reload(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
             }));
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let status = tokio::process::Command::new("sh")
+        let done = tokio::process::Command::new("sh")
             .arg("-c")
             .arg(&cmd)
-            .status()
+            .stdin(std::process::Stdio::null())
+            .output()
             .await;
-        if !status.is_ok_and(|s| s.success()) {
-            return Ok(Outcome::new(
-                Rfc::Error,
-                "reload failed",
-                format!("`{cmd}` did not succeed"),
-            ));
+        match done {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => {
+                return Ok(Outcome::new(
+                    Rfc::Error,
+                    "reload failed",
+                    format!(
+                        "`{cmd}` failed: {}",
+                        String::from_utf8_lossy(&o.stderr).trim()
+                    ),
+                ))
+            }
+            Err(e) => {
+                return Ok(Outcome::new(
+                    Rfc::Error,
+                    "reload failed",
+                    format!("`{cmd}`: {e}"),
+                ))
+            }
         }
         let mut statuses = Vec::new();
         for f in flights {
