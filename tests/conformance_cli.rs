@@ -161,3 +161,37 @@ fn a_scenario_probes_its_targets_and_gates_on_failures() {
     assert!(!r.lanes.is_empty(), "the load ran too");
     validates_against_schema(&out);
 }
+
+#[test]
+fn ctrl_c_while_probing_keeps_the_finished_probes_and_exits_130() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("c");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args([
+            "conformance",
+            "--target",
+            "embedded",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The h1 probes take about a second; the whole suite several.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    let r = results(&out);
+    assert!(r.meta.interrupted);
+    let c = r.conformance.unwrap();
+    assert!(c.interrupted);
+    let done = c.paths[0].probes.len();
+    let all = gauntlet::conformance::probes::all().len();
+    assert!(done > 0 && done < all, "{done} of {all} probes kept");
+}

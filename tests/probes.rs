@@ -51,7 +51,7 @@ fn against_embedded(suite: Suite) -> PathResults {
             proxied: false,
             policy: Default::default(),
         };
-        let r = run_path(&spec, &selection(suite)).await;
+        let r = run_path(&spec, &selection(suite), &Default::default()).await;
         o.shutdown().await;
         r
     })
@@ -77,7 +77,7 @@ fn against_naive(suite: Suite, style: Upstream, policy: ProxyPolicy) -> PathResu
             proxied: true,
             policy,
         };
-        let r = run_path(&spec, &selection(suite)).await;
+        let r = run_path(&spec, &selection(suite), &Default::default()).await;
         drop(proxy);
         raw.shutdown().await;
         r
@@ -159,7 +159,7 @@ fn h2_probes_fail_against_a_naive_server() {
             proxied: false,
             policy: Default::default(),
         };
-        run_path(&spec, &selection(Suite::H2)).await
+        run_path(&spec, &selection(Suite::H2), &Default::default()).await
     });
     assert!(r.probes.len() >= 17);
     assert_all_fail(&r);
@@ -195,7 +195,7 @@ fn h3_probes_fail_against_a_naive_server() {
             proxied: false,
             policy: Default::default(),
         };
-        run_path(&spec, &selection(Suite::H3)).await
+        run_path(&spec, &selection(Suite::H3), &Default::default()).await
     });
     assert!(r.probes.len() >= 5);
     assert_all_fail(&r);

@@ -76,9 +76,24 @@ fn probes_run_against_nginx_and_caddy() {
     };
     let paths: Vec<PathResults> = rt.block_on(async {
         vec![
-            run_path(&spec("nginx-1.22", "127.0.0.1", &n122, &raw), &no_h3).await,
-            run_path(&spec("nginx-1.26", "127.0.0.1", &n126, &raw), &all).await,
-            run_path(&spec("caddy", "localhost", &caddy, &raw), &all).await,
+            run_path(
+                &spec("nginx-1.22", "127.0.0.1", &n122, &raw),
+                &no_h3,
+                &Default::default(),
+            )
+            .await,
+            run_path(
+                &spec("nginx-1.26", "127.0.0.1", &n126, &raw),
+                &all,
+                &Default::default(),
+            )
+            .await,
+            run_path(
+                &spec("caddy", "localhost", &caddy, &raw),
+                &all,
+                &Default::default(),
+            )
+            .await,
         ]
     });
     for p in &paths {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::Args;
+use tokio_util::sync::CancellationToken;
 
 use crate::conformance::probes::{ProxyPolicy, Rfc, Suite, ViaPolicy, XffPolicy};
 use crate::conformance::run::{ConformanceJson, PathResults, Quirks, Selection};
@@ -24,8 +25,11 @@ use crate::verdict::{code, Verdict};
 #[derive(Debug, Args)]
 pub struct ConformanceArgs {
     /// The path under test: URL, NAME=URL, or `embedded` (the in-process origin).
-    #[arg(long, value_name = "[NAME=]URL")]
-    pub target: String,
+    #[arg(long, value_name = "[NAME=]URL", required_unless_present = "list")]
+    pub target: Option<String>,
+    /// Print the probes (id, RFC section, what each checks) and exit.
+    #[arg(long)]
+    pub list: bool,
     /// A second path, probed the same way and judged for parity: [NAME=]URL.
     #[arg(long, value_name = "[NAME=]URL")]
     pub baseline: Option<String>,
@@ -124,9 +128,16 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The verdict of a probe-only run: 2 when every probe of a path failed to run (unreachable),
-/// 1 on any conformance failure, else 0.
+/// The verdict of a probe-only run: 130 when interrupted, 2 when every probe of a path failed to
+/// run (unreachable), 1 on any conformance failure, else 0.
 pub fn verdict(c: &ConformanceJson) -> Verdict {
+    if c.interrupted {
+        return Verdict {
+            passed: false,
+            exit_code: code::INTERRUPTED,
+            reasons: vec!["interrupted while probing; the probes that finished are kept".into()],
+        };
+    }
     let ran = |p: &PathResults| {
         p.probes
             .iter()
@@ -161,6 +172,20 @@ pub fn verdict(c: &ConformanceJson) -> Verdict {
     }
 }
 
+/// The probe catalogue, one line each.
+fn list(sel: &Selection) -> ExitCode {
+    for p in sel.probes() {
+        println!(
+            "{:<36} {:<6} {:<34} {}",
+            p.id,
+            p.suite.as_str(),
+            p.rfc,
+            p.title
+        );
+    }
+    ExitCode::SUCCESS
+}
+
 /// Runs `gauntlet conformance`.
 pub fn conformance(a: &ConformanceArgs) -> ExitCode {
     let timeout = match parse_cli_duration(&a.timeout) {
@@ -177,6 +202,9 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
     if sel.probes().is_empty() {
         return harness("no probe matches --suite/--probe");
     }
+    let Some(target) = a.target.as_ref().filter(|_| !a.list) else {
+        return list(&sel);
+    };
     let policy = match policy(a) {
         Ok(p) => p,
         Err(e) => return harness(e),
@@ -198,6 +226,8 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return harness(e),
     };
+    let stop = CancellationToken::new();
+    super::cancel_on_signal(stop.clone());
     rt.block_on(async {
         let started = SystemTime::now();
         let raw = match a.origin {
@@ -210,7 +240,7 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         let mut origins = Vec::new();
         let mut specs = Vec::new();
         let given = [
-            Some((&a.target, "target", &a.reload)),
+            Some((target, "target", &a.reload)),
             a.baseline
                 .as_ref()
                 .map(|b| (b, "baseline", &a.baseline_reload)),
@@ -236,10 +266,12 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
             eprintln!("probing {} ({})", spec.name, spec.target.url);
         }
         let pair = (specs.len() == 2).then(|| (specs[0].name.as_str(), specs[1].name.as_str()));
-        let c = probe_all(&specs, &sel, pair, &quirks).await;
+        let c = probe_all(&specs, &sel, pair, &quirks, &stop).await;
+        let mut meta = Meta::probes_only("conformance", started, SystemTime::now());
+        meta.interrupted = c.interrupted;
         let results = ResultsFile {
             schema_version: SCHEMA_VERSION,
-            meta: Meta::probes_only("conformance", started, SystemTime::now()),
+            meta,
             lanes: Vec::new(),
             comparison: None,
             gates: Vec::new(),

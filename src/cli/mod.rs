@@ -154,6 +154,10 @@ pub struct OriginArgs {
     /// Do not serve HTTP/3 on the UDP port of --https.
     #[arg(long)]
     pub no_h3: bool,
+    /// Also serve the recording raw origin (HTTP/1.1, lenient, malformed answers on command) on
+    /// ADDR, printing every request it receives as a JSON line with its exact bytes.
+    #[arg(long, value_name = "ADDR")]
+    pub record: Option<SocketAddr>,
 }
 
 /// A validated `run` request.
@@ -238,7 +242,7 @@ impl TryFrom<&RunArgs> for RunConfig {
 }
 
 /// Cancels `token` on SIGINT or SIGTERM (from a thread of its own, so any runtime may run).
-fn cancel_on_signal(token: CancellationToken) {
+pub(crate) fn cancel_on_signal(token: CancellationToken) {
     let _ = std::thread::Builder::new().name("gauntlet-signal".into()).spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
         rt.block_on(async {
@@ -247,7 +251,7 @@ fn cancel_on_signal(token: CancellationToken) {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
             }
-            eprintln!("\ninterrupted: stopping the load and writing what was collected");
+            eprintln!("\ninterrupted: stopping and writing what was collected");
             token.cancel();
         });
     });
@@ -289,7 +293,7 @@ pub fn run(cfg: RunConfig) -> ExitCode {
     let outcome = match engine::run(
         &s,
         RunOptions {
-            stop,
+            stop: stop.clone(),
             progress: cfg.progress,
         },
     ) {
@@ -302,9 +306,9 @@ pub fn run(cfg: RunConfig) -> ExitCode {
     let probes = match (&s.conformance, outcome.interrupted) {
         (Some(c), false) => {
             eprintln!("probing conformance…");
-            match conformance::runtime()
-                .and_then(|rt| rt.block_on(crate::conformance::scenario::probe_scenario(&s, c)))
-            {
+            match conformance::runtime().and_then(|rt| {
+                rt.block_on(crate::conformance::scenario::probe_scenario(&s, c, &stop))
+            }) {
                 Ok(c) => Some(c),
                 Err(e) => {
                     eprintln!("error: conformance probes: {e}");
@@ -521,9 +525,42 @@ pub fn origin(a: &OriginArgs) -> ExitCode {
             }
         }
         println!("{}", o.announce());
+        let raw = match a.record {
+            Some(addr) => {
+                let tap: crate::origin::recording::Tap = std::sync::Arc::new(|r| {
+                    println!(
+                        "{}",
+                        serde_json::json!({ "received": {
+                            "conn": r.conn,
+                            "method": r.method,
+                            "target": r.target,
+                            "bytes": crate::proto::raw::escaped(&r.raw),
+                        }})
+                    );
+                });
+                let rec = crate::origin::recording::Recorder::with_tap(tap);
+                match crate::origin::raw::RawOrigin::start(addr, rec).await {
+                    Ok(r) => {
+                        println!(
+                            "{}",
+                            serde_json::json!({ "record": format!("http://{}", r.addr()) })
+                        );
+                        Some(r)
+                    }
+                    Err(e) => {
+                        eprintln!("error: --record {addr}: {e}");
+                        return ExitCode::from(code::HARNESS);
+                    }
+                }
+            }
+            None => None,
+        };
         let stop = CancellationToken::new();
         cancel_on_signal(stop.clone());
         stop.cancelled().await;
+        if let Some(r) = raw {
+            r.shutdown().await;
+        }
         o.shutdown().await;
         ExitCode::SUCCESS
     })

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 
 use super::probes::{self, Cx, Probe, Rfc, Suite};
 use crate::origin::recording::Recorder;
@@ -136,6 +137,9 @@ pub struct ConformanceJson {
     /// quirk accepts it (the migration question).
     #[serde(default)]
     pub regressions: u64,
+    /// Whether probing was interrupted (the paths hold the probes that finished).
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 /// A known, accepted deviation of a path.
@@ -184,32 +188,44 @@ fn nonce() -> String {
     format!("g{:08x}{}", mix >> 32, N.fetch_add(1, Ordering::Relaxed))
 }
 
+/// `bytes` for `printf '%b'`: printable characters as they are, the rest as `\xHH`.
+fn printf_bytes(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            b'\'' | b'\\' | b'%' => format!("\\x{b:02x}"),
+            0x20..=0x7e => (b as char).to_string(),
+            _ => format!("\\x{b:02x}"),
+        })
+        .collect()
+}
+
 fn replay(p: &Probe, t: &RawTarget, bytes: &[u8]) -> String {
     let alpn = match p.suite {
         Suite::H2 => "h2",
         _ => "http/1.1",
     };
+    let (host, port) = t.dial();
     match p.suite {
+        // No common tool speaks raw HTTP/3 frames: gauntlet itself replays the probe.
         Suite::H3 => format!("gauntlet conformance --target {} --probe {}", t.url, p.id),
         _ if t.tls => format!(
-            "echo {} | xxd -r -p | openssl s_client -quiet -alpn {alpn} -servername {} -connect {}",
-            hex(bytes),
-            t.host,
-            t.authority()
+            "printf '%b' '{}' | openssl s_client -quiet -alpn {alpn} -servername {} -connect {host}:{port}",
+            printf_bytes(bytes),
+            t.host
         ),
-        _ => format!(
-            "echo {} | xxd -r -p | nc -q 3 {} {}",
-            hex(bytes),
-            t.host,
-            t.port
-        ),
+        _ => format!("printf '%b' '{}' | nc -q 3 {host} {port}", printf_bytes(bytes)),
     }
 }
 
-/// Runs `sel` against one path, one probe at a time.
-pub async fn run_path(spec: &PathSpec, sel: &Selection) -> PathResults {
+/// Runs `sel` against one path, one probe at a time, until `stop` (the probe under way is
+/// abandoned; those finished are kept).
+pub async fn run_path(spec: &PathSpec, sel: &Selection, stop: &CancellationToken) -> PathResults {
     let mut out = Vec::new();
     for p in sel.probes() {
+        if stop.is_cancelled() {
+            break;
+        }
         let cx = Cx {
             target: spec.target.clone(),
             origin: spec.origin.clone(),
@@ -233,7 +249,12 @@ pub async fn run_path(spec: &PathSpec, sel: &Selection) -> PathResults {
         } else {
             // A probe is bounded even if a step's own deadline is not.
             let limit = spec.target.timeout * 4 + Duration::from_secs(5);
-            match tokio::time::timeout(limit, (p.run)(&cx, p)).await {
+            let bounded = tokio::time::timeout(limit, (p.run)(&cx, p));
+            let finished = tokio::select! {
+                f = bounded => f,
+                _ = stop.cancelled() => break,
+            };
+            match finished {
                 Ok(Ok(o)) => o,
                 Ok(Err(e)) => probes::Outcome::new(
                     Rfc::Error,
@@ -325,6 +346,7 @@ pub fn conformance(
         parity,
         failures,
         regressions,
+        interrupted: false,
     }
 }
 
@@ -391,6 +413,18 @@ mod tests {
         // One RFC failure of the candidate, one unaccepted parity difference.
         assert_eq!(c.failures, 2);
         assert_eq!(c.regressions, 1);
+    }
+
+    #[test]
+    fn replay_bytes_survive_printf() {
+        let raw = b"GET / HTTP/1.1\r\nX: a'b\\c%d\0\r\n\r\n";
+        let line = printf_bytes(raw);
+        assert!(line.is_ascii() && !line.contains('\''), "{line}");
+        let out = std::process::Command::new("bash")
+            .args(["-c", &format!("printf '%b' '{line}'")])
+            .output()
+            .unwrap();
+        assert_eq!(out.stdout, raw);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use super::probes::ProxyPolicy;
 use super::run::{self, ConformanceJson, PathSpec, Quirks, Selection};
 use crate::origin::raw::RawOrigin;
@@ -59,24 +61,29 @@ pub fn proxied(
     }
 }
 
-/// Probes `specs` one after another and puts the results together.
+/// Probes `specs` one after another and puts the results together; `stop` ends it early with
+/// what finished.
 pub async fn probe_all(
     specs: &[PathSpec],
     sel: &Selection,
     pair: Option<(&str, &str)>,
     quirks: &Quirks,
+    stop: &CancellationToken,
 ) -> ConformanceJson {
     let mut paths = Vec::new();
     for spec in specs {
-        paths.push(run::run_path(spec, sel).await);
+        paths.push(run::run_path(spec, sel, stop).await);
     }
-    run::conformance(paths, pair, quirks)
+    let mut c = run::conformance(paths, pair, quirks);
+    c.interrupted = stop.is_cancelled();
+    c
 }
 
-/// Runs a scenario's `conformance` section against its targets.
+/// Runs a scenario's `conformance` section against its targets, until `stop`.
 pub async fn probe_scenario(
     s: &Scenario,
     c: &ConformanceOptions,
+    stop: &CancellationToken,
 ) -> Result<ConformanceJson, String> {
     let raw = match c.origin {
         Some(addr) => Some(
@@ -117,7 +124,7 @@ pub async fn probe_scenario(
         .compare
         .as_ref()
         .map(|cmp| (cmp.candidate.as_str(), cmp.baseline.as_str()));
-    let out = probe_all(&specs, &c.selection, pair, &c.quirks).await;
+    let out = probe_all(&specs, &c.selection, pair, &c.quirks, stop).await;
     for o in origins {
         o.shutdown().await;
     }

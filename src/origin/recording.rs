@@ -54,13 +54,31 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Something told of every request as it is recorded.
+pub type Tap = Arc<dyn Fn(&Received) + Send + Sync>;
+
 /// The shared log of received requests.
-#[derive(Debug, Clone, Default)]
-pub struct Recorder(Arc<Mutex<Vec<Received>>>);
+#[derive(Clone, Default)]
+pub struct Recorder(Arc<Mutex<Vec<Received>>>, Option<Tap>);
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Recorder({} requests)", self.len())
+    }
+}
 
 impl Recorder {
+    /// A recorder that also hands every request to `tap` (`gauntlet origin --record` prints
+    /// them).
+    pub fn with_tap(tap: Tap) -> Recorder {
+        Recorder(Arc::default(), Some(tap))
+    }
+
     /// Appends a request.
     pub fn push(&self, r: Received) {
+        if let Some(t) = &self.1 {
+            t(&r);
+        }
         self.0.lock().unwrap_or_else(|p| p.into_inner()).push(r);
     }
 
