@@ -162,7 +162,10 @@ impl SpanIndex {
             if found.is_some() {
                 return found;
             }
-            let cut = p.rfind(['.', '['])?;
+            let Some(cut) = p.rfind(['.', '[']) else {
+                // A missing top-level key: point at the start of the document, where it belongs.
+                return self.entries.iter().filter_map(|e| e.key).min();
+            };
             p.truncate(cut);
         }
     }
