@@ -191,8 +191,8 @@ pub async fn exchange(
             }
             Step::Await(n, wait) => {
                 let deadline = Instant::now() + *wait;
-                end = read_until(&mut s, &mut buf, deadline, Duration::ZERO, |b| {
-                    count(b) >= *n
+                end = read_until(&mut s, &mut buf, deadline, |b| {
+                    (count(b) >= *n).then_some(Duration::ZERO)
                 })
                 .await;
                 if end != End::Open {
@@ -203,7 +203,15 @@ pub async fn exchange(
     }
     if end == End::Open {
         let deadline = Instant::now() + target.timeout;
-        end = read_until(&mut s, &mut buf, deadline, QUIET, |b| count(b) >= want).await;
+        // Once `want` responses are in, listen a moment longer for anything that should not
+        // come; with fewer, a pipelined answer would follow its predecessor within milliseconds,
+        // so a second of silence settles it without waiting out the deadline.
+        end = read_until(&mut s, &mut buf, deadline, |b| match count(b) {
+            n if n >= want => Some(QUIET),
+            0 => None,
+            _ => Some(PATIENCE),
+        })
+        .await;
     }
     Ok(Reply {
         responses: parse_responses(&buf, end != End::Open, head_of),
@@ -214,6 +222,8 @@ pub async fn exchange(
 
 /// How long to keep listening after the expected responses, for anything that should not come.
 pub const QUIET: Duration = Duration::from_millis(300);
+/// How long a silence after some, but not all, of the responses a probe allows for ends a read.
+pub const PATIENCE: Duration = Duration::from_secs(1);
 
 #[cfg(test)]
 mod tests {

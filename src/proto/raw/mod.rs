@@ -137,14 +137,13 @@ impl End {
     }
 }
 
-/// Reads whatever arrives until the peer closes, `enough` says the bytes so far suffice and no
-/// more came for `quiet`, or `deadline` passes.
+/// Reads whatever arrives until the peer closes, the deadline passes, or nothing more comes for
+/// as long as `patience` says the bytes so far allow (`None`: wait for the deadline).
 pub async fn read_until(
     s: &mut RawStream,
     buf: &mut Vec<u8>,
     deadline: Instant,
-    quiet: Duration,
-    mut enough: impl FnMut(&[u8]) -> bool,
+    mut patience: impl FnMut(&[u8]) -> Option<Duration>,
 ) -> End {
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
@@ -152,13 +151,8 @@ pub async fn read_until(
         if now >= deadline {
             return End::Open;
         }
-        let wait = if enough(buf) {
-            quiet.min(deadline - now)
-        } else {
-            deadline - now
-        };
+        let wait = patience(buf).map_or(deadline - now, |q| q.min(deadline - now));
         match tokio::time::timeout(wait, s.read(&mut chunk)).await {
-            Err(_) if enough(buf) => return End::Open,
             Err(_) => return End::Open,
             Ok(Ok(0)) => return End::Closed,
             Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
