@@ -2,18 +2,17 @@
 //! (`TryFrom`), and the subcommands. Nothing past this module sees clap.
 
 use std::io::IsTerminal;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 pub mod conformance;
+pub mod origin;
 
 use clap::{Args, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{self, RunOptions};
-use crate::origin::{Origin, OriginConfig};
 use crate::report::{console, html, json, junit, markdown, publish};
 use crate::scenario::model::{parse_cli_duration, ProtocolName};
 use crate::scenario::{self, Overrides, ScenarioError};
@@ -42,7 +41,7 @@ pub enum Command {
     /// Run protocol conformance probes (h1, h2, h3, proxy) against a target, or two side by side.
     Conformance(conformance::ConformanceArgs),
     /// Serve the embedded reference origin until SIGINT or SIGTERM.
-    Origin(OriginArgs),
+    Origin(origin::OriginArgs),
     /// Write a throwaway CA, a server certificate for localhost/127.0.0.1/::1 and a client
     /// certificate into a folder (ca.pem, cert.pem, key.pem, client.pem, client-key.pem).
     Certs {
@@ -131,33 +130,6 @@ pub struct RunArgs {
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
-}
-
-/// `gauntlet origin`.
-#[derive(Debug, Args)]
-pub struct OriginArgs {
-    /// Cleartext listener: HTTP/1.1 and h2c.
-    #[arg(long, value_name = "ADDR")]
-    pub http: Option<SocketAddr>,
-    /// TLS listener: HTTP/1.1 and HTTP/2 by ALPN.
-    #[arg(long, value_name = "ADDR")]
-    pub https: Option<SocketAddr>,
-    /// Certificate chain (PEM) instead of a throwaway CA.
-    #[arg(long, requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// Private key (PEM) of --cert.
-    #[arg(long, requires = "cert")]
-    pub key: Option<PathBuf>,
-    /// Write the CA certificate clients must trust to this file.
-    #[arg(long, value_name = "FILE")]
-    pub write_ca: Option<PathBuf>,
-    /// Do not serve HTTP/3 on the UDP port of --https.
-    #[arg(long)]
-    pub no_h3: bool,
-    /// Also serve the recording raw origin (HTTP/1.1, lenient, malformed answers on command) on
-    /// ADDR, printing every request it receives as a JSON line with its exact bytes.
-    #[arg(long, value_name = "ADDR")]
-    pub record: Option<SocketAddr>,
 }
 
 /// A validated `run` request.
@@ -485,87 +457,6 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
     ExitCode::from(worst)
 }
 
-/// `gauntlet origin`.
-pub fn origin(a: &OriginArgs) -> ExitCode {
-    let mut cfg = OriginConfig {
-        http: a.http,
-        https: a.https,
-        cert: a.cert.clone().zip(a.key.clone()),
-        http1_only: false,
-        h3: !a.no_h3,
-    };
-    if cfg.http.is_none() && cfg.https.is_none() {
-        cfg = OriginConfig {
-            cert: cfg.cert,
-            ..OriginConfig::loopback()
-        };
-    }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: runtime: {e}");
-            return ExitCode::from(code::HARNESS);
-        }
-    };
-    rt.block_on(async {
-        let o = match Origin::start(cfg).await {
-            Ok(o) => o,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(code::HARNESS);
-            }
-        };
-        if let Some(path) = &a.write_ca {
-            if let Err(e) = std::fs::write(path, o.ca_pem()) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return ExitCode::from(code::HARNESS);
-            }
-        }
-        println!("{}", o.announce());
-        let raw = match a.record {
-            Some(addr) => {
-                let tap: crate::origin::recording::Tap = std::sync::Arc::new(|r| {
-                    println!(
-                        "{}",
-                        serde_json::json!({ "received": {
-                            "conn": r.conn,
-                            "method": r.method,
-                            "target": r.target,
-                            "bytes": crate::proto::raw::escaped(&r.raw),
-                        }})
-                    );
-                });
-                let rec = crate::origin::recording::Recorder::with_tap(tap);
-                match crate::origin::raw::RawOrigin::start(addr, rec).await {
-                    Ok(r) => {
-                        println!(
-                            "{}",
-                            serde_json::json!({ "record": format!("http://{}", r.addr()) })
-                        );
-                        Some(r)
-                    }
-                    Err(e) => {
-                        eprintln!("error: --record {addr}: {e}");
-                        return ExitCode::from(code::HARNESS);
-                    }
-                }
-            }
-            None => None,
-        };
-        let stop = CancellationToken::new();
-        cancel_on_signal(stop.clone());
-        stop.cancelled().await;
-        if let Some(r) = raw {
-            r.shutdown().await;
-        }
-        o.shutdown().await;
-        ExitCode::SUCCESS
-    })
-}
-
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -588,7 +479,7 @@ pub fn main() -> ExitCode {
             }
         },
         Command::Validate { files } => validate(&files),
-        Command::Origin(a) => origin(&a),
+        Command::Origin(a) => origin::origin(&a),
         Command::Conformance(a) => conformance::conformance(&a),
         Command::Compare { base, new, out } => compare(&base, &new, out.as_deref()),
         Command::Certs { out, names } => certs(&out, &names),

@@ -30,7 +30,7 @@ fn scheme(cx: &Cx) -> &'static str {
 }
 
 /// A GET for the probe's path, with `extra` fields after the pseudo-headers.
-fn request(cx: &Cx, kind: &str, extra: &[(&str, &[u8])]) -> Fields {
+pub(super) fn request(cx: &Cx, kind: &str, extra: &[(&str, &[u8])]) -> Fields {
     let mut f = get(scheme(cx), &cx.target.authority(), &cx.path(kind));
     f.extend(
         extra
@@ -41,7 +41,7 @@ fn request(cx: &Cx, kind: &str, extra: &[(&str, &[u8])]) -> Fields {
 }
 
 /// What the reproducer shows: the preface, our SETTINGS, then the probe's frames.
-fn with_preface(frames: Vec<u8>) -> Vec<u8> {
+pub(super) fn with_preface(frames: Vec<u8>) -> Vec<u8> {
     let mut b = PREFACE.to_vec();
     b.extend(settings(&[]));
     b.extend(frames);
@@ -50,7 +50,7 @@ fn with_preface(frames: Vec<u8>) -> Vec<u8> {
 
 /// Sends the probe's frames (without the preface it builds for the reproducer) and reads until
 /// stream `stream` ends or the connection does.
-async fn play(cx: &Cx, p: &Probe, stream: u32) -> Result<H2Log, RequestError> {
+pub(super) async fn play(cx: &Cx, p: &Probe, stream: u32) -> Result<H2Log, RequestError> {
     let all = (p.bytes)(cx);
     let frames = all[PREFACE.len() + 9..].to_vec();
     let mut c = H2Conn::open(&cx.target, Opening::Preface).await?;
@@ -433,91 +433,6 @@ fn run_ping(cx: &Cx, _p: Probe) -> ProbeFuture<'_> {
     })
 }
 
-/// After a flood, a fresh connection must still be served.
-async fn survives(cx: &Cx) -> bool {
-    let Ok(mut c) = H2Conn::open(&cx.target, Opening::Preface).await else {
-        return false;
-    };
-    c.send(&headers(
-        1,
-        &request(cx, "ok", &[("x-after-flood", b"1")]),
-        true,
-    ))
-    .await;
-    c.read_until(|l| l.stream_done(1)).await;
-    c.log.status(1).is_some_and(|s| s < 500)
-}
-
-/// How many streams the rapid-reset flood opens and cancels: bounded, loopback only.
-pub const RAPID_RESETS: u32 = 500;
-/// How many CONTINUATION frames of 1 KiB the flood sends.
-pub const CONTINUATIONS: usize = 1000;
-
-fn rapid_reset(cx: &Cx) -> Vec<u8> {
-    let mut b = Vec::new();
-    for i in 0..RAPID_RESETS {
-        let id = 1 + 2 * i;
-        b.extend(headers(id, &request(cx, "ok", &[]), true));
-        b.extend(frame(ty::RST_STREAM, 0, id, &8u32.to_be_bytes()));
-    }
-    with_preface(b)
-}
-
-fn continuation_flood(cx: &Cx) -> Vec<u8> {
-    let f = request(cx, "ok", &[]);
-    let refs: Vec<(&[u8], &[u8])> = f
-        .iter()
-        .map(|(n, v)| (n.as_slice(), v.as_slice()))
-        .collect();
-    let mut b = frame(ty::HEADERS, flag::END_STREAM, 1, &hpack(&refs));
-    let filler = vec![b'a'; 1000];
-    for i in 0..CONTINUATIONS {
-        let name = format!("x-flood-{i}");
-        b.extend(frame(
-            ty::CONTINUATION,
-            0,
-            1,
-            &hpack(&[(name.as_bytes(), &filler)]),
-        ));
-    }
-    with_preface(b)
-}
-
-fn run_flood(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
-    Box::pin(async move {
-        let log = play(cx, &p, 1).await?;
-        let refused = log.goaway().is_some()
-            || log.end != End::Open
-            || log.status(1).is_some_and(|s| s >= 400);
-        // A moment for a server that is restarting or shedding the flood.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let alive = survives(cx).await;
-        let observed = format!(
-            "{}; after: {}",
-            log.outcome(1),
-            if alive { "served" } else { "down" }
-        );
-        Ok(match (alive, p.id.ends_with("continuation"), refused) {
-            (false, _, _) => Outcome::new(
-                Rfc::Fail,
-                observed,
-                "the server stopped serving new connections after the flood",
-            ),
-            (true, true, false) => Outcome::new(
-                Rfc::Fail,
-                observed,
-                format!("{CONTINUATIONS} KiB of CONTINUATION taken without any limit"),
-            ),
-            (true, _, true) => {
-                Outcome::new(Rfc::Pass, observed, "refused the flood and kept serving")
-            }
-            (true, _, false) => {
-                Outcome::new(Rfc::Pass, observed, "absorbed the flood and kept serving")
-            }
-        })
-    })
-}
-
 fn probe(
     id: &'static str,
     rfc: &'static str,
@@ -615,7 +530,7 @@ pub fn probes() -> Vec<Probe> {
             with_preface(b)
         }, run_accepted),
         probe("h2.ping.echo", "RFC 9113 §6.7", "A PING is acknowledged with the same 8 bytes", |_cx| with_preface(frame(ty::PING, 0, 0, &PING_DATA)), run_ping),
-        probe("h2.flood.continuation", "RFC 9113 §10.5 (CVE-2024-27316)", "1000 CONTINUATION frames of 1 KiB without END_HEADERS: refused, and the server keeps serving", continuation_flood, run_flood),
-        probe("h2.flood.rapid-reset", "RFC 9113 §10.5 (CVE-2023-44487)", "500 streams opened and cancelled at once: the server keeps serving new connections", rapid_reset, run_flood),
+        probe("h2.flood.continuation", "RFC 9113 §10.5 (CVE-2024-27316)", "1000 CONTINUATION frames of 1 KiB without END_HEADERS: refused, and the server keeps serving", super::h2_flood::continuation_flood, super::h2_flood::run_flood),
+        probe("h2.flood.rapid-reset", "RFC 9113 §10.5 (CVE-2023-44487)", "500 streams opened and cancelled at once: the server keeps serving new connections", super::h2_flood::rapid_reset, super::h2_flood::run_flood),
     ]
 }

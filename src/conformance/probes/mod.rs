@@ -3,12 +3,15 @@
 //! code that sends it and judges what came back — on the client's side and, decisively for
 //! smuggling and malformed requests, on the origin's side through the [`Recorder`].
 //!
-//! One family per file: [`h1`], [`h2`], [`h3`], [`proxy`].
+//! One family per file: [`h1`], [`h2`] (its floods in [`h2_flood`]), [`h3`], [`proxy`] (its
+//! malformed and bodiless origin responses in [`proxy_response`]).
 
 pub mod h1;
 pub mod h2;
+pub mod h2_flood;
 pub mod h3;
 pub mod proxy;
+pub mod proxy_response;
 
 use std::future::Future;
 use std::pin::Pin;

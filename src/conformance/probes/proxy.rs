@@ -14,7 +14,7 @@ use super::{Cx, Outcome, Probe, ProbeFuture, Rfc, Suite, ViaPolicy, XffPolicy};
 use crate::proto::raw::h1::{exchange, Reply, Response, Step};
 use crate::proto::raw::End;
 
-fn req(cx: &Cx, method: &str, kind: &str, fields: &str, body: &str) -> Vec<u8> {
+pub(super) fn req(cx: &Cx, method: &str, kind: &str, fields: &str, body: &str) -> Vec<u8> {
     format!(
         "{method} {} HTTP/1.1\r\nHost: {}\r\n{fields}\r\n{body}",
         cx.path(kind),
@@ -23,7 +23,7 @@ fn req(cx: &Cx, method: &str, kind: &str, fields: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn send(
+pub(super) async fn send(
     cx: &Cx,
     bytes: Vec<u8>,
     want: usize,
@@ -31,7 +31,7 @@ async fn send(
     exchange(&cx.target, &[Step::Send(bytes)], want, &[]).await
 }
 
-fn first_ok(r: &Reply) -> Option<&Response> {
+pub(super) fn first_ok(r: &Reply) -> Option<&Response> {
     r.responses.iter().find(|x| x.status >= 200)
 }
 
@@ -267,67 +267,6 @@ fn run_cookies(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
             )
         })
     })
-}
-
-/// A malformed origin response must become a 502, never be passed on.
-fn run_bad_response(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
-    Box::pin(async move {
-        let r = send(cx, (p.bytes)(cx), 1).await?;
-        let observed = r.signature();
-        let Some(resp) = first_ok(&r) else {
-            return Ok(if r.end == End::Open {
-                Outcome::new(
-                    Rfc::Fail,
-                    observed,
-                    "no answer within the timeout: the client was left hanging",
-                )
-            } else {
-                Outcome::new(
-                    Rfc::Variant,
-                    observed,
-                    "closed without a response (a 502 is what the RFC asks for)",
-                )
-            });
-        };
-        let te = resp.has("transfer-encoding");
-        let cl = resp.values("content-length").len();
-        Ok(match resp.status {
-            502 => Outcome::new(Rfc::Pass, observed, "502 for a malformed origin response"),
-            s if s >= 500 => Outcome::new(Rfc::Variant, observed, format!("{s} (502 is what the RFC asks for)")),
-            _ if p.id.ends_with("cl-te") && te && cl == 0 => Outcome::new(Rfc::Variant, observed, "forwarded with Transfer-Encoding and without Content-Length, as RFC 9112 §6.3 allows"),
-            s => Outcome::new(Rfc::Fail, observed, format!("passed a malformed origin response on as {s}")),
-        })
-    })
-}
-
-/// A bodiless response announcing a length, then another request on the same connection: both
-/// must be answered, nothing may hang.
-fn run_bodiless(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
-    Box::pin(async move {
-        let head = p.id.ends_with("head-cl");
-        let r = exchange(&cx.target, &[Step::Send((p.bytes)(cx))], 2, &[head, false]).await?;
-        let observed = r.signature();
-        let st = r.statuses();
-        Ok(if st.len() >= 2 && st[1] < 300 {
-            Outcome::new(
-                Rfc::Pass,
-                observed,
-                "no body waited for; the next request was served",
-            )
-        } else {
-            Outcome::new(
-                Rfc::Fail,
-                observed,
-                "the response or the request after it did not complete (a body was waited for)",
-            )
-        })
-    })
-}
-
-fn bodiless(cx: &Cx, method: &str, kind: &str) -> Vec<u8> {
-    let mut b = req(cx, method, kind, "", "");
-    b.extend(req(cx, "GET", "ok", "X-Second: 1\r\n", ""));
-    b
 }
 
 fn expect_head(cx: &Cx) -> Vec<u8> {
@@ -600,12 +539,12 @@ pub fn probes() -> Vec<Probe> {
         probe("proxy.via", "RFC 9110 §7.6.3", "Via is added as the policy says", |cx| req(cx, "GET", "ok", "", ""), run_via),
         probe("proxy.x-forwarded-for", "RFC 7239 §4 (de facto X-Forwarded-For)", "A client's X-Forwarded-For is treated as the policy says", |cx| req(cx, "GET", "ok", "X-Forwarded-For: 192.0.2.1\r\n", ""), run_xff),
         probe("proxy.set-cookie-and-case", "RFC 9110 §5.3", "Two Set-Cookie fields stay two; a mixed-case name keeps its case", |cx| req(cx, "GET", "cookies", "", ""), run_cookies),
-        probe("proxy.response.duplicate-cl", "RFC 9112 §6.3", "An origin response with two different Content-Length values becomes a 502", |cx| req(cx, "GET", "dup-cl", "", ""), run_bad_response),
-        probe("proxy.response.bad-cl", "RFC 9112 §6.3", "An origin response with Content-Length `1x` becomes a 502", |cx| req(cx, "GET", "bad-cl", "", ""), run_bad_response),
-        probe("proxy.response.cl-te", "RFC 9112 §6.3", "An origin response with Content-Length and chunked: a 502, or forwarded without Content-Length", |cx| req(cx, "GET", "cl-te", "", ""), run_bad_response),
-        probe("proxy.response.head-cl", "RFC 9110 §9.3.2", "A HEAD answer announcing a length: no body is waited for", |cx| bodiless(cx, "HEAD", "ok"), run_bodiless),
-        probe("proxy.response.204-cl", "RFC 9110 §8.6", "A 204 carrying Content-Length: no body is waited for", |cx| bodiless(cx, "GET", "204-cl"), run_bodiless),
-        probe("proxy.response.304-cl", "RFC 9110 §8.6", "A 304 carrying Content-Length: no body is waited for", |cx| bodiless(cx, "GET", "304-cl"), run_bodiless),
+        probe("proxy.response.duplicate-cl", "RFC 9112 §6.3", "An origin response with two different Content-Length values becomes a 502", |cx| req(cx, "GET", "dup-cl", "", ""), super::proxy_response::run_bad_response),
+        probe("proxy.response.bad-cl", "RFC 9112 §6.3", "An origin response with Content-Length `1x` becomes a 502", |cx| req(cx, "GET", "bad-cl", "", ""), super::proxy_response::run_bad_response),
+        probe("proxy.response.cl-te", "RFC 9112 §6.3", "An origin response with Content-Length and chunked: a 502, or forwarded without Content-Length", |cx| req(cx, "GET", "cl-te", "", ""), super::proxy_response::run_bad_response),
+        probe("proxy.response.head-cl", "RFC 9110 §9.3.2", "A HEAD answer announcing a length: no body is waited for", |cx| super::proxy_response::bodiless(cx, "HEAD", "ok"), super::proxy_response::run_bodiless),
+        probe("proxy.response.204-cl", "RFC 9110 §8.6", "A 204 carrying Content-Length: no body is waited for", |cx| super::proxy_response::bodiless(cx, "GET", "204-cl"), super::proxy_response::run_bodiless),
+        probe("proxy.response.304-cl", "RFC 9110 §8.6", "A 304 carrying Content-Length: no body is waited for", |cx| super::proxy_response::bodiless(cx, "GET", "304-cl"), super::proxy_response::run_bodiless),
         probe("proxy.expect-continue", "RFC 9110 §10.1.1", "Expect: 100-continue: a 100 (or a final answer) without a deadlock, and the body reaches the origin", |cx| { let mut b = expect_head(cx); b.extend_from_slice(b"hello"); b }, run_expect),
         probe("proxy.trailers", "RFC 9110 §6.5", "A chunked response with a trailer arrives whole (the trailer may be dropped)", |cx| req(cx, "GET", "trailers", "TE: trailers\r\n", ""), run_trailers),
         probe("proxy.headers.large", "RFC 9110 §15.5.20 / RFC 6585 §5", "Request heads of 8, 16, 32 and 64 KiB: accepted up to a limit, then 431 or 400, consistently", |cx| big(cx, 8), run_large_heads),
