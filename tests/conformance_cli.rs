@@ -195,3 +195,60 @@ fn ctrl_c_while_probing_keeps_the_finished_probes_and_exits_130() {
     let all = gauntlet::conformance::probes::all().len();
     assert!(done > 0 && done < all, "{done} of {all} probes kept");
 }
+
+#[test]
+fn the_catalogue_lists_every_probe_and_the_recording_origin_prints_what_it_got() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = gauntlet(&["conformance", "--list", "--suite", "h1"], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let listed = String::from_utf8_lossy(&o.stdout);
+    let h1 = gauntlet::conformance::probes::all()
+        .into_iter()
+        .filter(|p| p.suite == gauntlet::conformance::probes::Suite::H1)
+        .count();
+    assert_eq!(listed.lines().count(), h1);
+    assert!(listed.contains("h1.smuggling.cl-te") && listed.contains("RFC 9112 §6.3"));
+
+    // `gauntlet origin --record`: send a CL.TE request by hand, read back its exact bytes.
+    use std::io::{BufRead, Read, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["origin", "--no-h3", "--record", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let record = loop {
+        let l = lines.next().unwrap().unwrap();
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        if let Some(r) = v.get("record") {
+            break r
+                .as_str()
+                .unwrap()
+                .trim_start_matches("http://")
+                .to_string();
+        }
+    };
+    let sent = b"POST /probe/n/ok HTTP/1.1\r\nHost: a\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled/n HTTP/1.1\r\nHost: a\r\n\r\n";
+    let mut s = std::net::TcpStream::connect(&record).unwrap();
+    s.write_all(sent).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut answer = [0u8; 512];
+    let _ = s.read(&mut answer).unwrap();
+    let mut received = Vec::new();
+    for _ in 0..2 {
+        let v: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        received.push(v["received"].clone());
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    // The lenient origin framed it by Transfer-Encoding: the tail is a request of its own.
+    assert_eq!(received[0]["target"], "/probe/n/ok");
+    assert!(received[0]["bytes"]
+        .as_str()
+        .unwrap()
+        .contains("Transfer-Encoding: chunked\\r\\n"));
+    assert_eq!(received[1]["target"], "/smuggled/n");
+}

@@ -9,9 +9,9 @@ use std::time::Duration;
 use common::naive::{NaiveProxy, Upstream};
 use gauntlet::conformance::probes::{ProxyPolicy, Rfc, Suite, ViaPolicy, XffPolicy};
 use gauntlet::conformance::run::{run_path, PathResults, PathSpec, Selection};
+use gauntlet::conformance::scenario::embedded;
 use gauntlet::origin::raw::RawOrigin;
 use gauntlet::origin::recording::Recorder;
-use gauntlet::origin::{Origin, OriginConfig};
 use gauntlet::proto::raw::RawTarget;
 use gauntlet::scenario::TlsOptions;
 
@@ -35,22 +35,9 @@ fn selection(suite: Suite) -> Selection {
 /// Probes the embedded origin itself (its endpoints are what "reached the origin").
 fn against_embedded(suite: Suite) -> PathResults {
     rt().block_on(async {
-        let o = Origin::start(OriginConfig::loopback()).await.unwrap();
-        let mut t = RawTarget::from_url(
-            &format!("https://127.0.0.1:{}", o.https_addr().port()),
-            TlsOptions::default(),
-            TIMEOUT,
-        )
-        .unwrap();
-        t.extra_ca.push(o.ca_der());
-        let spec = PathSpec {
-            name: "embedded".into(),
-            target: t,
-            origin: Some(o.recorder().clone()),
-            reload: None,
-            proxied: false,
-            policy: Default::default(),
-        };
+        let (spec, o) = embedded("embedded", TlsOptions::default(), TIMEOUT, None)
+            .await
+            .unwrap();
         let r = run_path(&spec, &selection(suite), &Default::default()).await;
         o.shutdown().await;
         r

@@ -110,13 +110,7 @@ fn probes_run_against_nginx_and_caddy() {
     )
     .unwrap();
     for p in &paths {
-        let errors: Vec<_> = p
-            .probes
-            .iter()
-            .filter(|x| matches!(x.verdict, Rfc::Error | Rfc::Skipped))
-            // nginx announces the largest frame size there is: no frame can exceed it.
-            .filter(|x| !(x.id == "h2.frame.oversize" && x.why.contains("any size")))
-            .collect();
+        let errors = common::without_verdict(p);
         assert!(
             errors.is_empty(),
             "{}: probes without a verdict:\n{}",

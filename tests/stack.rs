@@ -99,18 +99,8 @@ fn the_migration_scenario_compares_caddy_with_nginx_over_three_protocols() {
     assert_eq!(c.paths[0].name, "caddy");
     for p in &c.paths {
         assert!(p.origin_watched);
-        let idle: Vec<_> = p
-            .probes
+        let idle: Vec<_> = common::without_verdict(p)
             .iter()
-            .filter(|x| {
-                // nginx announces the largest frame size there is: no frame can exceed it.
-                let inapplicable = x.id == "h2.frame.oversize" && x.why.contains("any size");
-                matches!(
-                    x.verdict,
-                    gauntlet::conformance::probes::Rfc::Error
-                        | gauntlet::conformance::probes::Rfc::Skipped
-                ) && !inapplicable
-            })
             .map(|x| (&x.id, &x.why))
             .collect();
         assert!(idle.is_empty(), "{}: {idle:?}", p.name);

@@ -47,6 +47,7 @@ pub fn origin(a: &OriginArgs) -> ExitCode {
         cert: a.cert.clone().zip(a.key.clone()),
         http1_only: false,
         h3: !a.no_h3,
+        record: false,
     };
     if cfg.http.is_none() && cfg.https.is_none() {
         cfg = OriginConfig {

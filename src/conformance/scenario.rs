@@ -23,9 +23,12 @@ pub async fn embedded(
     timeout: Duration,
     reload: Option<String>,
 ) -> Result<(PathSpec, Origin), String> {
-    let o = Origin::start(OriginConfig::loopback())
-        .await
-        .map_err(|e| e.to_string())?;
+    let o = Origin::start(OriginConfig {
+        record: true,
+        ..OriginConfig::loopback()
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     let mut t = RawTarget::from_url(
         &format!("https://127.0.0.1:{}", o.https_addr().port()),
         tls,
@@ -35,7 +38,7 @@ pub async fn embedded(
     let spec = PathSpec {
         name: name.to_string(),
         target: t,
-        origin: Some(o.recorder().clone()),
+        origin: o.recorder().cloned(),
         reload,
         proxied: false,
         policy: ProxyPolicy::default(),
@@ -112,8 +115,7 @@ pub async fn probe_scenario(
                 origins.push(o);
             }
             Endpoint::Url(u) => {
-                let mut target = RawTarget::from_url(&u.display(), s.tls.clone(), c.timeout)?;
-                target.connect_to = u.connect_to.clone();
+                let target = RawTarget::new(u, s.tls.clone(), c.timeout);
                 specs.push(proxied(&t.name, target, raw.as_ref(), reload, c.policy));
             }
         }

@@ -58,6 +58,8 @@ pub struct OriginConfig {
     pub http1_only: bool,
     /// Serve HTTP/3 on the UDP port of the TLS listener, and advertise it with Alt-Svc.
     pub h3: bool,
+    /// Keep every request the endpoints see, for conformance probes (off for load).
+    pub record: bool,
 }
 
 impl OriginConfig {
@@ -70,13 +72,14 @@ impl OriginConfig {
             cert: None,
             http1_only: false,
             h3: true,
+            record: false,
         }
     }
 }
 
 /// A running origin.
 pub struct Origin {
-    recorder: recording::Recorder,
+    recorder: Option<recording::Recorder>,
     http: Option<SocketAddr>,
     https: Option<SocketAddr>,
     h3: Option<SocketAddr>,
@@ -151,7 +154,9 @@ where
 impl Origin {
     /// Binds the listeners and starts serving.
     pub async fn start(cfg: OriginConfig) -> Result<Origin, OriginError> {
-        let state = Arc::new(OriginState::default());
+        let mut state = OriginState::default();
+        state.recorder = cfg.record.then(recording::Recorder::default);
+        let state = Arc::new(state);
         let h1only = cfg.http1_only;
         let stop = CancellationToken::new();
         let tasks = TaskTracker::new();
@@ -257,9 +262,9 @@ impl Origin {
         })
     }
 
-    /// Every request that reached the endpoints.
-    pub fn recorder(&self) -> &recording::Recorder {
-        &self.recorder
+    /// Every request that reached the endpoints, when started with `record`.
+    pub fn recorder(&self) -> Option<&recording::Recorder> {
+        self.recorder.as_ref()
     }
 
     /// The cleartext address.

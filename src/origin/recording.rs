@@ -24,6 +24,28 @@ pub struct Received {
 }
 
 impl Received {
+    /// A request as an HTTP/2 or HTTP/3 server decoded it: method and target from the
+    /// pseudo-headers, every field (pseudo-headers included) kept in order.
+    pub fn from_fields(version: &str, fields: &[(Vec<u8>, Vec<u8>)]) -> Received {
+        let pseudo = |n: &[u8]| {
+            fields
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                .unwrap_or_default()
+        };
+        Received {
+            method: pseudo(b":method"),
+            target: pseudo(b":path"),
+            version: version.into(),
+            headers: fields
+                .iter()
+                .map(|(n, v)| (String::from_utf8_lossy(n).into_owned(), v.clone()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
     /// Every value of the header `name` (case-insensitive).
     pub fn header_values(&self, name: &str) -> Vec<&[u8]> {
         field_values(&self.headers, name)

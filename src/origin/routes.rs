@@ -71,8 +71,9 @@ fn pattern_frames(n: u64, chunk: usize) -> impl Iterator<Item = Result<Frame<Byt
 /// Shared state of one origin: the pause deadline.
 #[derive(Debug)]
 pub struct OriginState {
-    /// Every request the endpoints were handed (what got past the protocol stack).
-    pub recorder: super::recording::Recorder,
+    /// Every request the endpoints were handed (what got past the protocol stack), when the
+    /// origin was started to record; load runs do not pay for it.
+    pub recorder: Option<super::recording::Recorder>,
     base: Instant,
     paused_until_us: std::sync::atomic::AtomicU64,
 }
@@ -80,7 +81,7 @@ pub struct OriginState {
 impl Default for OriginState {
     fn default() -> Self {
         OriginState {
-            recorder: Default::default(),
+            recorder: None,
             base: Instant::now(),
             paused_until_us: Default::default(),
         }
@@ -267,21 +268,23 @@ where
     if let Some(why) = malformed(&req) {
         return Ok(text(StatusCode::BAD_REQUEST, why));
     }
-    state.recorder.push(super::recording::Received {
-        method: req.method().to_string(),
-        target: req
-            .uri()
-            .path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        version: format!("{:?}", req.version()),
-        headers: req
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-            .collect(),
-        ..Default::default()
-    });
+    if let Some(rec) = &state.recorder {
+        rec.push(super::recording::Received {
+            method: req.method().to_string(),
+            target: req
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            version: format!("{:?}", req.version()),
+            headers: req
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            ..Default::default()
+        });
+    }
     let path = req.uri().path().to_string();
     let mut seg = path.trim_start_matches('/').splitn(2, '/');
     let head = seg.next().unwrap_or("");

@@ -120,3 +120,17 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// The probes of a path that reached no verdict: errors, and skips other than the one a server
+/// makes inapplicable (nginx announces the largest frame size there is, so no frame can exceed
+/// it).
+pub fn without_verdict(
+    p: &gauntlet::conformance::run::PathResults,
+) -> Vec<&gauntlet::conformance::run::ProbeResult> {
+    use gauntlet::conformance::probes::Rfc;
+    p.probes
+        .iter()
+        .filter(|x| matches!(x.verdict, Rfc::Error | Rfc::Skipped))
+        .filter(|x| !(x.id == "h2.frame.oversize" && x.why.contains("any size")))
+        .collect()
+}

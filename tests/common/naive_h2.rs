@@ -59,23 +59,7 @@ fn serve(mut s: TcpStream, rec: Recorder, crashed: Arc<AtomicBool>) {
                 let fields = decoder
                     .decode(&std::mem::take(&mut block))
                     .unwrap_or_default();
-                let field = |n: &[u8]| {
-                    fields
-                        .iter()
-                        .find(|(k, _)| k == n)
-                        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-                        .unwrap_or_default()
-                };
-                rec.push(Received {
-                    method: field(b":method"),
-                    target: field(b":path"),
-                    version: "HTTP/2".into(),
-                    headers: fields
-                        .iter()
-                        .map(|(n, v)| (String::from_utf8_lossy(n).into_owned(), v.clone()))
-                        .collect(),
-                    ..Default::default()
-                });
+                rec.push(Received::from_fields("HTTP/2", &fields));
                 if fields.iter().any(|(n, _)| n == b"te") {
                     let _ = s.write_all(&frame(0x3, 0, stream, &1u32.to_be_bytes()));
                 } else {

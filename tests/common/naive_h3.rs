@@ -17,18 +17,6 @@ pub struct NaiveH3 {
     endpoint: quinn::Endpoint,
 }
 
-fn varint(buf: &[u8], at: &mut usize) -> Option<u64> {
-    let first = *buf.get(*at)?;
-    let len = 1usize << (first >> 6);
-    let bytes = buf.get(*at..*at + len)?;
-    let mut v = (first & 0x3f) as u64;
-    for b in &bytes[1..] {
-        v = (v << 8) | *b as u64;
-    }
-    *at += len;
-    Some(v)
-}
-
 async fn request(
     conn: quinn::Connection,
     mut send: quinn::SendStream,
@@ -40,7 +28,10 @@ async fn request(
         return;
     };
     let mut at = 0;
-    while let (Some(t), Some(len)) = (varint(&buf, &mut at), varint(&buf, &mut at)) {
+    while let (Some(t), Some(len)) = (
+        h3::read_varint(&buf, &mut at),
+        h3::read_varint(&buf, &mut at),
+    ) {
         let Some(p) = buf.get(at..at + len as usize) else {
             break;
         };
@@ -51,23 +42,7 @@ async fn request(
         }
         if t == 0x1 {
             let fields = qpack::decode(p).unwrap_or_default();
-            let get = |n: &[u8]| {
-                fields
-                    .iter()
-                    .find(|(k, _)| k == n)
-                    .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-                    .unwrap_or_default()
-            };
-            rec.push(Received {
-                method: get(b":method"),
-                target: get(b":path"),
-                version: "HTTP/3".into(),
-                headers: fields
-                    .iter()
-                    .map(|(n, v)| (String::from_utf8_lossy(n).into_owned(), v.clone()))
-                    .collect(),
-                ..Default::default()
-            });
+            rec.push(Received::from_fields("HTTP/3", &fields));
         }
     }
     let mut out = h3::headers(&[(b":status".to_vec(), b"200".to_vec())]);

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{judge_rejected, Cx, Outcome, Probe, ProbeFuture, Rfc, Suite};
+use super::{judge_rejected, Bytes, Cx, Outcome, Probe, ProbeFuture, Rfc, Run, Suite};
 use crate::proto::raw::h1::{exchange, Reply, Step};
 use crate::proto::raw::End;
 
@@ -149,17 +149,14 @@ fn probe(
     rfc: &'static str,
     title: &'static str,
     needs_origin: bool,
-    bytes: fn(&Cx) -> Vec<u8>,
-    run: for<'a> fn(&'a Cx, Probe) -> ProbeFuture<'a>,
+    bytes: Bytes,
+    run: Run,
 ) -> Probe {
-    Probe {
-        id,
-        suite: Suite::H1,
-        rfc,
-        title,
-        needs_origin,
-        bytes,
-        run,
+    let p = Probe::new(Suite::H1, id, rfc, title, bytes, run);
+    if needs_origin {
+        p.needing_origin()
+    } else {
+        p
     }
 }
 

@@ -6,7 +6,7 @@
 //! Frames are written by hand (see [`crate::proto::raw::h2`]); a malformed request passes when
 //! the stream or connection is refused and the request never reached the origin.
 
-use super::{Cx, Outcome, Probe, ProbeFuture, Rfc, Suite};
+use super::{Bytes, Cx, Outcome, Probe, ProbeFuture, Rfc, Run, Suite};
 use crate::proto::raw::h2::{
     self as wire, error_name, flag, frame, get, headers, hpack, settings, ty, Event, H2Conn, H2Log,
     Opening, PREFACE,
@@ -60,11 +60,11 @@ pub(super) async fn play(cx: &Cx, p: &Probe, stream: u32) -> Result<H2Log, Reque
     Ok(c.log)
 }
 
-/// A malformed request on stream 1: refused (RST_STREAM or GOAWAY PROTOCOL_ERROR best, a 4xx
-/// allowed) and never forwarded.
-fn judge_malformed(cx: &Cx, log: &H2Log, stream: u32) -> Outcome {
+/// A malformed request: refused (RST_STREAM or GOAWAY PROTOCOL_ERROR best, a 4xx allowed) and,
+/// when `forwarded` can tell, never forwarded.
+fn judge_malformed(forwarded: Option<bool>, log: &H2Log, stream: u32) -> Outcome {
     let observed = log.outcome(stream);
-    if cx.reached(&cx.nonce) == Some(true) {
+    if forwarded == Some(true) {
         return Outcome::new(
             Rfc::Fail,
             observed,
@@ -141,7 +141,7 @@ fn judge_connection(log: &H2Log, stream: u32, code: u32) -> Outcome {
 fn run_malformed(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
         let log = play(cx, &p, 1).await?;
-        Ok(judge_malformed(cx, &log, 1))
+        Ok(judge_malformed(cx.reached(&cx.nonce), &log, 1))
     })
 }
 
@@ -227,19 +227,9 @@ fn run_h2_cl(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
                 "the DATA beyond content-length reached the origin as a request",
             ));
         }
-        // The request itself may reach the origin before the DATA shows it malformed.
-        let mut o = judge_malformed(
-            &Cx {
-                origin: None,
-                ..cx.clone()
-            },
-            &log,
-            1,
-        );
-        if o.rfc == Rfc::Fail && log.status(1).is_none() {
-            o.rfc = Rfc::Variant;
-        }
-        Ok(o)
+        // The request's head may reach the origin before its DATA shows it malformed: only
+        // the smuggled tail decides on the origin's side.
+        Ok(judge_malformed(None, &log, 1))
     })
 }
 
@@ -247,14 +237,7 @@ fn run_short_body(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
         let log = play(cx, &p, 1).await?;
         // A streaming proxy forwards the head before the body proves it short: judge the client.
-        Ok(judge_malformed(
-            &Cx {
-                origin: None,
-                ..cx.clone()
-            },
-            &log,
-            1,
-        ))
+        Ok(judge_malformed(None, &log, 1))
     })
 }
 
@@ -282,7 +265,7 @@ fn run_authority(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
                 "forwarded with the :authority's host (rejecting is what the RFC suggests)",
             )
         } else {
-            judge_malformed(cx, &log, 1)
+            judge_malformed(cx.reached(&cx.nonce), &log, 1)
         })
     })
 }
@@ -437,18 +420,10 @@ fn probe(
     id: &'static str,
     rfc: &'static str,
     title: &'static str,
-    bytes: fn(&Cx) -> Vec<u8>,
-    run: for<'a> fn(&'a Cx, Probe) -> ProbeFuture<'a>,
+    bytes: Bytes,
+    run: Run,
 ) -> Probe {
-    Probe {
-        id,
-        suite: Suite::H2,
-        rfc,
-        title,
-        needs_origin: false,
-        bytes,
-        run,
-    }
+    Probe::new(Suite::H2, id, rfc, title, bytes, run)
 }
 
 /// The HTTP/2 probes.

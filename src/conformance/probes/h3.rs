@@ -4,7 +4,7 @@
 //! repeated, duplicated or HTTP/2-only; a second control stream), and GREASE that must be
 //! ignored. Frames and QPACK are written by hand; see [`crate::proto::raw::h3`].
 
-use super::{Cx, Outcome, Probe, ProbeFuture, Rfc, Suite};
+use super::{Bytes, Cx, Outcome, Probe, ProbeFuture, Rfc, Run, Suite};
 use crate::proto::raw::h2::get;
 use crate::proto::raw::h3::{
     control_stream, error_name, frame, headers, session, settings, ty, H3Log, H3Script,
@@ -31,32 +31,43 @@ fn get_with(cx: &Cx, extra: &[(&str, &[u8])]) -> Vec<u8> {
     headers(&request(cx, extra))
 }
 
-/// Plays a script, or says why HTTP/3 cannot be probed here.
-async fn play(
+/// Plays a script and judges what came back, or says why HTTP/3 cannot be probed here.
+async fn judged(
     cx: &Cx,
     script: H3Script,
-) -> Result<Result<H3Log, Outcome>, crate::record::errors::RequestError> {
+    judge: impl FnOnce(&H3Log) -> Outcome,
+) -> Result<Outcome, crate::record::errors::RequestError> {
     if !cx.target.tls {
-        return Ok(Err(Outcome::new(
+        return Ok(Outcome::new(
             Rfc::Skipped,
             "",
             "HTTP/3 needs an https target",
-        )));
+        ));
     }
-    Ok(Ok(session(&cx.target, &script).await?))
+    Ok(judge(&session(&cx.target, &script).await?))
 }
 
+/// Our control stream, then `request` on a request stream.
 fn normal(request: Vec<u8>) -> H3Script {
     H3Script {
         uni: vec![control_stream()],
         request: Some(request),
-        follow_up: None,
     }
 }
 
-fn judge_malformed(cx: &Cx, log: &H3Log) -> Outcome {
+/// These unidirectional streams, then a well-formed GET.
+fn beside(cx: &Cx, uni: Vec<Vec<u8>>) -> H3Script {
+    H3Script {
+        uni,
+        request: Some(get_with(cx, &[])),
+    }
+}
+
+/// A malformed request: refused (H3_MESSAGE_ERROR best, a 4xx allowed) and, when `forwarded`
+/// can tell, never forwarded.
+fn judge_malformed(forwarded: Option<bool>, log: &H3Log) -> Outcome {
     let observed = log.outcome();
-    if cx.reached(&cx.nonce) == Some(true) {
+    if forwarded == Some(true) {
         return Outcome::new(
             Rfc::Fail,
             observed,
@@ -150,50 +161,29 @@ fn judge_connection(log: &H3Log, code: u64) -> Outcome {
 }
 
 fn run_malformed(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
-    Box::pin(async move {
-        Ok(match play(cx, normal((p.bytes)(cx))).await? {
-            Ok(log) => judge_malformed(cx, &log),
-            Err(o) => o,
-        })
-    })
+    Box::pin(judged(cx, normal((p.bytes)(cx)), |log| {
+        judge_malformed(cx.reached(&cx.nonce), log)
+    }))
 }
 
 fn run_request_error<const CODE: u64>(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
-    Box::pin(async move {
-        Ok(match play(cx, normal((p.bytes)(cx))).await? {
-            Ok(log) => judge_connection(&log, CODE),
-            Err(o) => o,
-        })
-    })
+    Box::pin(judged(cx, normal((p.bytes)(cx)), |log| {
+        judge_connection(log, CODE)
+    }))
 }
 
 /// The probe's bytes are our control stream; a normal request follows on it.
 fn run_control<const CODE: u64>(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
-    Box::pin(async move {
-        let script = H3Script {
-            uni: vec![(p.bytes)(cx)],
-            request: Some(get_with(cx, &[])),
-            follow_up: None,
-        };
-        Ok(match play(cx, script).await? {
-            Ok(log) => judge_connection(&log, CODE),
-            Err(o) => o,
-        })
-    })
+    Box::pin(judged(cx, beside(cx, vec![(p.bytes)(cx)]), |log| {
+        judge_connection(log, CODE)
+    }))
 }
 
 fn run_second_control(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
-    Box::pin(async move {
-        let script = H3Script {
-            uni: vec![control_stream(), (p.bytes)(cx)],
-            request: Some(get_with(cx, &[])),
-            follow_up: None,
-        };
-        Ok(match play(cx, script).await? {
-            Ok(log) => judge_connection(&log, STREAM_CREATION_ERROR),
-            Err(o) => o,
-        })
-    })
+    let uni = vec![control_stream(), (p.bytes)(cx)];
+    Box::pin(judged(cx, beside(cx, uni), |log| {
+        judge_connection(log, STREAM_CREATION_ERROR)
+    }))
 }
 
 fn judge_served(log: &H3Log, what: &str) -> Outcome {
@@ -216,26 +206,16 @@ fn judge_served(log: &H3Log, what: &str) -> Outcome {
 }
 
 fn run_grease_frame(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
-    Box::pin(async move {
-        Ok(match play(cx, normal((p.bytes)(cx))).await? {
-            Ok(log) => judge_served(&log, "a reserved frame type"),
-            Err(o) => o,
-        })
-    })
+    Box::pin(judged(cx, normal((p.bytes)(cx)), |log| {
+        judge_served(log, "a reserved frame type")
+    }))
 }
 
 fn run_grease_stream(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
-    Box::pin(async move {
-        let script = H3Script {
-            uni: vec![control_stream(), (p.bytes)(cx)],
-            request: Some(get_with(cx, &[])),
-            follow_up: None,
-        };
-        Ok(match play(cx, script).await? {
-            Ok(log) => judge_served(&log, "a reserved stream type"),
-            Err(o) => o,
-        })
-    })
+    let uni = vec![control_stream(), (p.bytes)(cx)];
+    Box::pin(judged(cx, beside(cx, uni), |log| {
+        judge_served(log, "a reserved stream type")
+    }))
 }
 
 fn raw_fields(cx: &Cx, list: &[(&str, &str)]) -> Vec<u8> {
@@ -259,18 +239,10 @@ fn probe(
     id: &'static str,
     rfc: &'static str,
     title: &'static str,
-    bytes: fn(&Cx) -> Vec<u8>,
-    run: for<'a> fn(&'a Cx, Probe) -> ProbeFuture<'a>,
+    bytes: Bytes,
+    run: Run,
 ) -> Probe {
-    Probe {
-        id,
-        suite: Suite::H3,
-        rfc,
-        title,
-        needs_origin: false,
-        bytes,
-        run,
-    }
+    Probe::new(Suite::H3, id, rfc, title, bytes, run)
 }
 
 /// The HTTP/3 probes.
@@ -344,19 +316,10 @@ pub fn probes() -> Vec<Probe> {
                 b
             },
             |cx, p| {
-                Box::pin(async move {
-                    // The head may be forwarded before the body shows it short: judge the client.
-                    Ok(match play(cx, normal((p.bytes)(cx))).await? {
-                        Ok(log) => judge_malformed(
-                            &Cx {
-                                origin: None,
-                                ..cx.clone()
-                            },
-                            &log,
-                        ),
-                        Err(o) => o,
-                    })
-                })
+                // The head may be forwarded before the body shows it short: judge the client.
+                Box::pin(judged(cx, normal((p.bytes)(cx)), |log| {
+                    judge_malformed(None, log)
+                }))
             },
         ),
         probe(

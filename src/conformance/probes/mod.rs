@@ -222,6 +222,11 @@ impl Cx {
     }
 }
 
+/// What a probe sends, built for a context.
+pub type Bytes = fn(&Cx) -> Vec<u8>;
+/// How a probe sends and judges.
+pub type Run = for<'a> fn(&'a Cx, Probe) -> ProbeFuture<'a>;
+
 /// A boxed probe future.
 pub type ProbeFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, RequestError>> + Send + 'a>>;
 
@@ -239,9 +244,39 @@ pub struct Probe {
     /// Whether its verdict needs the recording origin (smuggling, forwarding checks).
     pub needs_origin: bool,
     /// What it sends (for the reproducer), built for a context.
-    pub bytes: fn(&Cx) -> Vec<u8>,
+    pub bytes: Bytes,
     /// Sends [`Probe::bytes`] (and anything else it needs) and judges what came back.
-    pub run: for<'a> fn(&'a Cx, Probe) -> ProbeFuture<'a>,
+    pub run: Run,
+}
+
+impl Probe {
+    /// A probe of `suite` judged from what the client saw (and the origin, when watched).
+    pub fn new(
+        suite: Suite,
+        id: &'static str,
+        rfc: &'static str,
+        title: &'static str,
+        bytes: Bytes,
+        run: Run,
+    ) -> Probe {
+        Probe {
+            id,
+            suite,
+            rfc,
+            title,
+            needs_origin: false,
+            bytes,
+            run,
+        }
+    }
+
+    /// The same probe, skipped unless the origin behind the target is watched.
+    pub fn needing_origin(self) -> Probe {
+        Probe {
+            needs_origin: true,
+            ..self
+        }
+    }
 }
 
 impl std::fmt::Debug for Probe {

@@ -10,9 +10,11 @@
 
 use std::time::Duration;
 
-use super::{Cx, Outcome, Probe, ProbeFuture, Rfc, Suite, ViaPolicy, XffPolicy};
+use super::{Bytes, Cx, Outcome, Probe, ProbeFuture, Rfc, Run, Suite, ViaPolicy, XffPolicy};
+use crate::origin::recording::Received;
 use crate::proto::raw::h1::{exchange, Reply, Response, Step};
 use crate::proto::raw::End;
+use crate::record::errors::RequestError;
 
 pub(super) fn req(cx: &Cx, method: &str, kind: &str, fields: &str, body: &str) -> Vec<u8> {
     format!(
@@ -39,18 +41,37 @@ fn probe(
     id: &'static str,
     rfc: &'static str,
     title: &'static str,
-    bytes: fn(&Cx) -> Vec<u8>,
-    run: for<'a> fn(&'a Cx, Probe) -> ProbeFuture<'a>,
+    bytes: Bytes,
+    run: Run,
 ) -> Probe {
-    Probe {
-        id,
-        suite: Suite::Proxy,
-        rfc,
-        title,
-        needs_origin: true,
-        bytes,
-        run,
-    }
+    // Every proxy probe reads what reached the origin.
+    Probe::new(Suite::Proxy, id, rfc, title, bytes, run).needing_origin()
+}
+
+/// Sends the probe; the first request the origin received and what the client saw, or a failure
+/// when nothing reached the origin.
+async fn through(cx: &Cx, p: &Probe) -> Result<Result<(Received, String), Outcome>, RequestError> {
+    let r = send(cx, (p.bytes)(cx), 1).await?;
+    let observed = r.signature();
+    Ok(match cx.received().into_iter().next() {
+        Some(at) => Ok((at, observed)),
+        None => Err(Outcome::new(
+            Rfc::Fail,
+            observed,
+            "the request did not reach the origin",
+        )),
+    })
+}
+
+/// Sends the probe; the client's first final response and what the client saw, or a failure
+/// when none came.
+async fn answered(cx: &Cx, p: &Probe) -> Result<Result<(Response, String), Outcome>, RequestError> {
+    let r = send(cx, (p.bytes)(cx), 1).await?;
+    let observed = r.signature();
+    Ok(match first_ok(&r) {
+        Some(resp) => Ok((resp.clone(), observed)),
+        None => Err(Outcome::new(Rfc::Fail, observed, "no response")),
+    })
 }
 
 fn hop_request(cx: &Cx) -> Vec<u8> {
@@ -65,15 +86,9 @@ fn hop_request(cx: &Cx) -> Vec<u8> {
 
 fn run_hop_request(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
-        let r = send(cx, (p.bytes)(cx), 1).await?;
-        let got = cx.received();
-        let observed = r.signature();
-        let Some(at) = got.first() else {
-            return Ok(Outcome::new(
-                Rfc::Fail,
-                observed,
-                "the request did not reach the origin",
-            ));
+        let (at, observed) = match through(cx, &p).await? {
+            Ok(x) => x,
+            Err(o) => return Ok(o),
         };
         let leaked: Vec<&str> = ["x-gauntlet-hop", "keep-alive", "proxy-connection"]
             .into_iter()
@@ -97,10 +112,9 @@ fn run_hop_request(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
 
 fn run_hop_response(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
-        let r = send(cx, (p.bytes)(cx), 1).await?;
-        let observed = r.signature();
-        let Some(resp) = first_ok(&r) else {
-            return Ok(Outcome::new(Rfc::Fail, observed, "no response"));
+        let (resp, observed) = match answered(cx, &p).await? {
+            Ok(x) => x,
+            Err(o) => return Ok(o),
         };
         let leaked: Vec<&str> = ["x-origin-hop", "keep-alive"]
             .into_iter()
@@ -159,14 +173,9 @@ fn run_connection_close(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
 
 fn run_via(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
-        let r = send(cx, (p.bytes)(cx), 1).await?;
-        let got = cx.received();
-        let Some(at) = got.first() else {
-            return Ok(Outcome::new(
-                Rfc::Fail,
-                r.signature(),
-                "the request did not reach the origin",
-            ));
+        let (at, _) = match through(cx, &p).await? {
+            Ok(x) => x,
+            Err(o) => return Ok(o),
         };
         let via = !at.header_values("via").is_empty();
         let observed = if via { "via" } else { "no via" };
@@ -210,14 +219,9 @@ fn xff_behaviour(values: &[&[u8]]) -> &'static str {
 
 fn run_xff(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
-        let r = send(cx, (p.bytes)(cx), 1).await?;
-        let got = cx.received();
-        let Some(at) = got.first() else {
-            return Ok(Outcome::new(
-                Rfc::Fail,
-                r.signature(),
-                "the request did not reach the origin",
-            ));
+        let (at, _) = match through(cx, &p).await? {
+            Ok(x) => x,
+            Err(o) => return Ok(o),
         };
         let seen = xff_behaviour(&at.header_values("x-forwarded-for"));
         let want = match cx.policy.x_forwarded_for {
@@ -240,9 +244,9 @@ fn run_xff(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
 
 fn run_cookies(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
-        let r = send(cx, (p.bytes)(cx), 1).await?;
-        let Some(resp) = first_ok(&r) else {
-            return Ok(Outcome::new(Rfc::Fail, r.signature(), "no response"));
+        let (resp, _) = match answered(cx, &p).await? {
+            Ok(x) => x,
+            Err(o) => return Ok(o),
         };
         let cookies = resp.values("set-cookie");
         let case_kept = resp.headers.iter().any(|(n, _)| n == "X-Origin-MiXeD-Case");
@@ -313,10 +317,9 @@ fn run_expect(cx: &Cx, _p: Probe) -> ProbeFuture<'_> {
 
 fn run_trailers(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
-        let r = send(cx, (p.bytes)(cx), 1).await?;
-        let observed = r.signature();
-        let Some(resp) = first_ok(&r) else {
-            return Ok(Outcome::new(Rfc::Fail, observed, "no response"));
+        let (resp, observed) = match answered(cx, &p).await? {
+            Ok(x) => x,
+            Err(o) => return Ok(o),
         };
         let whole = resp.complete && resp.body.starts_with(b"ok GET");
         let trailer = resp

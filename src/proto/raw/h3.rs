@@ -3,7 +3,7 @@
 //! response's fields, a stream reset with its code, or the connection closed with its code.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use quinn::crypto::rustls::QuicClientConfig;
 
@@ -63,7 +63,8 @@ pub fn varint(out: &mut Vec<u8>, v: u64) {
     }
 }
 
-fn read_varint(buf: &[u8], at: &mut usize) -> Option<u64> {
+/// Reads a QUIC variable-length integer at `at`, advancing it.
+pub fn read_varint(buf: &[u8], at: &mut usize) -> Option<u64> {
     let first = *buf.get(*at)?;
     let len = 1usize << (first >> 6);
     let bytes = buf.get(*at..*at + len)?;
@@ -117,8 +118,6 @@ pub struct H3Script {
     pub uni: Vec<Vec<u8>>,
     /// The request stream's bytes (finished after writing), if any.
     pub request: Option<Vec<u8>>,
-    /// A well-formed GET on a second stream afterwards, to see whether the connection survived.
-    pub follow_up: Option<super::Fields>,
 }
 
 /// What came back on one request stream.
@@ -150,8 +149,6 @@ impl StreamLog {
 pub struct H3Log {
     /// The probe's request stream.
     pub request: StreamLog,
-    /// The follow-up request, if sent.
-    pub follow_up: Option<StreamLog>,
     /// The connection's close code, if the server closed it (application or transport).
     pub closed: Option<(String, u64)>,
 }
@@ -302,18 +299,6 @@ pub async fn session(target: &RawTarget, script: &H3Script) -> Result<H3Log, Req
             let _ = send.write_all(req).await;
             let _ = send.finish();
             log.request = read_stream(recv, deadline).await;
-        }
-    }
-    if let Some(fields) = &script.follow_up {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        if conn.close_reason().is_none() {
-            if let Ok((mut send, recv)) = conn.open_bi().await {
-                let _ = send.write_all(&headers(fields)).await;
-                let _ = send.finish();
-                log.follow_up = Some(read_stream(recv, deadline).await);
-            }
-        } else {
-            log.follow_up = Some(StreamLog::default());
         }
     }
     if conn.close_reason().is_none() {

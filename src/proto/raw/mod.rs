@@ -15,7 +15,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::proto::{dial, tls};
 use crate::record::errors::{ErrorClass, RequestError};
-use crate::scenario::TlsOptions;
+use crate::scenario::validate::parse_target_url;
+use crate::scenario::{Endpoint, TargetUrl, TlsOptions};
 
 /// Decoded header fields: names and values as bytes, in order.
 pub type Fields = Vec<(Vec<u8>, Vec<u8>)>;
@@ -49,30 +50,26 @@ pub struct RawTarget {
 }
 
 impl RawTarget {
-    /// A target for an `http://`, `https://` or `h2c://` URL.
+    /// A target for an `http://`, `https://` or `h2c://` URL (parsed as scenario targets are).
     pub fn from_url(url: &str, tls_options: TlsOptions, timeout: Duration) -> Result<Self, String> {
-        let uri: http::Uri = url.parse().map_err(|e| format!("`{url}`: {e}"))?;
-        let tls = match uri.scheme_str() {
-            Some("https") => true,
-            Some("http") | Some("h2c") => false,
-            _ => return Err(format!("`{url}`: the scheme must be http, https or h2c")),
-        };
-        let host = uri
-            .host()
-            .ok_or_else(|| format!("`{url}` has no host"))?
-            .trim_matches(['[', ']'])
-            .to_string();
-        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-        Ok(RawTarget {
-            url: url.to_string(),
-            host,
-            port,
-            tls,
+        match parse_target_url(url, None)? {
+            Endpoint::Url(u) => Ok(RawTarget::new(&u, tls_options, timeout)),
+            Endpoint::Embedded => Err("`embedded` names no address here".into()),
+        }
+    }
+
+    /// A target for a scenario target's URL, `connect_to` included.
+    pub fn new(u: &TargetUrl, tls_options: TlsOptions, timeout: Duration) -> Self {
+        RawTarget {
+            url: u.display(),
+            host: u.host.clone(),
+            port: u.port,
+            tls: u.tls,
             tls_options,
             extra_ca: Vec::new(),
             timeout,
-            connect_to: None,
-        })
+            connect_to: u.connect_to.clone(),
+        }
     }
 
     /// `host:port` as sent in Host and :authority.
