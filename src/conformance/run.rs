@@ -166,7 +166,24 @@ impl Quirks {
     /// Reads a quirks file.
     pub fn load(path: &Path) -> Result<Quirks, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let q: Quirks =
+            serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        // A quirk for a probe that does not exist would silently accept nothing.
+        let ids: Vec<&str> = probes::all().iter().map(|p| p.id).collect();
+        for (i, quirk) in q.quirks.iter().enumerate() {
+            if !ids.contains(&quirk.probe.as_str()) {
+                let hint = match crate::scenario::diagnostic::did_you_mean(&quirk.probe, &ids) {
+                    Some(id) => format!("did you mean `{id}`?"),
+                    None => "`gauntlet conformance --list` lists them".into(),
+                };
+                return Err(format!(
+                    "{}: quirks[{i}].probe: no probe `{}` ({hint})",
+                    path.display(),
+                    quirk.probe
+                ));
+            }
+        }
+        Ok(q)
     }
 
     fn find(&self, paths: [&str; 2], probe: &str) -> Option<&Quirk> {
@@ -413,6 +430,28 @@ mod tests {
         // One RFC failure of the candidate, one unaccepted parity difference.
         assert_eq!(c.failures, 2);
         assert_eq!(c.regressions, 1);
+    }
+
+    #[test]
+    fn a_quirk_for_an_unknown_probe_is_refused_with_a_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("q.yaml");
+        std::fs::write(
+            &f,
+            "quirks:\n  - { path: caddy, probe: h1.smugling.cl-te, reason: x }\n",
+        )
+        .unwrap();
+        let e = Quirks::load(&f).unwrap_err();
+        assert!(
+            e.contains("quirks[0].probe") && e.contains("did you mean `h1.smuggling.cl-te`?"),
+            "{e}"
+        );
+        std::fs::write(
+            &f,
+            "quirks:\n  - { path: caddy, probe: h1.smuggling.cl-te, reason: x }\n",
+        )
+        .unwrap();
+        assert_eq!(Quirks::load(&f).unwrap().quirks.len(), 1);
     }
 
     #[test]
