@@ -58,7 +58,7 @@ targets: {{ nginx-a: {url}, nginx-b: {url} }}
 tls: {{ ca: "{ca}" }}
 protocols: [h1, h2]
 compare: {{ candidate: nginx-a, baseline: nginx-b, calibrate: true, slice: 250ms }}
-load: {{ rate: 400, duration: 4s, connections: 8 }}
+load: {{ rate: 400, duration: 8s, connections: 8 }}
 requests:
   - {{ name: home, get: /, weight: 3 }}
   - {{ name: echo, get: /echo }}
@@ -80,9 +80,11 @@ gates:
     let d = r.differential.as_ref().expect("differential on by default");
     assert!(d.differences.is_empty(), "{:?}", d.differences);
     assert!(d.fields_compared > 5);
-    // Each side ran its own 4 s, taking turns.
+    // Each side ran its own 8 s at 400/s, taking turns. (8 s rather than 4: a 4 s A/A pair on a
+    // loaded 2-core CI machine was once judged 10% worse at p50; 32 slice pairs average the
+    // bursts out.)
     for l in &r.lanes {
-        assert_eq!(l.summary.count, 1600, "{} {}", l.target, l.protocol);
+        assert_eq!(l.summary.count, 3200, "{} {}", l.target, l.protocol);
     }
 }
 
