@@ -37,6 +37,10 @@ pub struct OriginArgs {
     /// ADDR, printing every request it receives as a JSON line with its exact bytes.
     #[arg(long, value_name = "ADDR")]
     pub record: Option<SocketAddr>,
+    /// End each connection gracefully after N requests, as nginx's `keepalive_requests` does:
+    /// `Connection: close` on HTTP/1.1, GOAWAY on HTTP/2 and HTTP/3.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_requests_per_connection: Option<u64>,
 }
 
 /// `gauntlet origin`.
@@ -48,10 +52,12 @@ pub fn origin(a: &OriginArgs) -> ExitCode {
         http1_only: false,
         h3: !a.no_h3,
         record: false,
+        max_requests_per_connection: a.max_requests_per_connection,
     };
     if cfg.http.is_none() && cfg.https.is_none() {
         cfg = OriginConfig {
             cert: cfg.cert,
+            max_requests_per_connection: cfg.max_requests_per_connection,
             ..OriginConfig::loopback()
         };
     }

@@ -205,6 +205,8 @@ pub struct LaneSetup {
     pub closed_model: bool,
     /// Try 0-RTT on resumed QUIC connections.
     pub early_data: bool,
+    /// Limits our stacks enforce on the server's frames and heads.
+    pub limits: crate::proto::ClientLimits,
 }
 
 fn prepare_requests(
@@ -230,6 +232,7 @@ fn prepare_requests(
                 body: r.body.clone(),
                 timeout: r.timeout,
                 expect: r.expect.clone(),
+                max_body: r.max_body,
             }
         })
         .collect()
@@ -387,6 +390,7 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                     requests_per_connection: s.load.requests_per_connection,
                     closed_model: closed,
                     early_data: s.tls.early_data,
+                    limits: s.limits,
                 }),
                 connection_slots(s, protocol),
             ));

@@ -37,7 +37,7 @@ impl WithTransport for Sampler {
                             conn = Some(t.connect().await?.conn);
                         }
                         let c = conn.as_ref().expect("connected above");
-                        c.send(req.build(), true).await
+                        c.send(req.build(), Some(req.max_body)).await
                     };
                     let s = match tokio::time::timeout(req.timeout, attempt).await {
                         Ok(Ok(ex)) => Sample::Response {

@@ -82,7 +82,7 @@ fn spawn_lane<T: Transport>(
         live: live.clone(),
     });
     for &slots in conns {
-        let cell = Rc::new(ConnCell::new());
+        let cell = Rc::new(ConnCell::new(rec.clone(), setup.index));
         for _ in 0..slots {
             out.push(tokio::task::spawn_local(slot(ctx.clone(), cell.clone())));
         }

@@ -28,8 +28,8 @@ pub fn build<W: WithTransport>(setup: &LaneSetup, w: W) -> W::Output {
         )
     };
     match setup.protocol {
-        Protocol::H1 => w.with(H1Transport::new(dialer())),
-        Protocol::H2 => w.with(H2Transport::new(dialer())),
+        Protocol::H1 => w.with(H1Transport::new(dialer(), setup.limits)),
+        Protocol::H2 => w.with(H2Transport::new(dialer(), setup.limits)),
         Protocol::H3 => {
             let (cfg, name) = setup.tls.clone().expect("validation requires https for h3");
             match H3Transport::new(
@@ -38,6 +38,7 @@ pub fn build<W: WithTransport>(setup: &LaneSetup, w: W) -> W::Output {
                 cfg,
                 setup.connect_timeout,
                 setup.early_data,
+                setup.limits,
             ) {
                 Ok(t) => w.with(t),
                 Err(e) => {

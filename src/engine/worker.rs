@@ -35,9 +35,16 @@ pub struct PreparedRequest {
     pub timeout: Duration,
     /// Checks on the response.
     pub expect: Expect,
+    /// The cap on a body the checks read.
+    pub max_body: usize,
 }
 
 impl PreparedRequest {
+    /// How much of the body to keep: up to the cap when an expectation reads it, else none.
+    pub fn keep(&self) -> Option<usize> {
+        self.expect.needs_body().then_some(self.max_body)
+    }
+
     /// A fresh request to send.
     pub fn build(&self) -> http::Request<Bytes> {
         let mut r = http::Request::new(self.body.clone());
@@ -70,35 +77,70 @@ pub struct LaneCtx<T: Transport> {
     pub live: Arc<Live>,
 }
 
-struct CellState<C> {
-    conn: Option<Rc<C>>,
+/// A connection as a lane holds it. When the last holder lets go (the cell, and every exchange
+/// still in flight on it), what the server did on it is added to the lane's figures: counted
+/// then, the frames that arrived while its last requests finished are included.
+pub struct Leased<C: Connection> {
+    conn: C,
+    rec: Rc<RefCell<Vec<LaneStats>>>,
+    index: usize,
+    /// Set when the server ended it (GOAWAY, `Connection: close`, a close, a refusal).
+    recycled: std::cell::Cell<bool>,
+}
+
+impl<C: Connection> std::ops::Deref for Leased<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.conn
+    }
+}
+
+impl<C: Connection> Drop for Leased<C> {
+    fn drop(&mut self) {
+        let report = self.conn.peer_report();
+        self.rec.borrow_mut()[self.index].record_peer(&report, self.recycled.get());
+    }
+}
+
+struct CellState<C: Connection> {
+    conn: Option<Rc<Leased<C>>>,
     used: u64,
 }
 
 /// One logical connection of a lane, shared by its slots (one slot for HTTP/1.1, up to
-/// `max_streams` for multiplexed protocols). It reconnects when the connection closes or has
-/// carried its quota of requests.
-pub struct ConnCell<C> {
+/// `max_streams` for multiplexed protocols). It reconnects when the connection closes, when the
+/// server announced its end (GOAWAY, `Connection: close`), or when it has carried its quota of
+/// requests.
+pub struct ConnCell<C: Connection> {
     state: tokio::sync::Mutex<CellState<C>>,
+    rec: Rc<RefCell<Vec<LaneStats>>>,
+    index: usize,
 }
 
 impl<C: Connection> ConnCell<C> {
-    /// An empty cell; the first request connects.
-    pub fn new() -> Self {
+    /// An empty cell recording into lane `index` of `rec`; the first request connects.
+    pub fn new(rec: Rc<RefCell<Vec<LaneStats>>>, index: usize) -> Self {
         ConnCell {
             state: tokio::sync::Mutex::new(CellState {
                 conn: None,
                 used: 0,
             }),
+            rec,
+            index,
         }
     }
 
-    async fn get<T: Transport<Conn = C>>(&self, ctx: &LaneCtx<T>) -> Result<Rc<C>, RequestError> {
+    async fn get<T: Transport<Conn = C>>(
+        &self,
+        ctx: &LaneCtx<T>,
+    ) -> Result<Rc<Leased<C>>, RequestError> {
         let mut st = self.state.lock().await;
         let fresh_enough = ctx.requests_per_connection.is_none_or(|n| st.used < n);
-        let reusable = st.conn.as_ref().is_some_and(|c| c.is_open()) && fresh_enough;
-        if !reusable {
-            st.conn = None;
+        let open = st.conn.as_ref().is_some_and(|c| c.is_open());
+        if !(open && fresh_enough) {
+            if let Some(old) = st.conn.take() {
+                old.recycled.set(!open);
+            }
             match ctx.transport.connect().await {
                 Ok(c) => {
                     ctx.rec.borrow_mut()[ctx.index].record_connect(&c.timings);
@@ -112,7 +154,12 @@ impl<C: Connection> ConnCell<C> {
                             r[index].early_data_accepted += u64::from(ok);
                         });
                     }
-                    st.conn = Some(Rc::new(c.conn));
+                    st.conn = Some(Rc::new(Leased {
+                        conn: c.conn,
+                        rec: self.rec.clone(),
+                        index: self.index,
+                        recycled: std::cell::Cell::new(false),
+                    }));
                     st.used = 0;
                 }
                 Err(e) => {
@@ -124,21 +171,49 @@ impl<C: Connection> ConnCell<C> {
         st.used += 1;
         Ok(st.conn.clone().expect("a connection was just stored"))
     }
+
+    /// Takes `conn` out of the cell, when it is still the cell's, so that the next request
+    /// opens a fresh one: the server refused work on it.
+    fn retire(&self, conn: &Rc<Leased<C>>) {
+        conn.recycled.set(true);
+        // Another slot holding the lock is already replacing it.
+        let Ok(mut st) = self.state.try_lock() else {
+            return;
+        };
+        if st.conn.as_ref().is_some_and(|c| Rc::ptr_eq(c, conn)) {
+            st.conn = None;
+        }
+    }
 }
 
-impl<C: Connection> Default for ConnCell<C> {
-    fn default() -> Self {
-        Self::new()
-    }
+/// What one request's attempts used: the connection of the last attempt (to explain a timeout)
+/// and whether it was retried.
+struct Attempt<C: Connection> {
+    conn: Option<Rc<Leased<C>>>,
+    retried: bool,
 }
 
 async fn exchange<T: Transport>(
     ctx: &LaneCtx<T>,
     cell: &ConnCell<T::Conn>,
     req: &PreparedRequest,
+    at: &mut Attempt<T::Conn>,
 ) -> Result<Exchange, RequestError> {
     let conn = cell.get(ctx).await?;
-    conn.send(req.build(), req.expect.needs_body()).await
+    at.conn = Some(conn.clone());
+    match conn.send(req.build(), req.keep()).await {
+        Err(e) if e.unprocessed => {
+            // The server did not process the request (it never left, or the server refused it
+            // or went away before it): send it once more, on a fresh connection. A second
+            // failure counts against the target with its own class.
+            cell.retire(&conn);
+            at.retried = true;
+            let conn = cell.get(ctx).await?;
+            at.conn = Some(conn.clone());
+            conn.send(req.build(), req.keep()).await
+        }
+        r => r,
+    }
 }
 
 fn record<T: Transport>(
@@ -148,6 +223,7 @@ fn record<T: Transport>(
     started: Instant,
     end: Instant,
     outcome: &Result<Exchange, RequestError>,
+    retried: bool,
 ) -> bool {
     let req = &ctx.requests[job.request];
     let checked = outcome.as_ref().map_err(Clone::clone).and_then(|ex| {
@@ -175,6 +251,7 @@ fn record<T: Transport>(
     }
     stats.count += 1;
     stats.bytes += bytes;
+    stats.retried += u64::from(retried);
     if let Ok(ex) = outcome {
         *stats.statuses.entry(ex.status).or_default() += 1;
         hist::record_us(&mut stats.latency, corrected_us);
@@ -204,17 +281,26 @@ pub async fn slot<T: Transport>(ctx: Rc<LaneCtx<T>>, cell: Rc<ConnCell<T::Conn>>
         let from = job.intended.map_or(started, |t| t.min(started));
         let req = &ctx.requests[job.request];
         ctx.live.inflight.fetch_add(1, Ordering::Relaxed);
-        let outcome = match tokio::time::timeout(req.timeout, exchange(&ctx, &cell, req)).await {
-            Ok(r) => r,
-            Err(_) => Err(RequestError::new(
-                ErrorClass::Timeout,
-                "request",
-                format!("no complete response within {:?}", req.timeout),
-            )),
+        let mut at = Attempt {
+            conn: None,
+            retried: false,
         };
+        // The exchange's future ends with this statement, so a timed-out request's connection
+        // can tell below whether it ever got going.
+        let res = tokio::time::timeout(req.timeout, exchange(&ctx, &cell, req, &mut at)).await;
+        let outcome = res.unwrap_or_else(|_| {
+            let stalled = at.conn.as_ref().and_then(|c| c.stall(!req.body.is_empty()));
+            Err(stalled.unwrap_or_else(|| {
+                RequestError::new(
+                    ErrorClass::Timeout,
+                    "request",
+                    format!("no complete response within {:?}", req.timeout),
+                )
+            }))
+        });
         let end = Instant::now();
         ctx.live.inflight.fetch_sub(1, Ordering::Relaxed);
-        let ok = record(&ctx, job, from, started, end, &outcome);
+        let ok = record(&ctx, job, from, started, end, &outcome, at.retried);
         ctx.live.done.fetch_add(1, Ordering::Relaxed);
         if !ok {
             ctx.live.errors.fetch_add(1, Ordering::Relaxed);

@@ -50,6 +50,7 @@ pub fn start(
     state: Arc<OriginState>,
     stop: CancellationToken,
     tasks: &TaskTracker,
+    max_requests: Option<u64>,
 ) -> Result<SocketAddr, OriginError> {
     let config = quic_server_config(chain, key)?;
     let endpoint = quinn::Endpoint::server(config, addr)
@@ -69,7 +70,7 @@ pub fn start(
                 incoming,
                 state.clone(),
                 stop.clone(),
-                t2.clone(),
+                max_requests,
             ));
         }
         endpoint.close(0u32.into(), b"shutdown");
@@ -81,7 +82,7 @@ async fn serve_conn(
     incoming: quinn::Incoming,
     state: Arc<OriginState>,
     stop: CancellationToken,
-    tasks: TaskTracker,
+    max_requests: Option<u64>,
 ) {
     let Ok(conn) = incoming.await else { return };
     let Ok(mut h3c) =
@@ -89,6 +90,9 @@ async fn serve_conn(
     else {
         return;
     };
+    // This connection's requests: dropping `h3c` closes the connection, so it waits for them.
+    let requests = TaskTracker::new();
+    let mut accepted = 0u64;
     loop {
         let next = tokio::select! {
             r = h3c.accept() => r,
@@ -97,14 +101,27 @@ async fn serve_conn(
         match next {
             Ok(Some(resolver)) => {
                 let state = state.clone();
-                tasks.spawn(async move {
+                requests.spawn(async move {
                     if let Ok((req, stream)) = resolver.resolve_request().await {
                         let _ = serve_request(req, stream, state).await;
                     }
                 });
+                accepted += 1;
+                if max_requests == Some(accepted) {
+                    // GOAWAY naming the stream after the last accepted one: what is accepted
+                    // is served, later streams are rejected with H3_REQUEST_REJECTED.
+                    if h3c.shutdown(1).await.is_err() {
+                        break;
+                    }
+                }
             }
             _ => break,
         }
+    }
+    requests.close();
+    tokio::select! {
+        _ = requests.wait() => {}
+        _ = stop.cancelled() => {}
     }
 }
 

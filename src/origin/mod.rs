@@ -60,6 +60,9 @@ pub struct OriginConfig {
     pub h3: bool,
     /// Keep every request the endpoints see, for conformance probes (off for load).
     pub record: bool,
+    /// End each connection gracefully after this many requests, as nginx's
+    /// `keepalive_requests` does: `Connection: close` on HTTP/1.1, GOAWAY on HTTP/2 and HTTP/3.
+    pub max_requests_per_connection: Option<u64>,
 }
 
 impl OriginConfig {
@@ -73,6 +76,7 @@ impl OriginConfig {
             http1_only: false,
             h3: true,
             record: false,
+            max_requests_per_connection: None,
         }
     }
 }
@@ -89,33 +93,66 @@ pub struct Origin {
     tasks: TaskTracker,
 }
 
-async fn serve_conn<S>(
-    io: S,
-    state: Arc<OriginState>,
-    stop: CancellationToken,
+/// How one connection is served: the listener's options.
+#[derive(Clone)]
+struct ConnOptions {
     http1_only: bool,
     alt_svc: Option<HeaderValue>,
-) where
+    max_requests: Option<u64>,
+}
+
+async fn serve_conn<S>(io: S, state: Arc<OriginState>, stop: CancellationToken, opts: ConnOptions)
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let svc = service_fn(move |req| {
-        let (state, alt_svc) = (state.clone(), alt_svc.clone());
+    let served = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let limit_reached = Arc::new(tokio::sync::Notify::new());
+    let (alt_svc, max, limit2) = (opts.alt_svc, opts.max_requests, limit_reached.clone());
+    let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        let (state, alt_svc, served, limit) = (
+            state.clone(),
+            alt_svc.clone(),
+            served.clone(),
+            limit2.clone(),
+        );
         async move {
+            let h2 = req.version() == http::Version::HTTP_2;
+            let n = served.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let last = max.is_some_and(|m| n >= m);
             let mut resp = routes::handle(state, req).await?;
             if let Some(v) = alt_svc {
                 resp.headers_mut().insert(http::header::ALT_SVC, v);
+            }
+            if last {
+                if h2 {
+                    limit.notify_one();
+                } else {
+                    // hyper closes an HTTP/1.1 connection after a response that says so.
+                    resp.headers_mut()
+                        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                }
             }
             Ok::<_, std::convert::Infallible>(resp)
         }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    if http1_only {
+    if opts.http1_only {
         builder = builder.http1_only();
     }
     let conn = builder.serve_connection(TokioIo::new(io), svc);
-    tokio::select! {
-        _ = conn => {}
-        _ = stop.cancelled() => {}
+    tokio::pin!(conn);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => break,
+            _ = stop.cancelled() => break,
+            // HTTP/2: GOAWAY, finish the streams already accepted, then close (hyper sends the
+            // two-step GOAWAY of RFC 9113 §6.8).
+            _ = limit_reached.notified(), if !closing => {
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
     }
 }
 
@@ -158,6 +195,7 @@ impl Origin {
         state.recorder = cfg.record.then(recording::Recorder::default);
         let state = Arc::new(state);
         let h1only = cfg.http1_only;
+        let max_requests = cfg.max_requests_per_connection;
         let stop = CancellationToken::new();
         let tasks = TaskTracker::new();
         let (chain, key, ca_pem, ca_der) = match &cfg.cert {
@@ -182,8 +220,13 @@ impl Origin {
             let (l, bound) = listen(addr).await?;
             http = Some(bound);
             let (state, stop2) = (state.clone(), stop.clone());
+            let opts = ConnOptions {
+                http1_only: h1only,
+                alt_svc: None,
+                max_requests,
+            };
             accept_loop(l, &stop, &tasks, move |s| {
-                serve_conn(s, state.clone(), stop2.clone(), h1only, None)
+                serve_conn(s, state.clone(), stop2.clone(), opts.clone())
             });
         }
         let mut https = None;
@@ -220,6 +263,7 @@ impl Origin {
                     state.clone(),
                     stop.clone(),
                     &tasks,
+                    max_requests,
                 ) {
                     Ok(udp) => break (l, bound, Some(udp)),
                     Err(OriginError::Bind { .. }) if addr.port() == 0 && attempts < 50 => continue,
@@ -233,19 +277,20 @@ impl Origin {
                 alt_svc = HeaderValue::from_str(&format!("h3=\":{}\"; ma=86400", udp.port())).ok();
             }
             let (state, stop2) = (state.clone(), stop.clone());
+            let opts = ConnOptions {
+                http1_only: h1only,
+                alt_svc,
+                max_requests,
+            };
             accept_loop(l, &stop, &tasks, move |s| {
-                let (acceptor, state, stop3, alt_svc) = (
-                    acceptor.clone(),
-                    state.clone(),
-                    stop2.clone(),
-                    alt_svc.clone(),
-                );
+                let (acceptor, state, stop3, opts) =
+                    (acceptor.clone(), state.clone(), stop2.clone(), opts.clone());
                 async move {
                     // A client that fails the handshake only loses its own connection.
                     if let Ok(Ok(tls)) =
                         tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(s)).await
                     {
-                        serve_conn(tls, state, stop3, h1only, alt_svc).await;
+                        serve_conn(tls, state, stop3, opts).await;
                     }
                 }
             });

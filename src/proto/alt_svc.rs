@@ -38,11 +38,11 @@ pub struct Discovered {
 
 /// Sends `GET uri` over HTTP/2 and reads the Alt-Svc header. Runs on a `LocalSet`.
 pub async fn discover(dialer: StreamDialer, uri: http::Uri) -> Result<Discovered, String> {
-    let t = H2Transport::new(dialer);
+    let t = H2Transport::new(dialer, crate::proto::ClientLimits::default());
     let c = t.connect().await.map_err(|e| e.to_string())?;
     let mut req = http::Request::new(Bytes::new());
     *req.uri_mut() = uri;
-    let ex = c.conn.send(req, false).await.map_err(|e| e.to_string())?;
+    let ex = c.conn.send(req, None).await.map_err(|e| e.to_string())?;
     let header = ex
         .headers
         .get_all(http::header::ALT_SVC)

@@ -1,30 +1,41 @@
 //! HTTP/2 over TLS (ALPN `h2`) or cleartext with prior knowledge (h2c), on hyper's client
-//! connection API: many concurrent streams share one connection.
+//! connection API: many concurrent streams share one connection. A tap on the byte stream
+//! ([`super::h2_tap`]) watches the server's frames, so a GOAWAY stops new requests at once and
+//! errors name who raised them.
+
+use std::rc::Rc;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::client::conn::http2;
 use hyper_util::rt::TokioIo;
 
-use super::hyper_io::{classify, handshake_failed, timed_exchange, LocalExec, StreamDialer};
-use super::{host_to_authority, Connected, Connection, Exchange, Protocol, Transport};
-use crate::record::errors::RequestError;
+use super::h2_tap::{H2Seen, Tapped};
+use super::hyper_io::{classify, handshake_failed, timed_exchange, LocalExec, Phase, StreamDialer};
+use super::{
+    host_to_authority, ClientLimits, Connected, Connection, Exchange, Protocol, Transport,
+};
+use crate::record::errors::{ErrorClass, RequestError};
+use crate::record::peer::PeerReport;
 
 /// Opens HTTP/2 connections.
 pub struct H2Transport {
     dialer: StreamDialer,
+    limits: ClientLimits,
 }
 
 impl H2Transport {
-    /// A transport over `dialer`.
-    pub fn new(dialer: StreamDialer) -> Self {
-        H2Transport { dialer }
+    /// A transport over `dialer`, enforcing `limits` on the server's frames.
+    pub fn new(dialer: StreamDialer, limits: ClientLimits) -> Self {
+        H2Transport { dialer, limits }
     }
 }
 
 /// One HTTP/2 connection; each exchange clones the sender and opens a stream.
 pub struct H2Conn {
     sender: http2::SendRequest<Full<Bytes>>,
+    seen: Rc<H2Seen>,
+    limits: ClientLimits,
 }
 
 impl Transport for H2Transport {
@@ -32,15 +43,22 @@ impl Transport for H2Transport {
 
     async fn connect(&self) -> Result<Connected<H2Conn>, RequestError> {
         let (stream, timings) = self.dialer.open().await?;
+        let (io, seen) = Tapped::new(stream);
         let (sender, conn) = http2::Builder::new(LocalExec)
-            .handshake(TokioIo::new(stream))
+            .max_header_list_size(self.limits.max_header_list_size)
+            .max_frame_size(self.limits.max_frame_size)
+            .handshake(TokioIo::new(io))
             .await
             .map_err(|e| handshake_failed(Protocol::H2, &e))?;
         tokio::task::spawn_local(async move {
             let _ = conn.await;
         });
         Ok(Connected {
-            conn: H2Conn { sender },
+            conn: H2Conn {
+                sender,
+                seen,
+                limits: self.limits,
+            },
             timings,
             early_data: None,
         })
@@ -49,22 +67,66 @@ impl Transport for H2Transport {
 
 impl Connection for H2Conn {
     fn is_open(&self) -> bool {
-        !self.sender.is_closed()
+        !self.sender.is_closed() && self.seen.goaway().is_none()
     }
 
     fn send(
         &self,
         req: http::Request<Bytes>,
-        keep_body: bool,
+        keep: Option<usize>,
     ) -> impl std::future::Future<Output = Result<Exchange, RequestError>> + 'static {
         let mut s = self.sender.clone();
+        let seen = self.seen.clone();
+        let limit = self.limits.max_header_list_size as usize;
         async move {
-            s.ready().await.map_err(|e| classify(&e))?;
-            timed_exchange(
-                s.send_request(host_to_authority(req).map(Full::new)),
-                keep_body,
+            // A connection that closed before the request left has not processed it.
+            s.ready()
+                .await
+                .map_err(|e| classify(&e, Phase::Head).unprocessed())?;
+            let r = timed_exchange(
+                s.try_send_request(host_to_authority(req).map(Full::new)),
+                keep,
             )
-            .await
+            .await;
+            r.map_err(|mut e| {
+                // h2 says COMPRESSION_ERROR both for a block that does not decode and for one it
+                // refused to buffer past our header list limit; the tap knows which.
+                if e.code == "h2:local:compression" && seen.largest_header_block() > limit {
+                    e.code = "h2:local:header-list-too-large".into();
+                    e.message = format!(
+                        "a header block of {} bytes passed the {limit}-byte limit \
+                         (limits.max_header_list_size); the server sent a valid but large head",
+                        seen.largest_header_block()
+                    );
+                }
+                e
+            })
         }
+    }
+
+    fn peer_report(&self) -> PeerReport {
+        self.seen.report()
+    }
+
+    fn stall(&self, sending_body: bool) -> Option<RequestError> {
+        let limits = self.seen.limits();
+        if limits.max_concurrent_streams == Some(0) {
+            return Some(RequestError::new(
+                ErrorClass::Protocol,
+                "h2:no-stream-credit",
+                "the server allows no concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS = 0): \
+                 the request could never be sent",
+            ));
+        }
+        let starved =
+            limits.initial_window_size == Some(0) && self.seen.report().frames.window_update == 0;
+        (sending_body && starved).then(|| {
+            RequestError::new(
+                ErrorClass::Protocol,
+                "h2:no-flow-credit",
+                "the server's flow-control window is 0 (SETTINGS_INITIAL_WINDOW_SIZE = 0) and it \
+                 sent no WINDOW_UPDATE: the request body could never be sent",
+            )
+        })
     }
 }

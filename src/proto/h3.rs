@@ -2,20 +2,24 @@
 //! QUIC connection. The QUIC handshake (transport and TLS at once) is timed as the handshake
 //! phase; a target that does not answer QUIC is a `protocol` error, never a fallback to h2.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use h3::error::{ConnectionError as H3ConnError, StreamError};
 use quinn::crypto::rustls::QuicClientConfig;
 
-use super::hyper_io::MAX_KEPT_BODY;
+use super::body::BodySink;
+use super::h3_tap::{H3Seen, TapConn};
 use super::{
-    host_to_authority, ConnectTimings, Connected, Connection, EarlyData, Exchange, Transport,
+    host_to_authority, ClientLimits, ConnectTimings, Connected, Connection, EarlyData, Exchange,
+    Transport,
 };
 use crate::record::errors::{ErrorClass, RequestError};
+use crate::record::peer::{ControlFrames, PeerReport};
 
 /// How long an idle QUIC connection lives; runs close their connections at the end anyway.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -27,6 +31,7 @@ pub struct H3Transport {
     config: quinn::ClientConfig,
     timeout: Duration,
     early_data: bool,
+    limits: ClientLimits,
     endpoints: RefCell<Vec<(bool, quinn::Endpoint)>>,
 }
 
@@ -34,6 +39,28 @@ pub struct H3Transport {
 pub struct H3Conn {
     send: h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>,
     quic: quinn::Connection,
+    seen: Rc<H3Seen>,
+    /// Set when a request was abandoned (its timeout) while still waiting for a stream to open:
+    /// the server gave no stream credit.
+    starved: Rc<Cell<bool>>,
+}
+
+/// Marks its connection starved when dropped before [`OpeningGuard::opened`]: the request's
+/// future was abandoned while h3 still waited for QUIC stream credit.
+struct OpeningGuard(Option<Rc<Cell<bool>>>);
+
+impl OpeningGuard {
+    fn opened(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for OpeningGuard {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0.take() {
+            flag.set(true);
+        }
+    }
 }
 
 impl Drop for H3Conn {
@@ -52,6 +79,7 @@ impl H3Transport {
         tls: Arc<rustls::ClientConfig>,
         timeout: Duration,
         early_data: bool,
+        limits: ClientLimits,
     ) -> Result<Self, RequestError> {
         let crypto = QuicClientConfig::try_from(tls)
             .map_err(|e| RequestError::new(ErrorClass::Tls, "quic-config", e.to_string()))?;
@@ -69,6 +97,7 @@ impl H3Transport {
             config,
             timeout,
             early_data,
+            limits,
             endpoints: RefCell::new(Vec::new()),
         })
     }
@@ -196,18 +225,26 @@ fn h3_conn_error(e: &H3ConnError) -> RequestError {
 pub fn stream_error(e: &StreamError) -> RequestError {
     let msg = e.to_string();
     match e {
+        // Raised by our own h3 stack on the server's bytes, not sent by the server.
         StreamError::StreamError { code, .. } => {
-            RequestError::new(ErrorClass::Protocol, format!("h3:stream:{code}"), msg)
+            RequestError::new(ErrorClass::Protocol, format!("h3:local:{code}"), msg)
         }
         StreamError::RemoteTerminate { code, .. } => {
-            RequestError::new(ErrorClass::Protocol, format!("h3:reset:{code}"), msg)
+            let e = RequestError::new(ErrorClass::Protocol, format!("h3:reset:{code}"), msg);
+            // RFC 9114 §4.1.1: H3_REQUEST_REJECTED means no application processing took place.
+            if *code == h3::error::Code::H3_REQUEST_REJECTED {
+                e.unprocessed()
+            } else {
+                e
+            }
         }
         StreamError::ConnectionError { 0: c, .. } => h3_conn_error(c),
         StreamError::HeaderTooBig { .. } => {
-            RequestError::new(ErrorClass::Protocol, "h3:header-too-big", msg)
+            RequestError::new(ErrorClass::Protocol, "h3:local:header-list-too-large", msg)
         }
+        // The server's GOAWAY arrived before the request left: it never did.
         StreamError::RemoteClosing { .. } => {
-            RequestError::new(ErrorClass::Protocol, "h3:goaway", msg)
+            RequestError::new(ErrorClass::Protocol, "h3:goaway", msg).unprocessed()
         }
         _ => RequestError::new(ErrorClass::Protocol, "h3:other", msg),
     }
@@ -243,14 +280,22 @@ impl Transport for H3Transport {
                 .map_err(|e| quic_error(&e))?,
         };
         let handshake = start.elapsed();
-        let (mut driver, send) = h3::client::new(h3_quinn::Connection::new(quic.clone()))
+        let (tapped, seen) = TapConn::new(h3_quinn::Connection::new(quic.clone()));
+        let (mut driver, send) = h3::client::builder()
+            .max_field_section_size(u64::from(self.limits.max_header_list_size))
+            .build(tapped)
             .await
             .map_err(|e| h3_conn_error(&e))?;
         tokio::task::spawn_local(async move {
             let _ = std::future::poll_fn(|cx| driver.poll_close(cx)).await;
         });
         Ok(Connected {
-            conn: H3Conn { send, quic },
+            conn: H3Conn {
+                send,
+                quic,
+                seen,
+                starved: Rc::new(Cell::new(false)),
+            },
             timings: ConnectTimings {
                 connect: Duration::ZERO,
                 handshake: Some(handshake),
@@ -263,15 +308,17 @@ impl Transport for H3Transport {
 
 impl Connection for H3Conn {
     fn is_open(&self) -> bool {
-        self.quic.close_reason().is_none()
+        self.quic.close_reason().is_none() && self.seen.goaway().is_none()
     }
 
     fn send(
         &self,
         req: http::Request<Bytes>,
-        keep_body: bool,
+        keep: Option<usize>,
     ) -> impl std::future::Future<Output = Result<Exchange, RequestError>> + 'static {
         let mut send = self.send.clone();
+        let seen = self.seen.clone();
+        let mut guard = OpeningGuard(Some(self.starved.clone()));
         async move {
             let (mut parts, body) = host_to_authority(req).into_parts();
             // Say how long the body is, as hyper does for h1 and h2: Caddy 2.6 (quic-go) forwards
@@ -287,33 +334,90 @@ impl Connection for H3Conn {
                 .send_request(http::Request::from_parts(parts, ()))
                 .await
                 .map_err(|e| stream_error(&e))?;
-            if !body.is_empty() {
-                stream.send_data(body).await.map_err(|e| stream_error(&e))?;
-            }
-            stream.finish().await.map_err(|e| stream_error(&e))?;
-            let resp = stream.recv_response().await.map_err(|e| stream_error(&e))?;
-            let ttfb = start.elapsed();
-            let mut body_len = 0u64;
-            let mut kept = keep_body.then(BytesMut::new);
-            while let Some(mut chunk) = stream.recv_data().await.map_err(|e| stream_error(&e))? {
-                let n = chunk.remaining();
-                body_len += n as u64;
-                if let Some(k) = kept.as_mut() {
-                    let room = MAX_KEPT_BODY.saturating_sub(k.len()).min(n);
-                    k.extend_from_slice(&chunk.copy_to_bytes(room));
+            guard.opened();
+            let id = stream.id().into_inner();
+            // A request at or above the GOAWAY's stream id was not processed (RFC 9114 §5.2),
+            // whatever ended it: the reset or the connection's close that followed. So was one
+            // the server cut with a graceful close (H3_NO_ERROR) before answering: a graceful
+            // shutdown finishes the requests it processes, and the GOAWAY before such a close
+            // may be lost with the connection before our stack reads it.
+            let mut answered = false;
+            let classify = |e: &StreamError, answered: bool| {
+                let err = stream_error(e);
+                let above_goaway = seen.goaway().is_some_and(|g| id >= g);
+                let graceful_cut = !answered && err.code == "h3:closed:H3_NO_ERROR";
+                if above_goaway || graceful_cut {
+                    err.unprocessed()
+                } else {
+                    err
                 }
-                chunk.advance(chunk.remaining());
+            };
+            if !body.is_empty() {
+                stream
+                    .send_data(body)
+                    .await
+                    .map_err(|e| classify(&e, answered))?;
+            }
+            stream.finish().await.map_err(|e| classify(&e, answered))?;
+            let resp = stream
+                .recv_response()
+                .await
+                .map_err(|e| classify(&e, answered))?;
+            answered = true;
+            let ttfb = start.elapsed();
+            let mut sink = BodySink::new(keep);
+            while let Some(mut chunk) = stream
+                .recv_data()
+                .await
+                .map_err(|e| classify(&e, answered))?
+            {
+                while chunk.has_remaining() {
+                    let piece = chunk.chunk();
+                    let n = piece.len();
+                    sink.push(piece)?;
+                    chunk.advance(n);
+                }
             }
             // Trailers, when the server sends them, end the exchange.
-            let _ = stream.recv_trailers().await.map_err(|e| stream_error(&e))?;
+            let _ = stream
+                .recv_trailers()
+                .await
+                .map_err(|e| classify(&e, answered))?;
             let (parts, ()) = resp.into_parts();
+            let (body_len, body) = sink.finish();
             Ok(Exchange {
                 status: parts.status.as_u16(),
                 headers: parts.headers,
                 ttfb,
                 body_len,
-                body: kept.map(BytesMut::freeze),
+                body,
             })
         }
+    }
+
+    fn peer_report(&self) -> PeerReport {
+        let rx = self.quic.stats().frame_rx;
+        let h3 = self.seen.frames();
+        PeerReport {
+            frames: ControlFrames {
+                settings: h3.settings,
+                goaway: h3.goaway,
+                ping: rx.ping,
+                window_update: rx.max_data + rx.max_stream_data,
+                rst_stream: rx.reset_stream,
+            },
+            limits: self.seen.limits(),
+        }
+    }
+
+    fn stall(&self, _sending_body: bool) -> Option<RequestError> {
+        self.starved.replace(false).then(|| {
+            RequestError::new(
+                ErrorClass::Protocol,
+                "h3:no-stream-credit",
+                "the server granted no stream credit (QUIC MAX_STREAMS): the request could never \
+                 open a stream",
+            )
+        })
     }
 }

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http_body_util::BodyExt;
+use http_body_util::Full;
 use hyper::body::Incoming;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -14,14 +15,12 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 use tokio_util::either::Either;
 
+use super::body::BodySink;
 use super::{dial, tls, ConnectTimings, Exchange, Protocol};
 use crate::record::errors::{ErrorClass, RequestError};
 
 /// A TCP stream, with or without TLS.
 pub type Stream = Either<TcpStream, TlsStream<TcpStream>>;
-
-/// Bodies longer than this are counted but only their start is kept for expectations.
-pub const MAX_KEPT_BODY: usize = 4 << 20;
 
 /// Opens TCP (and TLS) streams to one target for one protocol.
 pub struct StreamDialer {
@@ -93,36 +92,45 @@ where
     }
 }
 
-/// Reads `body` to its end; returns its length and, when `keep`, its first [`MAX_KEPT_BODY`] bytes.
-pub async fn read_body(
-    mut body: Incoming,
-    keep: bool,
-) -> Result<(u64, Option<Bytes>), hyper::Error> {
-    let mut len = 0u64;
-    let mut kept = keep.then(BytesMut::new);
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            len += data.len() as u64;
-            if let Some(k) = kept.as_mut() {
-                let room = MAX_KEPT_BODY.saturating_sub(k.len());
-                k.extend_from_slice(&data[..data.len().min(room)]);
-            }
-        }
-    }
-    Ok((len, kept.map(BytesMut::freeze)))
+/// Which part of an exchange an error came from: before the response head or while its body
+/// streamed. It tells a malformed response from a body that broke its own framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Sending the request or waiting for the response head.
+    Head,
+    /// Reading the response body.
+    Body,
 }
 
-/// Sends with `send` (a hyper `send_request` future), times the response head, and reads the
-/// body to its end: the exchange as HTTP/1.1 and HTTP/2 both run it.
-pub async fn timed_exchange<F>(send: F, keep_body: bool) -> Result<Exchange, RequestError>
+/// The request as hyper hands it back when it never left.
+pub type Unsent = hyper::client::conn::TrySendError<http::Request<Full<Bytes>>>;
+
+/// Sends with `send` (a hyper `try_send_request` future), times the response head, and reads the
+/// body to its end under `keep`'s cap: the exchange as HTTP/1.1 and HTTP/2 both run it. A request
+/// hyper gives back unsent is marked unprocessed, so the worker may retry it elsewhere.
+pub async fn timed_exchange<F>(send: F, keep: Option<usize>) -> Result<Exchange, RequestError>
 where
-    F: std::future::Future<Output = Result<http::Response<Incoming>, hyper::Error>>,
+    F: std::future::Future<Output = Result<http::Response<Incoming>, Unsent>>,
 {
     let start = std::time::Instant::now();
-    let resp = send.await.map_err(|e| classify(&e))?;
+    let resp = send.await.map_err(|mut e| {
+        let never_sent = e.take_message().is_some();
+        let err = classify(e.error(), Phase::Head);
+        if never_sent {
+            err.unprocessed()
+        } else {
+            err
+        }
+    })?;
     let ttfb = start.elapsed();
-    let (parts, body) = resp.into_parts();
-    let (body_len, body) = read_body(body, keep_body).await.map_err(|e| classify(&e))?;
+    let (parts, mut body) = resp.into_parts();
+    let mut sink = BodySink::new(keep);
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.map_err(|e| classify(&e, Phase::Body))?.into_data() {
+            sink.push(&data)?;
+        }
+    }
+    let (body_len, body) = sink.finish();
     Ok(Exchange {
         status: parts.status.as_u16(),
         headers: parts.headers,
@@ -132,19 +140,65 @@ where
     })
 }
 
+/// Classifies an HTTP/2 error that carries a reason. Frames the server sent are `h2:rst:…` and
+/// `h2:goaway:…`; errors our own HTTP/2 stack raised on the server's bytes are `h2:local:…`,
+/// named by the violation, so a report never blames the server for a frame it did not send.
+fn classify_h2(h2e: &h2::Error, reason: h2::Reason, phase: Phase, msg: String) -> RequestError {
+    use h2::Reason as R;
+    if h2e.is_remote() {
+        let kind = if h2e.is_go_away() { "goaway" } else { "rst" };
+        let e = RequestError::new(ErrorClass::Protocol, format!("h2:{kind}:{reason:?}"), msg);
+        // REFUSED_STREAM, and a graceful GOAWAY that ended streams above its last stream id, say
+        // the server did not process the request (RFC 9113 §8.7).
+        return if reason == R::REFUSED_STREAM || (h2e.is_go_away() && reason == R::NO_ERROR) {
+            e.unprocessed()
+        } else {
+            e
+        };
+    }
+    let (code, what) = match (reason, h2e.is_go_away(), phase) {
+        (R::PROTOCOL_ERROR, false, Phase::Body) => (
+            "content-length-mismatch",
+            "the response's DATA did not add up to its content-length",
+        ),
+        (R::PROTOCOL_ERROR, false, Phase::Head) => (
+            "malformed-response",
+            "the response head broke HTTP/2's rules for messages",
+        ),
+        (R::REFUSED_STREAM, false, _) => (
+            "header-list-too-large",
+            "the response's header list passed our SETTINGS_MAX_HEADER_LIST_SIZE (max_header_list_size)",
+        ),
+        (R::FRAME_SIZE_ERROR, _, _) => (
+            "frame-size",
+            "the server sent a frame over our SETTINGS_MAX_FRAME_SIZE, or bytes that are not HTTP/2 frames",
+        ),
+        (R::COMPRESSION_ERROR, _, _) => ("compression", "the server's header block did not decode"),
+        (R::FLOW_CONTROL_ERROR, _, _) => (
+            "flow-control",
+            "the server sent more DATA than its flow-control window allowed",
+        ),
+        (R::PROTOCOL_ERROR, true, _) => (
+            "protocol-violation",
+            "the server broke HTTP/2's framing rules",
+        ),
+        _ => ("other", "gauntlet's HTTP/2 stack ended the exchange"),
+    };
+    RequestError::new(
+        ErrorClass::Protocol,
+        format!("h2:local:{code}"),
+        format!("{what}; gauntlet's HTTP/2 stack sent {reason:?}, the server sent no such frame ({msg})"),
+    )
+}
+
 /// Classifies an error from a hyper connection or exchange.
-pub fn classify(e: &hyper::Error) -> RequestError {
+pub fn classify(e: &hyper::Error, phase: Phase) -> RequestError {
     let msg = e.to_string();
     let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = src {
         if let Some(h2e) = s.downcast_ref::<h2::Error>() {
             if let Some(reason) = h2e.reason() {
-                let kind = if h2e.is_go_away() { "goaway" } else { "rst" };
-                return RequestError::new(
-                    ErrorClass::Protocol,
-                    format!("h2:{kind}:{reason:?}"),
-                    msg,
-                );
+                return classify_h2(h2e, reason, phase, msg);
             }
             if h2e.is_io() {
                 return RequestError::new(ErrorClass::Reset, "io", msg);
@@ -176,7 +230,7 @@ pub fn classify(e: &hyper::Error) -> RequestError {
 
 /// Classifies a failed HTTP/2 handshake: a server that does not speak HTTP/2 at all.
 pub fn handshake_failed(protocol: Protocol, e: &hyper::Error) -> RequestError {
-    let c = classify(e);
+    let c = classify(e, Phase::Head);
     RequestError::new(
         ErrorClass::Protocol,
         format!("{}-handshake", protocol.as_str()),

@@ -6,10 +6,13 @@
 //! asks which protocol it drives.
 
 pub mod alt_svc;
+pub mod body;
 pub mod dial;
 pub mod h1;
 pub mod h2;
+pub mod h2_tap;
 pub mod h3;
+pub mod h3_tap;
 pub mod hyper_io;
 pub mod raw;
 pub mod tls;
@@ -21,6 +24,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::record::errors::RequestError;
+use crate::record::peer::PeerReport;
 
 /// An HTTP version on the wire.
 #[derive(
@@ -82,6 +86,32 @@ pub struct ConnectTimings {
     pub resumed: bool,
 }
 
+/// Limits gauntlet's own protocol stacks enforce on what a server sends; the scenario's `limits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientLimits {
+    /// The largest response header list accepted, bytes (HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE,
+    /// HTTP/3 SETTINGS_MAX_FIELD_SECTION_SIZE, the HTTP/1.1 head buffer).
+    pub max_header_list_size: u32,
+    /// The largest HTTP/2 frame accepted (SETTINGS_MAX_FRAME_SIZE).
+    pub max_frame_size: u32,
+}
+
+impl ClientLimits {
+    /// The default header list limit: 256 KiB, as browsers accept.
+    pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 256 << 10;
+    /// The protocol's own default frame size.
+    pub const DEFAULT_MAX_FRAME_SIZE: u32 = 16_384;
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        ClientLimits {
+            max_header_list_size: Self::DEFAULT_MAX_HEADER_LIST_SIZE,
+            max_frame_size: Self::DEFAULT_MAX_FRAME_SIZE,
+        }
+    }
+}
+
 /// Resolves, once the handshake completes, to whether the server accepted 0-RTT early data.
 pub type EarlyData = std::pin::Pin<Box<dyn Future<Output = bool>>>;
 
@@ -120,14 +150,22 @@ pub trait Transport: 'static {
 
 /// A connection that carries exchanges.
 pub trait Connection: 'static {
-    /// Whether new requests may still be sent on it.
+    /// Whether new requests may still be sent on it: false once it closed, and once the server
+    /// announced that it is closing (GOAWAY, `Connection: close`), so that no request is sent
+    /// to a connection that will not process it.
     fn is_open(&self) -> bool;
-    /// Sends `req` and reads the whole response; keeps the body when `keep_body`.
+    /// Sends `req` and reads the whole response; keeps the body, up to the cap, when `keep` is
+    /// `Some(cap)`.
     fn send(
         &self,
         req: http::Request<Bytes>,
-        keep_body: bool,
+        keep: Option<usize>,
     ) -> impl Future<Output = Result<Exchange, RequestError>> + 'static;
+    /// What the server did on this connection so far: control frames and announced limits.
+    fn peer_report(&self) -> PeerReport;
+    /// Why a request that timed out on this connection never got going, when the connection
+    /// can tell: a server that allows no streams is not merely slow.
+    fn stall(&self, sending_body: bool) -> Option<RequestError>;
 }
 
 /// A `Host` header given by the scenario becomes the `:authority` of HTTP/2 and HTTP/3, which

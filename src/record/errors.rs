@@ -77,6 +77,11 @@ pub struct RequestError {
     pub code: String,
     /// A human sentence, kept only as an example per code.
     pub message: String,
+    /// The server did not process the request, by its own word: the request never left (the
+    /// connection was already closing), or the server answered with REFUSED_STREAM,
+    /// H3_REQUEST_REJECTED or a graceful GOAWAY whose last stream id is below the request's. Such
+    /// a request may be retried on a new connection (RFC 9113 §8.7, RFC 9114 §4.1.1).
+    pub unprocessed: bool,
 }
 
 impl RequestError {
@@ -86,6 +91,13 @@ impl RequestError {
             class,
             code: code.into(),
             message: message.into(),
+            unprocessed: false,
         }
+    }
+
+    /// Marks the error as one where the server did not process the request.
+    pub fn unprocessed(mut self) -> Self {
+        self.unprocessed = true;
+        self
     }
 }

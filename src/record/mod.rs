@@ -3,5 +3,6 @@
 
 pub mod errors;
 pub mod hist;
+pub mod peer;
 pub mod stats;
 pub mod timeline;

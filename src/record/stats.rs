@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::errors::{ErrorClass, RequestError};
 use super::hist::{self, new_hist, Hist};
+use super::peer::{ControlFrames, PeerLimits, PeerReport};
 use super::timeline::Timeline;
 use crate::proto::ConnectTimings;
 
@@ -74,6 +75,9 @@ pub struct RequestStats {
     pub bytes: u64,
     /// Warm-up requests completed (not in the figures above).
     pub warmup: u64,
+    /// Measured requests sent a second time because the server had not processed the first
+    /// (graceful GOAWAY, REFUSED_STREAM, H3_REQUEST_REJECTED, a connection closing under it).
+    pub retried: u64,
     /// Per slice of the lane's own time, measured requests only.
     pub slices: Vec<SliceStats>,
 }
@@ -91,6 +95,7 @@ impl Default for RequestStats {
             error_examples: BTreeMap::new(),
             bytes: 0,
             warmup: 0,
+            retried: 0,
             slices: Vec::new(),
         }
     }
@@ -147,6 +152,7 @@ impl RequestStats {
         }
         self.bytes += o.bytes;
         self.warmup += o.warmup;
+        self.retried += o.retried;
         merge_slices(&mut self.slices, &o.slices);
     }
 }
@@ -178,6 +184,13 @@ pub struct LaneStats {
     pub not_sent: u64,
     /// Per-second figures.
     pub timeline: Timeline,
+    /// Control frames the server sent, over every connection.
+    pub peer_frames: ControlFrames,
+    /// The smallest limits the server announced.
+    pub peer_limits: PeerLimits,
+    /// Connections replaced because the server ended them (GOAWAY, `Connection: close`, a
+    /// close, a refusal), as opposed to a request quota.
+    pub recycled: u64,
 }
 
 impl LaneStats {
@@ -196,6 +209,9 @@ impl LaneStats {
             max_lag_us: 0,
             not_sent: 0,
             timeline: Timeline::default(),
+            peer_frames: ControlFrames::default(),
+            peer_limits: PeerLimits::default(),
+            recycled: 0,
         }
     }
 
@@ -209,6 +225,13 @@ impl LaneStats {
         if t.resumed {
             self.resumed += 1;
         }
+    }
+
+    /// Adds what the server did on one connection; `recycled` when the server ended it.
+    pub fn record_peer(&mut self, r: &PeerReport, recycled: bool) {
+        self.peer_frames.add(&r.frames);
+        self.peer_limits.add(&r.limits);
+        self.recycled += u64::from(recycled);
     }
 
     /// Records how late a request started against its intended time.
@@ -244,5 +267,8 @@ impl LaneStats {
         self.max_lag_us = self.max_lag_us.max(o.max_lag_us);
         self.not_sent += o.not_sent;
         self.timeline.merge(&o.timeline);
+        self.peer_frames.add(&o.peer_frames);
+        self.peer_limits.add(&o.peer_limits);
+        self.recycled += o.recycled;
     }
 }

@@ -98,6 +98,22 @@ fn lane_notes(out: &mut String, l: &LaneJson) {
         fmt_us(c.connect_us.p50),
         fmt_us(c.handshake_us.p50)
     );
+    let f = &c.control_frames;
+    if c.recycled > 0 || l.summary.retried > 0 || f.goaway > 0 {
+        let ended = if l.protocol == "h1" {
+            "Connection: close"
+        } else {
+            "GOAWAY"
+        };
+        let _ = writeln!(
+            out,
+            "  {who}: the server ended connections gracefully: {} {ended}, {} connections recycled, {} requests retried (not processed by the server, sent again)",
+            f.goaway, c.recycled, l.summary.retried
+        );
+    }
+    for w in &c.warnings {
+        let _ = writeln!(out, "  warning: {who}: {w}");
+    }
 }
 
 /// The comparison table, the gates and the response differences.

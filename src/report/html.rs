@@ -302,6 +302,38 @@ fn errors_section(out: &mut String, r: &ResultsFile) {
     out.push_str("</table>\n");
 }
 
+/// Per lane: connections, how the server ended them, the requests sent again, the control
+/// frames it sent and the limits it announced, and any flood warning.
+fn connections_section(out: &mut String, r: &ResultsFile) {
+    if r.lanes.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Connections and what the server did</h2>\n<table class=\"connections\"><tr><th class=\"l\">target</th><th class=\"l\">protocol</th><th>opened</th><th>failed</th><th>recycled</th><th>retried</th><th>GOAWAY</th><th>SETTINGS</th><th>PING</th><th>WINDOW_UPDATE</th><th>RST_STREAM</th><th class=\"l\">announced limits</th></tr>\n");
+    for l in &r.lanes {
+        let c = &l.connections;
+        let f = &c.control_frames;
+        let p = &c.peer_limits;
+        let limits: Vec<String> = [
+            ("streams", p.max_concurrent_streams),
+            ("window", p.initial_window_size),
+            ("frame", p.max_frame_size),
+            ("header list", p.max_header_list_size),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
+        .collect();
+        let _ = writeln!(out, "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>", esc(&l.target), esc(&l.protocol), c.opened, c.failed, c.recycled, l.summary.retried, f.goaway, f.settings, f.ping, f.window_update, f.rst_stream, esc(&limits.join(", ")));
+        for w in &c.warnings {
+            let _ = writeln!(
+                out,
+                "<tr><td colspan=\"12\" class=\"l worse\">warning: {}</td></tr>",
+                esc(w)
+            );
+        }
+    }
+    out.push_str("</table>\n<p class=\"note\">Recycled: connections the server ended gracefully (GOAWAY, <code>Connection: close</code>) or on which it refused a request. Retried: requests the server had not processed, sent once more on a fresh connection; each counts once. HTTP/1.1 counts <code>Connection: close</code> as GOAWAY; HTTP/3 counts QUIC PING, MAX_DATA/MAX_STREAM_DATA and RESET_STREAM frames.</p>\n");
+}
+
 fn gates_section(out: &mut String, r: &ResultsFile) {
     if r.gates.is_empty() {
         return;
@@ -393,6 +425,7 @@ pub fn render(r: &ResultsFile) -> String {
     charts_section(&mut out, r);
     gates_section(&mut out, r);
     errors_section(&mut out, r);
+    connections_section(&mut out, r);
     differences_section(&mut out, r);
     super::probes::html(&mut out, r);
     environment(&mut out, r);

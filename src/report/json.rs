@@ -154,6 +154,10 @@ pub struct Summary {
     pub bytes: u64,
     /// Warm-up requests (not counted above).
     pub warmup: u64,
+    /// Requests sent a second time because the server had not processed the first (graceful
+    /// GOAWAY, REFUSED_STREAM, H3_REQUEST_REJECTED); each counts once in `count`.
+    #[serde(default)]
+    pub retried: u64,
     /// Failures by class.
     pub errors_by_class: BTreeMap<String, u64>,
     /// Responses by status.
@@ -189,6 +193,7 @@ impl Summary {
             },
             bytes: r.bytes,
             warmup: r.warmup,
+            retried: r.retried,
             errors_by_class: by_class,
             statuses: r
                 .statuses
@@ -271,6 +276,20 @@ pub struct ConnectionsJson {
     pub early_data_accepted: u64,
     /// Requests per opened connection (reuse).
     pub requests_per_connection: f64,
+    /// Connections replaced because the server ended them: a GOAWAY, `Connection: close`, a
+    /// close or a refused request.
+    #[serde(default)]
+    pub recycled: u64,
+    /// Control frames the server sent (HTTP/1.1: `goaway` counts `Connection: close`).
+    #[serde(default)]
+    pub control_frames: crate::record::peer::ControlFrames,
+    /// The smallest limits the server announced in its SETTINGS.
+    #[serde(default)]
+    pub peer_limits: crate::record::peer::PeerLimits,
+    /// What the server did that deserves a look although no request failed (control-frame
+    /// floods).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// TCP connect time.
     pub connect_us: Pcts,
     /// Handshake time.
@@ -444,6 +463,24 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                     } else {
                         (total.count + total.warmup) as f64 / st.connections_opened as f64
                     },
+                    recycled: st.recycled,
+                    control_frames: st.peer_frames,
+                    peer_limits: st.peer_limits,
+                    warnings: crate::record::peer::floods(
+                        &st.peer_frames,
+                        st.connections_opened,
+                        measured_s + o.warmup.as_secs_f64(),
+                    )
+                    .into_iter()
+                    .map(|(kind, rate)| {
+                        format!(
+                            "the server sent {kind} frames at {rate:.0}/s ({} over {} connections): \
+                             a control-frame flood (CVE-2019-9512/9515 style)",
+                            if kind == "PING" { st.peer_frames.ping } else { st.peer_frames.settings },
+                            st.connections_opened
+                        )
+                    })
+                    .collect(),
                     connect_us: Pcts::of(&st.connect),
                     handshake_us: Pcts::of(&st.handshake),
                     connect_hist: hist::encode(&st.connect),

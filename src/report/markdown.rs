@@ -48,6 +48,17 @@ pub fn render(r: &ResultsFile) -> String {
             s.errors
         );
     }
+    for l in &r.lanes {
+        for w in &l.connections.warnings {
+            let _ = writeln!(
+                out,
+                "\n> ⚠️ {} {}: {}",
+                cell(&l.target),
+                l.protocol,
+                cell(w)
+            );
+        }
+    }
     if let Some(c) = &r.comparison {
         let _ = writeln!(
             out,

@@ -57,6 +57,8 @@ pub struct Scenario {
     pub slice: Duration,
     /// Protocol probes after the load, when the scenario asks for them.
     pub conformance: Option<ConformanceOptions>,
+    /// Limits gauntlet's own stacks enforce on what servers send.
+    pub limits: crate::proto::ClientLimits,
 }
 
 /// The resolved `conformance` section.
@@ -288,4 +290,6 @@ pub struct Request {
     pub timeout: Duration,
     /// What the response must satisfy.
     pub expect: Expect,
+    /// The cap on a body an expectation reads, bytes.
+    pub max_body: usize,
 }

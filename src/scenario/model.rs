@@ -54,6 +54,33 @@ pub struct ScenarioFile {
     /// Protocol probes against every target (or the compared pair) after the load.
     #[serde(default)]
     pub conformance: Option<ConformanceSpec>,
+    /// Limits gauntlet's own protocol stacks enforce on what servers send.
+    #[serde(default)]
+    pub limits: Option<LimitsSpec>,
+}
+
+/// The `limits` section: what gauntlet accepts from a server before it calls the response
+/// broken. Sizes are bytes, or text like `64KiB` or `1MiB`.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// The largest response header list accepted (default 256KiB; 1KiB to 16MiB): HTTP/2
+    /// SETTINGS_MAX_HEADER_LIST_SIZE, HTTP/3 SETTINGS_MAX_FIELD_SECTION_SIZE, the HTTP/1.1 head
+    /// buffer. A larger head fails with `h2:local:header-list-too-large` (or its h1/h3 kin).
+    #[serde(default, deserialize_with = "opt_size")]
+    #[schemars(with = "Option<SizeText>")]
+    pub max_header_list_size: Option<u64>,
+    /// The largest HTTP/2 frame accepted, SETTINGS_MAX_FRAME_SIZE (default 16KiB; 16KiB to
+    /// 16MiB - 1 byte). A larger frame fails with `h2:local:frame-size`.
+    #[serde(default, deserialize_with = "opt_size")]
+    #[schemars(with = "Option<SizeText>")]
+    pub max_frame_size: Option<u64>,
+    /// The cap on a response body that an expectation reads (default 1MiB; at most 1GiB). A
+    /// longer body fails with the expectation code `body:over-cap`; bodies no expectation reads
+    /// are counted, never kept. `requests[].max_body` overrides it per request.
+    #[serde(default, deserialize_with = "opt_size")]
+    #[schemars(with = "Option<SizeText>")]
+    pub max_body: Option<u64>,
 }
 
 /// The `conformance` section: which probes, where the recording origin listens, known quirks.
@@ -391,6 +418,10 @@ pub struct RequestSpec {
     /// What the response must look like.
     #[serde(default)]
     pub expect: Option<ExpectSpec>,
+    /// The cap on the body an expectation reads, for this request (see `limits.max_body`).
+    #[serde(default, deserialize_with = "opt_size")]
+    #[schemars(with = "Option<SizeText>")]
+    pub max_body: Option<u64>,
 }
 
 /// Expectations on a response.
@@ -536,6 +567,46 @@ fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::
 /// Parses a duration given on the command line, with the same rules as the file.
 pub fn parse_cli_duration(v: &str) -> Result<Duration, String> {
     parse_duration_value::<de::value::Error>(v).map_err(|e| e.to_string())
+}
+
+struct SizeVisitor;
+impl Visitor<'_> for SizeVisitor {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a size like `64KiB`, `1MiB` or a number of bytes")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+        v.trim()
+            .parse::<bytesize::ByteSize>()
+            .map(|b| b.as_u64())
+            .map_err(|e| {
+                E::custom(format_args!(
+                    "invalid size `{v}`: {e} (write it like `64KiB`, `1MiB` or `16384`)"
+                ))
+            })
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+        u64::try_from(v).map_err(|_| E::custom("a size cannot be negative"))
+    }
+}
+
+fn opt_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    d.deserialize_any(SizeVisitor).map(Some)
+}
+
+/// The schema of a size: bytes, or text with a unit.
+pub struct SizeText;
+
+impl schemars::JsonSchema for SizeText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Size".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "A size like `64KiB` or `1MiB`, or a number of bytes", "type": ["string", "integer"] })
+    }
 }
 
 /// The schema of a duration: `5s`, `250ms`, `1m 30s`, or a number of seconds.

@@ -71,6 +71,26 @@ impl Checker<'_> {
         out
     }
 
+    /// Checks that a size lies within `(min, max)` bytes; gives it back when it does.
+    pub(super) fn size_within(
+        &mut self,
+        path: &str,
+        v: Option<u64>,
+        (min, max): (u64, u64),
+    ) -> Option<u64> {
+        let v = v?;
+        if (min..=max).contains(&v) {
+            return Some(v);
+        }
+        let show = |b: u64| bytesize::ByteSize::b(b).display().iec_short().to_string();
+        self.err(
+            path,
+            format!("{} is out of range", show(v)),
+            Some(format!("give a size from {} to {}", show(min), show(max))),
+        );
+        None
+    }
+
     pub(super) fn positive_duration(&mut self, path: &str, d: Option<Duration>) {
         if d == Some(Duration::ZERO) {
             self.err(
@@ -207,11 +227,13 @@ fn resolve_request(
     i: usize,
     r: &RequestSpec,
     default_timeout: Duration,
+    default_max_body: usize,
 ) -> Option<Request> {
     let p = format!("requests[{i}]");
     let mp = method_and_path(c, &p, r);
     let headers = c.headers(&format!("{p}.headers"), &r.headers);
     c.positive_duration(&format!("{p}.timeout"), r.timeout);
+    let max_body = c.size_within(&format!("{p}.max_body"), r.max_body, MAX_BODY_RANGE);
     let mut expect = Expect::default();
     if let Some(e) = &r.expect {
         if let Some(st) = &e.status {
@@ -274,6 +296,7 @@ fn resolve_request(
         body: Bytes::from(r.body.clone().unwrap_or_default()),
         timeout: r.timeout.unwrap_or(default_timeout),
         expect,
+        max_body: max_body.map_or(default_max_body, |b| b as usize),
     })
 }
 
@@ -425,11 +448,12 @@ pub fn resolve(
         );
     }
     let timeout = f.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let (limits, max_body) = resolve_limits(&mut c, f.limits.as_ref());
     let requests: Vec<Request> = f
         .requests
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| resolve_request(&mut c, i, r, timeout))
+        .filter_map(|(i, r)| resolve_request(&mut c, i, r, timeout, max_body))
         .collect();
     if !f.requests.is_empty() && f.requests.iter().all(|r| r.weight == Some(0)) {
         c.err(
@@ -471,12 +495,45 @@ pub fn resolve(
             load,
             requests,
             seed: f.seed.unwrap_or(1),
+            limits,
             alt_svc_discover: f.alt_svc == Some(super::model::AltSvcMode::Discover),
         })
     } else {
         c.diags.sort_by_key(|d| d.pos);
         Err(c.diags)
     }
+}
+
+/// What `max_body` may be: one byte to 1 GiB.
+const MAX_BODY_RANGE: (u64, u64) = (1, 1 << 30);
+
+/// Resolves the `limits` section: the stacks' limits and the default body cap.
+fn resolve_limits(
+    c: &mut Checker<'_>,
+    l: Option<&super::model::LimitsSpec>,
+) -> (crate::proto::ClientLimits, usize) {
+    use crate::proto::ClientLimits;
+    let l = l.cloned().unwrap_or_default();
+    let headers = c.size_within(
+        "limits.max_header_list_size",
+        l.max_header_list_size,
+        (1 << 10, 16 << 20),
+    );
+    // RFC 9113 §6.5.2: SETTINGS_MAX_FRAME_SIZE lies between 2^14 and 2^24 - 1.
+    let frame = c.size_within(
+        "limits.max_frame_size",
+        l.max_frame_size,
+        (1 << 14, (1 << 24) - 1),
+    );
+    let body = c.size_within("limits.max_body", l.max_body, MAX_BODY_RANGE);
+    (
+        ClientLimits {
+            max_header_list_size: headers
+                .map_or(ClientLimits::DEFAULT_MAX_HEADER_LIST_SIZE, |v| v as u32),
+            max_frame_size: frame.map_or(ClientLimits::DEFAULT_MAX_FRAME_SIZE, |v| v as u32),
+        },
+        body.map_or(crate::proto::body::DEFAULT_MAX_BODY, |v| v as usize),
+    )
 }
 
 /// Default slice length.
