@@ -89,9 +89,12 @@ impl Connection for H2Conn {
             )
             .await;
             r.map_err(|mut e| {
-                // h2 says COMPRESSION_ERROR both for a block that does not decode and for one it
-                // refused to buffer past our header list limit; the tap knows which.
-                if e.code == "h2:local:compression" && seen.largest_header_block() > limit {
+                // h2 ends a header block it will not buffer past our header list limit with
+                // COMPRESSION_ERROR, ENHANCE_YOUR_CALM (too many CONTINUATION frames) or a
+                // refused stream, as it ends a block that does not decode; the tap knows which.
+                let local =
+                    e.code.starts_with("h2:local:") && e.code != "h2:local:content-length-mismatch";
+                if local && seen.largest_header_block() > limit {
                     e.code = "h2:local:header-list-too-large".into();
                     e.message = format!(
                         "a header block of {} bytes passed the {limit}-byte limit \

@@ -2,6 +2,8 @@
 //! runs through the library or the real binary.
 #![allow(dead_code)]
 
+pub mod hostile_h2;
+pub mod hostile_h3;
 pub mod naive;
 pub mod naive_h2;
 pub mod naive_h3;
