@@ -397,7 +397,18 @@ impl Connection for H3Conn {
 
     fn peer_report(&self) -> PeerReport {
         let rx = self.quic.stats().frame_rx;
-        let h3 = self.seen.frames();
+        let mut h3 = self.seen.frames();
+        // A server that ends a connection gracefully sends GOAWAY and then closes with
+        // H3_NO_ERROR; when both arrive together, quinn drops the unread control stream with
+        // the connection, and the close is all that is left to count.
+        let graceful_close = matches!(
+            self.quic.close_reason(),
+            Some(quinn::ConnectionError::ApplicationClosed(a))
+                if a.error_code.into_inner() == h3::error::Code::H3_NO_ERROR.value()
+        );
+        if graceful_close && h3.goaway == 0 {
+            h3.goaway = 1;
+        }
         PeerReport {
             frames: ControlFrames {
                 settings: h3.settings,

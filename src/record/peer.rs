@@ -23,7 +23,8 @@ pub struct ControlFrames {
     pub settings: u64,
     /// PING frames (ACKs included); HTTP/3: QUIC PING frames.
     pub ping: u64,
-    /// GOAWAY frames (HTTP/2 and HTTP/3); HTTP/1.1: responses with `Connection: close`.
+    /// GOAWAY frames (HTTP/2 and HTTP/3; on HTTP/3 also a graceful H3_NO_ERROR close whose
+    /// GOAWAY was lost with the connection); HTTP/1.1: responses with `Connection: close`.
     pub goaway: u64,
     /// WINDOW_UPDATE frames; HTTP/3: QUIC MAX_DATA and MAX_STREAM_DATA frames.
     pub window_update: u64,

@@ -15,6 +15,8 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     /// Cleartext HTTP/1.1 port, where the server has one.
     pub h1_port: u16,
+    /// Cleartext HTTP/2 port (h2c, prior knowledge), where the server has one.
+    pub h2c_port: u16,
     /// TLS port (TCP), and the same number on UDP for h3 where the server speaks it.
     pub tls_port: u16,
     /// The UDP port HTTP/3 is served on (`tls_port` but for `nginx_quic_elsewhere`).
@@ -99,6 +101,7 @@ fn start(
         ca: dir.path().join("ca.pem"),
         dir,
         h1_port,
+        h2c_port: 0,
         tls_port,
         quic_port: tls_port,
         reload: None,
@@ -133,15 +136,26 @@ fn with_retries(make: impl Fn() -> Option<Server>) -> Server {
 
 /// nginx: Debian's 1.22 (`h3: false`) or trixie's 1.26 under .build (`h3: true`).
 pub fn nginx(origin_http: SocketAddr, h3: bool) -> Server {
-    with_retries(|| nginx_with(origin_http, h3, false))
+    with_retries(|| nginx_with(origin_http, h3, false, None))
+}
+
+/// nginx ending each client connection gracefully after `n` requests (`keepalive_requests`;
+/// nginx's default is 1,000): `Connection: close` on HTTP/1.1, GOAWAY on HTTP/2 and HTTP/3.
+pub fn nginx_keepalive_requests(origin_http: SocketAddr, h3: bool, n: u32) -> Server {
+    with_retries(|| nginx_with(origin_http, h3, false, Some(n)))
 }
 
 /// nginx 1.26 serving HTTP/3 on a UDP port other than its TLS port, advertised by Alt-Svc only.
 pub fn nginx_quic_elsewhere(origin_http: SocketAddr) -> Server {
-    with_retries(|| nginx_with(origin_http, true, true))
+    with_retries(|| nginx_with(origin_http, true, true, None))
 }
 
-fn nginx_with(origin_http: SocketAddr, h3: bool, quic_elsewhere: bool) -> Option<Server> {
+fn nginx_with(
+    origin_http: SocketAddr,
+    h3: bool,
+    quic_elsewhere: bool,
+    keepalive_requests: Option<u32>,
+) -> Option<Server> {
     let bin = if h3 {
         repo().join(".build/nginx-trixie/usr/sbin/nginx")
     } else {
@@ -151,7 +165,16 @@ fn nginx_with(origin_http: SocketAddr, h3: bool, quic_elsewhere: bool) -> Option
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
     write_certs(dir.path());
-    let (h1_port, tls_port) = (free_port(), free_port());
+    let (h1_port, h2c_port, tls_port) = (free_port(), free_port(), free_port());
+    // 1.22 takes `http2` per listen; 1.26's `http2 on` covers every listen of the server.
+    let h2c_listen = if h3 {
+        format!("listen 127.0.0.1:{h2c_port};")
+    } else {
+        format!("listen 127.0.0.1:{h2c_port} http2;")
+    };
+    let keepalive = keepalive_requests
+        .map(|n| format!("keepalive_requests {n};"))
+        .unwrap_or_default();
     let quic_port = if quic_elsewhere {
         free_port()
     } else {
@@ -177,9 +200,11 @@ http {{
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
     keepalive_timeout 5s;
+    {keepalive}
     upstream origin {{ server {origin_http}; keepalive 16; }}
     server {{
         listen 127.0.0.1:{h1_port};
+        {h2c_listen}
         {tls_listen}
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_certificate {d}/cert.pem;
@@ -214,6 +239,7 @@ http {{
     ]);
     let mut server = start(cmd, dir, h1_port, tls_port, "error.log")?;
     server.quic_port = quic_port;
+    server.h2c_port = h2c_port;
     server.reload = Some(format!(
         "{} -p {d} -e {d}/error.log -c {d}/nginx.conf -s reload",
         bin.display()
