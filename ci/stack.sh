@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real stack on loopback, for scenarios/migration.yaml and for trying gauntlet by hand:
 #   the embedded origin   http://127.0.0.1:19080 (h1, h2c), https://127.0.0.1:19443 (h1, h2, h3)
-#   nginx 1.22 (legacy)   http://127.0.0.1:19081 (h1), https://127.0.0.1:19444 (h1, h2)
+#   nginx 1.22 (legacy)   http://127.0.0.1:19081 (h1), h2c://127.0.0.1:19082, https://127.0.0.1:19444 (h1, h2)
 #   nginx 1.26 (legacy)   https://127.0.0.1:19445 (h1, h2, and h3 on UDP 19445)
 #   Caddy (candidate)     https://127.0.0.1:19446 (h1, h2, and h3 on UDP 19446)
 # every proxy in front of the same origin, every certificate from one throwaway CA
@@ -64,7 +64,7 @@ CONF
 
 up() {
   [ -x "$GAUNTLET" ] || cargo build --release --locked
-  if ss -ltnH | grep -Eq ':(19080|19443|19081|19444|19445|19446|19447) '; then
+  if ss -ltnH | grep -Eq ':(19080|19443|19081|19082|19444|19445|19446|19447) '; then
     echo "a stack port is already in use (bash ci/stack.sh status); not starting" >&2
     exit 1
   fi
@@ -73,7 +73,7 @@ up() {
   "$GAUNTLET" origin --http 127.0.0.1:19080 --https 127.0.0.1:19443 --cert "$S/cert.pem" --key "$S/key.pem" > "$S/origin.json" 2> "$S/origin.log" &
   echo $! > "$S/origin.pid"
   wait_port 19080
-  nginx_conf nginx-1.22 "listen 127.0.0.1:19081; listen 127.0.0.1:19444 ssl http2;"
+  nginx_conf nginx-1.22 "listen 127.0.0.1:19081; listen 127.0.0.1:19082 http2; listen 127.0.0.1:19444 ssl http2;"
   "$NGINX_LEGACY" -p "$S/nginx-1.22" -e "$S/nginx-1.22/error.log" -c "$S/nginx-1.22/nginx.conf"
   nginx_conf nginx-1.26 "listen 127.0.0.1:19445 quic reuseport; listen 127.0.0.1:19445 ssl; http2 on; http3 on; quic_retry off; add_header alt-svc 'h3=\":19445\"; ma=86400' always;"
   "$NGINX_H3" -p "$S/nginx-1.26" -e "$S/nginx-1.26/error.log" -c "$S/nginx-1.26/nginx.conf"
@@ -116,7 +116,7 @@ down() {
     rm -f "$S/$p.pid"
   done
   for _ in $(seq 50); do
-    ss -ltnH | grep -Eq ':(19080|19443|19081|19444|19445|19446|19447) ' || break
+    ss -ltnH | grep -Eq ':(19080|19443|19081|19082|19444|19445|19446|19447) ' || break
     sleep 0.1
   done
   echo "stack down"
@@ -135,6 +135,6 @@ case "${1:-}" in
   up) up ;;
   reload) reload "${2:-}" ;;
   down) down ;;
-  status) ss -ltnup | grep -E ':(19080|19443|19081|19444|19445|19446|19447) ' || echo "nothing listening" ;;
+  status) ss -ltnup | grep -E ':(19080|19443|19081|19082|19444|19445|19446|19447) ' || echo "nothing listening" ;;
   *) echo "usage: $0 up|down|status|reload NAME" >&2; exit 2 ;;
 esac
