@@ -100,6 +100,27 @@ fn zero_allowed_streams_is_its_own_error_not_a_timeout() {
 }
 
 #[test]
+fn a_window_that_never_opens_is_its_own_error_for_a_request_with_a_body() {
+    let srv = HostileH2::start(Mode::ZeroWindow);
+    let out = run_h2c(
+        &srv.url(),
+        "timeout: 500ms\nload: { rate: 10, duration: 1s, connections: 1 }\nrequests: [ { post: /, body: hello } ]\n",
+    );
+    let l = &lane(&out, "t", "h2").stats;
+    let t = l.total();
+    assert!(t.count >= 5);
+    assert_eq!(t.ok, 0);
+    assert_eq!(
+        codes(&t),
+        [(ErrorClass::Protocol, "h2:no-flow-credit".to_string())],
+        "{:?}",
+        t.error_examples
+    );
+    assert_eq!(l.peer_limits.initial_window_size, Some(0));
+    assert_eq!(l.peer_frames.window_update, 0);
+}
+
+#[test]
 fn a_content_length_that_lies_is_our_stack_s_error_not_a_reset_by_the_server() {
     let srv = HostileH2::start(Mode::ContentLengthMismatch);
     let out = run_h2c(

@@ -29,6 +29,8 @@ pub enum Mode {
     PingFlood(u32),
     /// SETTINGS_MAX_CONCURRENT_STREAMS = 0: no request can ever be sent.
     ZeroStreams,
+    /// SETTINGS_INITIAL_WINDOW_SIZE = 0 and never a WINDOW_UPDATE: no request body can be sent.
+    ZeroWindow,
     /// `content-length: 10` with 5 bytes of DATA.
     ContentLengthMismatch,
     /// One header field of `n` bytes, across CONTINUATION frames: valid, only large.
@@ -93,7 +95,14 @@ fn serve(mut s: TcpStream, mode: Mode, conn_index: u32) {
     } else {
         100
     };
-    if s.write_all(&settings(&[(0x3, streams)])).is_err() {
+    let window = if matches!(mode, Mode::ZeroWindow) {
+        0
+    } else {
+        65_535
+    };
+    if s.write_all(&settings(&[(0x3, streams), (0x4, window)]))
+        .is_err()
+    {
         return;
     }
     let mut served = 0u32;
