@@ -12,21 +12,8 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::raw::h2::{flag, ty};
 use crate::record::peer::{ControlFrames, PeerLimits, PeerReport};
-
-/// The frame types the tap counts (RFC 9113 §6).
-mod ty {
-    pub const HEADERS: u8 = 0x1;
-    pub const RST_STREAM: u8 = 0x3;
-    pub const SETTINGS: u8 = 0x4;
-    pub const PING: u8 = 0x6;
-    pub const GOAWAY: u8 = 0x7;
-    pub const WINDOW_UPDATE: u8 = 0x8;
-    pub const CONTINUATION: u8 = 0x9;
-}
-
-const FLAG_ACK: u8 = 0x1;
-const FLAG_END_HEADERS: u8 = 0x4;
 /// SETTINGS payloads longer than this are counted but not read (a real one holds a few entries).
 const MAX_KEPT_PAYLOAD: usize = 6 * 64;
 
@@ -134,7 +121,7 @@ impl Walker {
         match ty {
             ty::SETTINGS => {
                 seen.count(|c| c.settings += 1);
-                self.keep = flags & FLAG_ACK == 0;
+                self.keep = flags & flag::ACK == 0;
             }
             ty::PING => seen.count(|c| c.ping += 1),
             ty::GOAWAY => {
@@ -150,7 +137,7 @@ impl Walker {
         if matches!(ty, ty::HEADERS | ty::CONTINUATION) {
             seen.largest_header_block
                 .set(seen.largest_header_block.get().max(self.block));
-            if flags & FLAG_END_HEADERS != 0 {
+            if flags & flag::END_HEADERS != 0 {
                 self.block = 0;
             }
         }

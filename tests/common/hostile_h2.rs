@@ -44,9 +44,17 @@ pub struct HostileH2 {
 
 const MAX_FRAME: usize = 16_384;
 
-fn read_exact(s: &mut TcpStream, n: usize) -> Option<Vec<u8>> {
+pub fn read_exact(s: &mut TcpStream, n: usize) -> Option<Vec<u8>> {
     let mut b = vec![0u8; n];
     s.read_exact(&mut b).ok().map(|_| b)
+}
+
+/// One frame read whole: type, flags, stream id and payload; `None` once the peer is gone.
+pub fn read_frame(s: &mut TcpStream) -> Option<(u8, u8, u32, Vec<u8>)> {
+    let h = read_exact(s, 9)?;
+    let len = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
+    let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
+    Some((h[3], h[4], stream, read_exact(s, len)?))
 }
 
 fn ok_response(stream: u32) -> Vec<u8> {
@@ -108,13 +116,7 @@ fn serve(mut s: TcpStream, mode: Mode, conn_index: u32) {
     let mut served = 0u32;
     let mut held: Vec<u32> = Vec::new();
     loop {
-        let Some(h) = read_exact(&mut s, 9) else {
-            return;
-        };
-        let len = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
-        let (ty, flags) = (h[3], h[4]);
-        let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
-        let Some(p) = read_exact(&mut s, len) else {
+        let Some((ty, flags, stream, p)) = read_frame(&mut s) else {
             return;
         };
         let reply = match ty {

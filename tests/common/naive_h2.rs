@@ -4,12 +4,13 @@
 //! PING, refuses any `te` field and any unknown frame type, takes CONTINUATION without limit,
 //! and "crashes" (stops accepting connections) after 100 cancelled streams.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::hostile_h2::{read_exact, read_frame};
 use gauntlet::origin::recording::{Received, Recorder};
 use gauntlet::proto::raw::h2::{frame, hpack, settings};
 
@@ -17,11 +18,6 @@ pub struct NaiveH2 {
     pub addr: SocketAddr,
     pub recorder: Recorder,
     stop: Arc<AtomicBool>,
-}
-
-fn read_exact(s: &mut TcpStream, n: usize) -> Option<Vec<u8>> {
-    let mut b = vec![0u8; n];
-    s.read_exact(&mut b).ok().map(|_| b)
 }
 
 fn answer(s: &mut TcpStream, stream: u32) {
@@ -40,13 +36,7 @@ fn serve(mut s: TcpStream, rec: Recorder, crashed: Arc<AtomicBool>) {
     let mut block: Vec<u8> = Vec::new();
     let mut resets = 0;
     loop {
-        let Some(h) = read_exact(&mut s, 9) else {
-            return;
-        };
-        let len = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
-        let (ty, flags) = (h[3], h[4]);
-        let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
-        let Some(p) = read_exact(&mut s, len) else {
+        let Some((ty, flags, stream, p)) = read_frame(&mut s) else {
             return;
         };
         match ty {
