@@ -1,11 +1,15 @@
-//! The run's verdict and exit code: 0 when everything held, 1 when a request failed a check or a
-//! transport error occurred, 2 when the harness could not do what was asked (a target unreachable
-//! on every connection), 130 when interrupted.
+//! The run's verdict and exit code, reached through one pipeline ([`conclude`]) whatever produced
+//! the results: 0 when everything held, 1 when a check failed, 2 when the harness could not do
+//! what was asked, 3 when a comparison without gates could not tell, 130 when interrupted.
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::analyze::{analyze, AnalysisConfig};
-use crate::compare::evaluate::{evaluate, show, GateResult, Roles};
+use crate::compare::analyze::{analyze, AnalysisConfig, VerdictRow, HEADLINE};
+use crate::compare::evaluate::{estimate_text, evaluate, Roles};
+use crate::compare::gate::{Gate, Verdict as GateVerdict};
+use crate::compare::metric::Metric;
+use crate::conformance::probes::Rfc;
+use crate::conformance::run::PathResults;
 use crate::engine::RunOutcome;
 use crate::report::json::{self, ResultsFile};
 use crate::scenario::Scenario;
@@ -25,18 +29,17 @@ pub fn analysis_config(s: &Scenario) -> Option<AnalysisConfig> {
 }
 
 /// Everything a run produced, in its wire form: figures, comparison, differential, conformance
-/// probes, gates and the verdict.
+/// probes, gates and the verdict. `harness` holds faults of the harness met on the way (a client
+/// thread that panicked).
 pub fn results(
     s: &Scenario,
     o: &RunOutcome,
     conformance: Option<crate::conformance::run::ConformanceJson>,
+    harness: Vec<String>,
+    allow_inconclusive: bool,
 ) -> ResultsFile {
-    let placeholder = Verdict {
-        passed: true,
-        exit_code: code::OK,
-        reasons: Vec::new(),
-    };
-    let mut r = json::build(s, o, &placeholder);
+    let mut r = json::build(s, o, &Verdict::default());
+    let mut harness = harness;
     if let Some(cfg) = analysis_config(s) {
         let cand: Vec<_> = r
             .lanes
@@ -48,7 +51,10 @@ pub fn results(
             .iter()
             .filter(|l| l.target == cfg.baseline)
             .collect();
-        r.comparison = Some(analyze(&cand, &base, &cfg));
+        match analyze(&cand, &base, &cfg) {
+            Ok(c) => r.comparison = Some(c),
+            Err(e) => harness.push(format!("the comparison could not be made: {e}")),
+        }
     }
     r.differential = o.differential.clone();
     r.conformance = conformance;
@@ -56,28 +62,207 @@ pub fn results(
         .differential
         .as_ref()
         .map_or(0, |d| d.differences.len() as u64);
-    let roles = Roles {
-        candidate: s.compare.as_ref().map(|c| c.candidate.as_str()),
-        baseline: s.compare.as_ref().map(|c| c.baseline.as_str()),
-    };
-    r.gates = evaluate(&s.gates, &r, &roles, differences);
-    r.verdict = judge(o, &r.gates, !s.gates.is_empty());
-    // Like failed requests: without gates any probe failure fails the run; with gates, a gate
-    // such as `conformance.failures == 0` decides.
-    if let Some(c) = r
-        .conformance
-        .as_ref()
-        .filter(|c| c.failures > 0 && s.gates.is_empty())
-    {
-        r.verdict
-            .reasons
-            .push(format!("{} conformance failure(s)", c.failures));
-        if r.verdict.exit_code == code::OK {
-            r.verdict.exit_code = code::FAILED;
-            r.verdict.passed = false;
+    let allow = allow_inconclusive || s.compare.as_ref().is_some_and(|c| c.allow_inconclusive);
+    conclude(
+        &mut r,
+        Rules {
+            gates: &s.gates,
+            roles: Roles {
+                candidate: s.compare.as_ref().map(|c| c.candidate.as_str()),
+                baseline: s.compare.as_ref().map(|c| c.baseline.as_str()),
+            },
+            differences,
+            allow_inconclusive: allow,
+            harness,
+        },
+    );
+    r
+}
+
+/// What a verdict is reached from, beside the results themselves.
+pub struct Rules<'a> {
+    /// The gates; without any, the default rules below decide.
+    pub gates: &'a [Gate],
+    /// Which targets are the candidate and the baseline.
+    pub roles: Roles<'a>,
+    /// Response differences found (for `differences == 0`).
+    pub differences: u64,
+    /// Let verdict gates pass on `inconclusive`.
+    pub allow_inconclusive: bool,
+    /// Faults of the harness met while producing the results.
+    pub harness: Vec<String>,
+}
+
+impl Verdict {
+    /// The one word for the outcome: `PASSED`, `INCONCLUSIVE` (exit 3) or `FAILED`.
+    pub fn word(&self) -> &'static str {
+        match (self.passed, self.exit_code) {
+            (true, _) => "PASSED",
+            (false, code::INCONCLUSIVE) => "INCONCLUSIVE",
+            _ => "FAILED",
         }
     }
-    r
+}
+
+/// How one judged row reads in a reason: `p99 over h1: 1.25× [1.12, 1.40]`.
+fn row_text(row: &VerdictRow) -> String {
+    let j = &row.judgement;
+    format!(
+        "{} over {}: {}",
+        j.metric.name(),
+        row.protocol,
+        estimate_text(j)
+    )
+}
+
+fn needed(row: &VerdictRow) -> String {
+    let j = &row.judgement;
+    let why = j.note.clone().map(|n| format!("{n}; ")).unwrap_or_default();
+    match j.needed_s_per_side {
+        Some(s) => format!("{why}≈ {} s per side needed", s.ceil()),
+        None => format!("{why}run longer"),
+    }
+}
+
+/// The one verdict pipeline. A live run, two saved runs (`gauntlet compare`), merged shards and a
+/// probe-only run all reach their gates, verdict and exit code here. Evaluates the gates into
+/// `r.gates` and sets `r.verdict`.
+///
+/// Exit codes, strongest first: 130 interrupted; 2 the harness could not do what was asked (a
+/// target unreachable on every connection, every probe of a path unable to run, a damaged input,
+/// a client thread lost); 1 a gate failed, or, without gates, a request failed, a probe failed
+/// or a headline metric (all requests, per protocol: p50, p99, error rate) was judged `worse`;
+/// 3 without gates, p50 or the error rate of a comparison was inconclusive (the run was too
+/// short or too noisy to tell); else 0. Inconclusive tail metrics are warnings.
+pub fn conclude(r: &mut ResultsFile, rules: Rules<'_>) {
+    let mut failed = Vec::new();
+    let mut harness = rules.harness;
+    let mut undecided = Vec::new();
+    let mut warnings = Vec::new();
+    let have_gates = !rules.gates.is_empty();
+    let interrupted = r.meta.interrupted || r.conformance.as_ref().is_some_and(|c| c.interrupted);
+    for l in &r.lanes {
+        let name = format!("{} {}", l.target, l.protocol);
+        let s = &l.summary;
+        if l.connections.opened == 0 && l.connections.failed > 0 {
+            let example = l
+                .requests
+                .iter()
+                .flat_map(|q| q.errors.iter().map(|e| e.example.clone()))
+                .next()
+                .unwrap_or_default();
+            harness.push(format!("{name}: no connection could be opened ({example})"));
+            continue;
+        }
+        if s.errors > 0 && !have_gates {
+            let mut by_class: Vec<String> = Vec::new();
+            for q in &l.requests {
+                for e in &q.errors {
+                    by_class.push(format!("{} {}:{}", e.count, e.class, e.code));
+                }
+            }
+            failed.push(format!(
+                "{name}: {} of {} requests failed ({})",
+                s.errors,
+                s.count,
+                by_class.join(", ")
+            ));
+        }
+        if s.count == 0 && !interrupted {
+            failed.push(format!("{name}: no request was measured"));
+        }
+    }
+    if let Some(c) = &r.conformance {
+        let ran = |p: &PathResults| {
+            p.probes
+                .iter()
+                .filter(|x| x.verdict != Rfc::Skipped)
+                .count()
+        };
+        for p in c
+            .paths
+            .iter()
+            .filter(|p| ran(p) > 0 && p.count(Rfc::Error) == ran(p))
+        {
+            let example = p.probes.iter().find(|x| x.verdict == Rfc::Error);
+            harness.push(format!(
+                "every probe of {} failed to run ({})",
+                p.name,
+                example.map(|x| x.why.as_str()).unwrap_or("")
+            ));
+        }
+        if c.failures > 0 && !have_gates {
+            failed.push(format!("{} conformance failure(s)", c.failures));
+        }
+    }
+    if let Some(c) = &r.comparison {
+        for row in c.verdicts.iter().filter(|v| v.request.is_none()) {
+            let m = row.judgement.metric;
+            let headline = HEADLINE.contains(&m);
+            match row.judgement.verdict {
+                GateVerdict::Worse if headline && !have_gates => failed.push(format!(
+                    "{} is worse, beyond the ±{:.0}% tolerance",
+                    row_text(row),
+                    row.judgement.tolerance * 100.0
+                )),
+                GateVerdict::Inconclusive
+                    if !have_gates && matches!(m, Metric::P50 | Metric::ErrorRate) =>
+                {
+                    undecided.push(format!(
+                        "{} is inconclusive ({})",
+                        row_text(row),
+                        needed(row)
+                    ))
+                }
+                GateVerdict::Inconclusive if m != Metric::Rps => warnings.push(format!(
+                    "{} is inconclusive ({})",
+                    row_text(row),
+                    needed(row)
+                )),
+                _ => {}
+            }
+        }
+    }
+    r.gates = evaluate(
+        rules.gates,
+        r,
+        &rules.roles,
+        rules.differences,
+        rules.allow_inconclusive,
+    );
+    for g in r.gates.iter().filter(|g| !g.passed) {
+        let on = g
+            .protocol
+            .as_deref()
+            .map(|p| format!(" over {p}"))
+            .unwrap_or_default();
+        let why = g.note.clone().unwrap_or_else(|| g.shown.clone());
+        failed.push(format!("gate `{}` failed{on}: {why}", g.gate));
+    }
+    let (exit_code, mut reasons) = if interrupted {
+        (
+            code::INTERRUPTED,
+            vec!["interrupted; the partial results are kept".to_string()],
+        )
+    } else if !harness.is_empty() {
+        (code::HARNESS, std::mem::take(&mut harness))
+    } else if !failed.is_empty() {
+        (code::FAILED, std::mem::take(&mut failed))
+    } else if !undecided.is_empty() {
+        (code::INCONCLUSIVE, std::mem::take(&mut undecided))
+    } else {
+        (code::OK, Vec::new())
+    };
+    // What did not decide the exit code is still said.
+    reasons.extend(harness);
+    reasons.extend(failed);
+    reasons.extend(undecided);
+    r.verdict = Verdict {
+        passed: exit_code == code::OK,
+        exit_code,
+        reasons,
+        warnings,
+    };
 }
 
 /// Exit codes, as documented in the README.
@@ -88,83 +273,24 @@ pub mod code {
     pub const FAILED: u8 = 1;
     /// The harness could not run as asked.
     pub const HARNESS: u8 = 2;
+    /// A comparison could not judge p50 or the error rate (no gates): the run was too short or
+    /// too noisy to tell, which is not a pass.
+    pub const INCONCLUSIVE: u8 = 3;
     /// Interrupted; partial results were written.
     pub const INTERRUPTED: u8 = 130;
 }
 
 /// The verdict of one run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// Whether everything held.
     pub passed: bool,
     /// The process exit code.
     pub exit_code: u8,
-    /// Why it did not pass, one line each.
+    /// Why it did not pass, one line each, the one that decided the exit code first.
     pub reasons: Vec<String>,
-}
-
-/// Judges a run. With gates, the gates decide whether failed requests matter (a gate such as
-/// `candidate.error_rate < 0.1%` tolerates some); without gates, any failed request fails the run.
-pub fn judge(o: &RunOutcome, gates: &[GateResult], have_gates: bool) -> Verdict {
-    let mut reasons = Vec::new();
-    let mut unreachable = false;
-    for l in &o.lanes {
-        let s = &l.stats;
-        let name = format!("{} {}", l.target, l.protocol.as_str());
-        if s.connections_opened == 0 && s.connections_failed > 0 {
-            unreachable = true;
-            let example = s
-                .requests
-                .iter()
-                .flat_map(|r| r.error_examples.values())
-                .next()
-                .cloned()
-                .unwrap_or_default();
-            reasons.push(format!("{name}: no connection could be opened ({example})"));
-            continue;
-        }
-        let t = s.total();
-        let failed = t.error_count();
-        if failed > 0 && !have_gates {
-            let mut by_class: Vec<String> = Vec::new();
-            for ((class, code), n) in &t.errors {
-                by_class.push(format!("{} {}:{code}", n, class.as_str()));
-            }
-            reasons.push(format!(
-                "{name}: {failed} of {} requests failed ({})",
-                t.count,
-                by_class.join(", ")
-            ));
-        }
-        if t.count == 0 && !o.interrupted {
-            reasons.push(format!("{name}: no request was measured"));
-        }
-    }
-    for g in gates.iter().filter(|g| !g.passed) {
-        let on = g
-            .protocol
-            .as_deref()
-            .map(|p| format!(" over {p}"))
-            .unwrap_or_default();
-        let why = g
-            .note
-            .clone()
-            .unwrap_or_else(|| format!("{} vs {}", show(&g.lhs), show(&g.rhs)));
-        reasons.push(format!("gate `{}` failed{on}: {why}", g.gate));
-    }
-    let exit_code = if o.interrupted {
-        reasons.insert(0, "interrupted".into());
-        code::INTERRUPTED
-    } else if unreachable {
-        code::HARNESS
-    } else if reasons.is_empty() {
-        code::OK
-    } else {
-        code::FAILED
-    };
-    Verdict {
-        passed: exit_code == code::OK,
-        exit_code,
-        reasons,
-    }
+    /// What deserves a look although it decided nothing: inconclusive tail metrics, with the
+    /// run length each would need.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }

@@ -40,7 +40,7 @@ gates:
         u = o.https(),
         extra_candidate_header = extra_candidate_header.replace('\'', "''")
     ));
-    gauntlet::verdict::results(&s, &run(&s), None)
+    gauntlet::verdict::results(&s, &run(&s), None, Vec::new(), false)
 }
 
 fn schema_of(file: &str) -> serde_json::Value {

@@ -9,8 +9,8 @@ use std::time::SystemTime;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use crate::conformance::probes::{ProxyPolicy, Rfc, Suite, ViaPolicy, XffPolicy};
-use crate::conformance::run::{ConformanceJson, PathResults, Quirks, Selection};
+use crate::conformance::probes::{ProxyPolicy, Suite, ViaPolicy, XffPolicy};
+use crate::conformance::run::{Quirks, Selection};
 use crate::conformance::scenario::{embedded, probe_all, proxied};
 use crate::origin::raw::RawOrigin;
 use crate::origin::recording::Recorder;
@@ -128,50 +128,6 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The verdict of a probe-only run: 130 when interrupted, 2 when every probe of a path failed to
-/// run (unreachable), 1 on any conformance failure, else 0.
-pub fn verdict(c: &ConformanceJson) -> Verdict {
-    if c.interrupted {
-        return Verdict {
-            passed: false,
-            exit_code: code::INTERRUPTED,
-            reasons: vec!["interrupted while probing; the probes that finished are kept".into()],
-        };
-    }
-    let ran = |p: &PathResults| {
-        p.probes
-            .iter()
-            .filter(|r| r.verdict != Rfc::Skipped)
-            .count()
-    };
-    if let Some(p) = c
-        .paths
-        .iter()
-        .find(|p| ran(p) > 0 && p.count(Rfc::Error) == ran(p))
-    {
-        let example = p.probes.iter().find(|x| x.verdict == Rfc::Error);
-        return Verdict {
-            passed: false,
-            exit_code: code::HARNESS,
-            reasons: vec![format!(
-                "every probe of {} failed to run ({})",
-                p.name,
-                example.map(|x| x.why.as_str()).unwrap_or("")
-            )],
-        };
-    }
-    let passed = c.failures == 0;
-    Verdict {
-        passed,
-        exit_code: if passed { code::OK } else { code::FAILED },
-        reasons: if passed {
-            Vec::new()
-        } else {
-            vec![format!("{} conformance failure(s)", c.failures)]
-        },
-    }
-}
-
 /// The probe catalogue, one line each.
 fn list(sel: &Selection) -> ExitCode {
     for p in sel.probes() {
@@ -269,16 +225,29 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         let c = probe_all(&specs, &sel, pair, &quirks, &stop).await;
         let mut meta = Meta::probes_only("conformance", started, SystemTime::now());
         meta.interrupted = c.interrupted;
-        let results = ResultsFile {
+        let mut results = ResultsFile {
             schema_version: SCHEMA_VERSION,
             meta,
             lanes: Vec::new(),
             comparison: None,
             gates: Vec::new(),
             differential: None,
-            verdict: verdict(&c),
+            verdict: Verdict::default(),
             conformance: Some(c),
         };
+        crate::verdict::conclude(
+            &mut results,
+            crate::verdict::Rules {
+                gates: &[],
+                roles: crate::compare::evaluate::Roles {
+                    candidate: None,
+                    baseline: None,
+                },
+                differences: 0,
+                allow_inconclusive: false,
+                harness: Vec::new(),
+            },
+        );
         if let Some(o) = raw {
             o.shutdown().await;
         }

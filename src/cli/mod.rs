@@ -89,6 +89,13 @@ pub enum Command {
         /// Write the comparison as results.json into this folder.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Compare runs that are not comparable (another scenario, request mix, rate plan or
+        /// protocol set); the report says so.
+        #[arg(long)]
+        force: bool,
+        /// Let verdict gates pass on an inconclusive verdict.
+        #[arg(long)]
+        allow_inconclusive: bool,
     },
 }
 
@@ -130,6 +137,9 @@ pub struct RunArgs {
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Let verdict gates pass on an inconclusive verdict (by default one fails its gate).
+    #[arg(long)]
+    pub allow_inconclusive: bool,
 }
 
 /// A validated `run` request.
@@ -143,6 +153,8 @@ pub struct RunConfig {
     pub out: Option<PathBuf>,
     /// Show progress.
     pub progress: bool,
+    /// Let verdict gates pass on `inconclusive`.
+    pub allow_inconclusive: bool,
 }
 
 impl TryFrom<&RunArgs> for RunConfig {
@@ -209,6 +221,7 @@ impl TryFrom<&RunArgs> for RunConfig {
             overrides: o,
             out: a.out.clone(),
             progress: !a.quiet && std::io::stderr().is_terminal(),
+            allow_inconclusive: a.allow_inconclusive,
         })
     }
 }
@@ -290,7 +303,13 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         }
         _ => None,
     };
-    let results = verdict::results(&s, &outcome, probes);
+    let results = verdict::results(
+        &s,
+        &outcome,
+        probes,
+        outcome.faults.clone(),
+        cfg.allow_inconclusive,
+    );
     let out = cfg.out.unwrap_or_else(|| default_out(&s.name));
     print!("{}", console::render(&results));
     print!("{}", crate::report::probes::console(&results));
@@ -404,7 +423,13 @@ pub fn certs(out: &Path, names: &[String]) -> ExitCode {
 }
 
 /// `gauntlet compare`.
-pub fn compare(base: &Path, new: &Path, out: Option<&Path>) -> ExitCode {
+pub fn compare(
+    base: &Path,
+    new: &Path,
+    out: Option<&Path>,
+    force: bool,
+    allow_inconclusive: bool,
+) -> ExitCode {
     let read = |p: &Path| json::read(p);
     let (b, n) = match (read(base), read(new)) {
         (Ok(b), Ok(n)) => (b, n),
@@ -413,20 +438,33 @@ pub fn compare(base: &Path, new: &Path, out: Option<&Path>) -> ExitCode {
             return ExitCode::from(code::HARNESS);
         }
     };
-    let r = match crate::compare::saved::compare(&b, &n) {
+    let saved = match crate::compare::saved::compare(&b, &n, force) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(code::HARNESS);
         }
     };
+    let mut r = saved.results;
+    verdict::conclude(
+        &mut r,
+        verdict::Rules {
+            gates: &saved.gates,
+            roles: crate::compare::evaluate::Roles {
+                candidate: Some("candidate"),
+                baseline: Some("baseline"),
+            },
+            differences: 0,
+            allow_inconclusive: allow_inconclusive || saved.allow_inconclusive,
+            harness: Vec::new(),
+        },
+    );
     let mut text = String::new();
     console::render_comparison(&mut text, &r);
     print!("{text}");
-    println!("{}", if r.verdict.passed { "PASSED" } else { "FAILED" });
-    for reason in &r.verdict.reasons {
-        println!("  - {reason}");
-    }
+    let mut verdict_text = String::new();
+    console::render_verdict(&mut verdict_text, &r);
+    print!("{verdict_text}");
     if let Some(dir) = out {
         if let Err(e) = json::write(dir, &r) {
             eprintln!("error: cannot write {}: {e}", dir.display());
@@ -481,7 +519,13 @@ pub fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Origin(a) => origin::origin(&a),
         Command::Conformance(a) => conformance::conformance(&a),
-        Command::Compare { base, new, out } => compare(&base, &new, out.as_deref()),
+        Command::Compare {
+            base,
+            new,
+            out,
+            force,
+            allow_inconclusive,
+        } => compare(&base, &new, out.as_deref(), force, allow_inconclusive),
         Command::Certs { out, names } => certs(&out, &names),
         Command::Schema { results } => {
             println!(

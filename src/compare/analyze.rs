@@ -1,13 +1,20 @@
 //! The comparison of two paths from their results: per protocol, per request and for all
 //! requests together, a verdict on each judged metric; with `calibrate`, an A/A split of the
-//! baseline's slices first measures the noise floor, which becomes the tolerance.
+//! baseline's slices first measures the noise floor, and a metric whose floor is wider than the
+//! tolerance cannot be called `same`.
+//!
+//! The headline metrics (all requests together, per protocol: p50, p99, error rate) decide the
+//! exit code of a run without gates, so they are judged as one family: each at the family's
+//! level divided by the family's size (Bonferroni), which bounds the chance that an A/A run exits
+//! non-zero however many protocols it covers. Every other row is judged at its own level and
+//! decides nothing unless a gate names it.
 //!
 //! It works on the wire form (`results.json`), so a live run and `gauntlet compare` on saved runs
 //! go through the same code and reach the same verdicts.
 
 use serde::{Deserialize, Serialize};
 
-use super::judge::{judge, JudgeConfig, Judgement, DEFAULT_TOLERANCE, MIN_TOLERANCE};
+use super::judge::{judge, JudgeConfig, Judgement, MetricRule, ALPHA, DEFAULT_TOLERANCE};
 use super::metric::Metric;
 use super::slices::{RawSlice, SliceSet};
 use crate::record::hist;
@@ -31,6 +38,9 @@ pub struct ComparisonJson {
     pub calibration: Vec<CalibrationRow>,
     /// One row per protocol × request (`None` = all requests) × metric.
     pub verdicts: Vec<VerdictRow>,
+    /// For saved runs compared with `--force`: what made them incomparable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forced: Vec<String>,
 }
 
 /// A verdict with where it applies.
@@ -78,24 +88,30 @@ pub struct AnalysisConfig {
     pub seed: u64,
 }
 
-fn raw(slices: &[SliceJson]) -> Vec<RawSlice> {
+/// The chance, over the headline family, that an A/A run is judged worse somewhere.
+pub const FAMILY_ALPHA: f64 = 0.05;
+/// The headline metrics: all requests together, per protocol.
+pub const HEADLINE: [Metric; 3] = [Metric::P50, Metric::P99, Metric::ErrorRate];
+
+/// Decodes a side's slices; a damaged histogram is an error naming its place, never an empty one.
+fn raw(slices: &[SliceJson], place: &str) -> Result<Vec<RawSlice>, String> {
     slices
         .iter()
-        .map(|s| {
-            (
-                hist::decode(&s.latency_us).unwrap_or_else(|_| hist::new_coarse_hist()),
-                s.count,
-                s.errors,
-            )
+        .enumerate()
+        .map(|(i, s)| {
+            hist::decode(&s.latency_us)
+                .map(|h| (h, s.count, s.errors))
+                .map_err(|e| format!("{place}.slices[{i}].latency_us: {e}"))
         })
         .collect()
 }
 
 /// All requests of a lane together, slice by slice.
-fn lane_total(l: &LaneJson) -> Vec<RawSlice> {
+fn lane_total(l: &LaneJson) -> Result<Vec<RawSlice>, String> {
     let mut out: Vec<RawSlice> = Vec::new();
     for r in &l.requests {
-        for (i, s) in raw(&r.slices).into_iter().enumerate() {
+        let place = format!("{} {} {}", l.target, l.protocol, r.name);
+        for (i, s) in raw(&r.slices, &place)?.into_iter().enumerate() {
             if out.len() <= i {
                 out.resize_with(i + 1, || (hist::new_coarse_hist(), 0, 0));
             }
@@ -104,7 +120,7 @@ fn lane_total(l: &LaneJson) -> Vec<RawSlice> {
             out[i].2 += s.2;
         }
     }
-    out
+    Ok(out)
 }
 
 /// Pairs slice i of one side with slice i of the other, skipping slices with no request on either
@@ -119,19 +135,20 @@ fn pairs(a: &[RawSlice], b: &[RawSlice]) -> Vec<(usize, usize)> {
 fn run_judge(
     a: &[RawSlice],
     b: &[RawSlice],
-    tol: &dyn Fn(Metric) -> f64,
+    rule: &dyn Fn(Metric) -> MetricRule,
     jc: &JudgeConfig,
 ) -> Vec<Judgement> {
     let set = SliceSet::new(a, b);
-    judge(&set, &pairs(a, b), &Metric::JUDGED, tol, jc)
+    judge(&set, &pairs(a, b), &Metric::JUDGED, rule, jc)
 }
 
-/// Compares the candidate's lanes with the baseline's, protocol by protocol.
+/// Compares the candidate's lanes with the baseline's, protocol by protocol. A damaged slice
+/// histogram is an error.
 pub fn analyze(
     candidate: &[&LaneJson],
     baseline: &[&LaneJson],
     cfg: &AnalysisConfig,
-) -> ComparisonJson {
+) -> Result<ComparisonJson, String> {
     let jc = JudgeConfig {
         resamples: cfg.resamples,
         seed: cfg.seed,
@@ -139,17 +156,28 @@ pub fn analyze(
     };
     let mut verdicts = Vec::new();
     let mut calibration = Vec::new();
+    let tolerance = cfg.tolerance.unwrap_or(DEFAULT_TOLERANCE);
+    let compared = candidate
+        .iter()
+        .filter(|a| baseline.iter().any(|b| b.protocol == a.protocol))
+        .count()
+        .max(1);
+    let headline_alpha = FAMILY_ALPHA / (HEADLINE.len() * compared) as f64;
     for a in candidate {
         let Some(b) = baseline.iter().find(|b| b.protocol == a.protocol) else {
             continue;
         };
-        let base_total = lane_total(b);
-        let mut tolerances: Vec<(Metric, f64)> = Vec::new();
+        let base_total = lane_total(b)?;
+        let mut floors: Vec<(Metric, f64)> = Vec::new();
         if cfg.calibrate {
             // A/A: the baseline's even slices against its odd slices, measured on the same occasion.
             let even: Vec<RawSlice> = base_total.iter().step_by(2).cloned().collect();
             let odd: Vec<RawSlice> = base_total.iter().skip(1).step_by(2).cloned().collect();
-            let fixed = |_: Metric| cfg.tolerance.unwrap_or(DEFAULT_TOLERANCE);
+            let fixed = |_: Metric| MetricRule {
+                tolerance,
+                alpha: ALPHA,
+                noise_floor: None,
+            };
             for j in run_judge(&even, &odd, &fixed, &jc) {
                 let half = j
                     .ci_low
@@ -164,7 +192,7 @@ pub fn analyze(
                     .estimate
                     .map_or(f64::INFINITY, |e| (e - centre).abs())
                     .max(half);
-                tolerances.push((j.metric, noise.max(MIN_TOLERANCE)));
+                floors.push((j.metric, noise));
                 calibration.push(CalibrationRow {
                     protocol: a.protocol.clone(),
                     judgement: j,
@@ -172,18 +200,27 @@ pub fn analyze(
                 });
             }
         }
-        let tol = |m: Metric| {
-            cfg.tolerance
-                .or_else(|| {
-                    tolerances
-                        .iter()
-                        .find(|(k, _)| *k == m)
-                        .map(|(_, t)| *t)
-                        .filter(|t| t.is_finite())
-                })
-                .unwrap_or(DEFAULT_TOLERANCE)
+        let floor = |m: Metric| {
+            floors
+                .iter()
+                .find(|(k, _)| *k == m)
+                .map(|(_, f)| if f.is_finite() { *f } else { f64::MAX })
         };
-        for j in run_judge(&lane_total(a), &base_total, &tol, &jc) {
+        let headline = |m: Metric| MetricRule {
+            tolerance,
+            alpha: if HEADLINE.contains(&m) {
+                headline_alpha
+            } else {
+                ALPHA
+            },
+            noise_floor: floor(m),
+        };
+        let other = |m: Metric| MetricRule {
+            tolerance,
+            alpha: ALPHA,
+            noise_floor: floor(m),
+        };
+        for j in run_judge(&lane_total(a)?, &base_total, &headline, &jc) {
             verdicts.push(VerdictRow {
                 protocol: a.protocol.clone(),
                 request: None,
@@ -194,7 +231,13 @@ pub fn analyze(
             let Some(rb) = b.requests.iter().find(|r| r.name == ra.name) else {
                 continue;
             };
-            for j in run_judge(&raw(&ra.slices), &raw(&rb.slices), &tol, &jc) {
+            let place = |l: &LaneJson| format!("{} {} {}", l.target, l.protocol, ra.name);
+            for j in run_judge(
+                &raw(&ra.slices, &place(a))?,
+                &raw(&rb.slices, &place(b))?,
+                &other,
+                &jc,
+            ) {
                 verdicts.push(VerdictRow {
                     protocol: a.protocol.clone(),
                     request: Some(ra.name.clone()),
@@ -203,7 +246,7 @@ pub fn analyze(
             }
         }
     }
-    ComparisonJson {
+    Ok(ComparisonJson {
         candidate: cfg.candidate.clone(),
         baseline: cfg.baseline.clone(),
         fairness: cfg.fairness.clone(),
@@ -211,5 +254,6 @@ pub fn analyze(
         resamples: cfg.resamples,
         calibration,
         verdicts,
-    }
+        forced: Vec::new(),
+    })
 }

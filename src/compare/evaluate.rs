@@ -1,11 +1,13 @@
 //! Checking gates against a run's results: each gate is evaluated once per protocol it covers,
-//! and every evaluation is recorded with both sides' values.
+//! and every evaluation is recorded with both sides' values. A gate on a verdict that meets
+//! `inconclusive` fails closed (the run could not tell, so it cannot pass), saying how long a run
+//! would have to be, unless inconclusive verdicts are explicitly allowed.
 
 use serde::{Deserialize, Serialize};
 
 use super::analyze::ComparisonJson;
 use super::gate::{Gate, MetricRef, Operand, Role, VerdictRef};
-use super::metric::Metric;
+use super::metric::{fmt_metric, Metric};
 use crate::report::json::{ResultsFile, Summary};
 
 /// One evaluation of one gate.
@@ -23,6 +25,9 @@ pub struct GateResult {
     pub passed: bool,
     /// Why it could not be evaluated, when it could not (it then fails).
     pub note: Option<String>,
+    /// Both sides for people, with units (`8.56ms vs 4.43ms`, `63.400% vs 1.000%`).
+    #[serde(default)]
+    pub shown: String,
 }
 
 /// A gate value for people: numbers to four significant decimals, verdicts as words.
@@ -90,11 +95,11 @@ fn metric_value(
     Ok(summary_value(summary, m.metric))
 }
 
-fn verdict_value(
-    c: Option<&ComparisonJson>,
+fn verdict_row<'a>(
+    c: Option<&'a ComparisonJson>,
     v: &VerdictRef,
     protocol: &str,
-) -> Result<String, String> {
+) -> Result<&'a super::analyze::VerdictRow, String> {
     let c = c.ok_or("the run compared no paths")?;
     let protocol = v.protocol.map_or(protocol, |p| p.as_str());
     c.verdicts
@@ -102,8 +107,52 @@ fn verdict_value(
         .find(|row| {
             row.protocol == protocol && row.request == v.request && row.judgement.metric == v.metric
         })
-        .map(|row| row.judgement.verdict.name().to_string())
         .ok_or_else(|| format!("no verdict on {} over {protocol}", v.metric.name()))
+}
+
+/// Why a verdict operand that came out inconclusive fails its gate: what the run lacked.
+fn inconclusive_note(c: Option<&ComparisonJson>, o: &Operand, protocol: &str) -> Option<String> {
+    let Operand::Verdict(v) = o else { return None };
+    let row = verdict_row(c, v, protocol).ok()?;
+    let j = &row.judgement;
+    (j.verdict == super::gate::Verdict::Inconclusive).then(|| {
+        let why = j
+            .note
+            .clone()
+            .unwrap_or_else(|| "the interval is too wide".into());
+        let need = j
+            .needed_s_per_side
+            .map(|s| format!("; ≈ {} s per side needed", s.ceil()))
+            .unwrap_or_default();
+        format!(
+            "{} over {} is inconclusive ({why}{need}): a verdict gate fails closed; allow it with \
+             `compare.allow_inconclusive: true` or `--allow-inconclusive`",
+            v.metric.name(),
+            row.protocol
+        )
+    })
+}
+
+/// An estimate with its interval for people: `1.53× [1.40, 1.67]`, or in percentage points.
+pub fn estimate_text(j: &super::judge::Judgement) -> String {
+    match (j.estimate, j.ci_low.zip(j.ci_high)) {
+        (Some(e), Some((l, h))) if j.metric.judged_by_difference() => format!(
+            "{:+.3} pp [{:+.3}, {:+.3}]",
+            e * 100.0,
+            l * 100.0,
+            h * 100.0
+        ),
+        (Some(e), Some((l, h))) => format!("{e:.2}× [{l:.2}, {h:.2}]"),
+        (Some(e), None) => format!("{e:.2}×"),
+        _ => "no estimate".into(),
+    }
+}
+
+fn metric_of(o: &Operand) -> Option<Metric> {
+    match o {
+        Operand::Metric(m, _) => Some(m.metric),
+        _ => None,
+    }
 }
 
 fn probed(r: &ResultsFile) -> Result<&crate::conformance::run::ConformanceJson, String> {
@@ -124,9 +173,10 @@ fn value(
         Operand::Metric(m, factor) => {
             serde_json::json!(metric_value(r, roles, m, protocol)? * factor)
         }
-        Operand::Verdict(v) => {
-            serde_json::json!(verdict_value(r.comparison.as_ref(), v, protocol)?)
-        }
+        Operand::Verdict(v) => serde_json::json!(verdict_row(r.comparison.as_ref(), v, protocol)?
+            .judgement
+            .verdict
+            .name()),
         Operand::VerdictName(v) => serde_json::json!(v.name()),
         Operand::Differences => serde_json::json!(differences),
         Operand::ConformanceFailures => serde_json::json!(probed(r)?.failures),
@@ -142,12 +192,14 @@ fn explicit_protocol(o: &Operand) -> Option<&'static str> {
     }
 }
 
-/// Evaluates every gate; `differences` is the number of response differences found.
+/// Evaluates every gate; `differences` is the number of response differences found;
+/// `allow_inconclusive` lets a verdict gate pass on an inconclusive verdict.
 pub fn evaluate(
     gates: &[Gate],
     r: &ResultsFile,
     roles: &Roles<'_>,
     differences: u64,
+    allow_inconclusive: bool,
 ) -> Vec<GateResult> {
     let mut protocols: Vec<String> = Vec::new();
     for l in &r.lanes {
@@ -169,13 +221,26 @@ pub fn evaluate(
             let proto = p.clone().unwrap_or_default();
             let l = value(r, roles, &g.lhs, &proto, differences);
             let rr = value(r, roles, &g.rhs, &proto, differences);
+            let asks_inconclusive = [&g.lhs, &g.rhs].into_iter().any(|o| {
+                matches!(o, Operand::VerdictName(v) if *v == super::gate::Verdict::Inconclusive)
+            });
             let (lhs, rhs, passed, note) = match (l, rr) {
                 (Ok(a), Ok(b)) => {
                     let passed = match (a.as_f64(), b.as_f64()) {
                         (Some(x), Some(y)) => g.op.holds(x, y),
                         _ => g.op.holds(a.as_str(), b.as_str()),
                     };
-                    (a, b, passed, None)
+                    let closed = (!allow_inconclusive && !asks_inconclusive)
+                        .then(|| {
+                            inconclusive_note(r.comparison.as_ref(), &g.lhs, &proto).or_else(|| {
+                                inconclusive_note(r.comparison.as_ref(), &g.rhs, &proto)
+                            })
+                        })
+                        .flatten();
+                    match closed {
+                        Some(why) => (a, b, false, Some(why)),
+                        None => (a, b, passed, None),
+                    }
                 }
                 (a, b) => {
                     let note = [a.as_ref().err(), b.as_ref().err()]
@@ -192,9 +257,21 @@ pub fn evaluate(
                     )
                 }
             };
+            let unit = metric_of(&g.lhs).or_else(|| metric_of(&g.rhs));
+            let side = |o: &Operand, v: &serde_json::Value| match (o, unit, v.as_f64()) {
+                (Operand::Verdict(vr), _, _) => {
+                    match verdict_row(r.comparison.as_ref(), vr, &proto) {
+                        Ok(row) => format!("{} ({})", show(v), estimate_text(&row.judgement)),
+                        Err(_) => show(v),
+                    }
+                }
+                (_, Some(m), Some(x)) => fmt_metric(m, Some(x)),
+                _ => show(v),
+            };
             out.push(GateResult {
                 gate: g.text.clone(),
                 protocol: p,
+                shown: format!("{} vs {}", side(&g.lhs, &lhs), side(&g.rhs, &rhs)),
                 lhs,
                 rhs,
                 passed,

@@ -1,25 +1,36 @@
-//! Verdicts from slices. The ratio (or, for error rates, the difference) of pooled figures is
-//! given a 95% interval by a paired bootstrap over slices: each resample draws slice pairs (the
-//! candidate's slice i with the baseline's slice i, adjacent in time) with replacement and pools
-//! them. Resampling whole slices rather than single requests keeps the bursts of a shared machine
-//! inside the resampled unit, so the interval reflects how much a run of this length really
-//! varies.
+//! Verdicts from slices, with two pieces of evidence that stay honest on a noisy machine:
+//!
+//! - a **paired bootstrap over slices**: each resample draws slice pairs (the candidate's slice i
+//!   with the baseline's slice i, adjacent in time) with replacement and pools them; resampling
+//!   whole slices keeps the bursts of a shared machine inside the resampled unit. Its standard
+//!   error, on the log of the ratio (or on the difference, for error rates), gives the interval;
+//! - a **paired sign test over slices**: in how many pairs the candidate's own slice figure is
+//!   worse than the baseline's. It assumes nothing about the noise but that the two sides of an
+//!   A/A pair are exchangeable, so it stays exact with few slices and under bursts that make the
+//!   bootstrap's interval wide, and it catches a large effect on a short run.
+//!
+//! `worse` needs the estimate beyond the tolerance and either test significant at half the
+//! metric's level (so together they keep to it); `better` mirrors it. `same` needs the 95%
+//! interval inside the tolerance the user asked for, and a calibrated noise floor no wider than
+//! it. Anything else is `inconclusive`, with the run length that would resolve it.
 
 use serde::{Deserialize, Serialize};
+use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal};
 
 use super::gate::Verdict;
 use super::metric::Metric;
-use super::slices::{Pool, SliceSet};
+use super::slices::{Pool, Slice, SliceSet};
 
 /// The absolute tolerance on error rates: 0.1 percentage points.
 pub const ERROR_RATE_TOLERANCE: f64 = 0.001;
-/// The tolerance on ratios when none is given and none is calibrated.
+/// The tolerance on ratios when none is given.
 pub const DEFAULT_TOLERANCE: f64 = 0.10;
-/// The smallest tolerance calibration may set.
-pub const MIN_TOLERANCE: f64 = 0.10;
-/// Slice pairs below which no verdict but `inconclusive` is given: a bootstrap over three or four
-/// blocks claims far more precision than it has (an A/A pair was called worse that way).
+/// Slice pairs below which the bootstrap is not trusted: over three or four blocks it claims far
+/// more precision than it has (an A/A pair was called worse that way). The sign test still
+/// speaks, and with so few pairs it cannot reach significance but for a huge, consistent effect.
 pub const MIN_PAIRS: usize = 5;
+/// The one-sided level of a `worse` or `better` claim about one metric on its own.
+pub const ALPHA: f64 = 0.025;
 
 /// The judgement of one metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -36,7 +47,7 @@ pub struct Judgement {
     pub ci_low: Option<f64>,
     /// 95% interval, high end.
     pub ci_high: Option<f64>,
-    /// The change treated as real.
+    /// The change treated as real: the tolerance the user asked for (default 10%).
     pub tolerance: f64,
     /// The verdict.
     pub verdict: Verdict,
@@ -44,6 +55,26 @@ pub struct Judgement {
     pub slices: usize,
     /// When inconclusive: measured seconds per side that would resolve a change of the tolerance.
     pub needed_s_per_side: Option<f64>,
+    /// The one-sided level of a worse or better claim (smaller for the headline metrics, whose
+    /// family decides the exit code).
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// Slice pairs in which the candidate's own figure was worse, and better.
+    #[serde(default)]
+    pub pairs_worse: u32,
+    /// See `pairs_worse`.
+    #[serde(default)]
+    pub pairs_better: u32,
+    /// The A/A noise floor of this metric, when calibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_floor: Option<f64>,
+    /// Why the verdict is inconclusive, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn default_alpha() -> f64 {
+    ALPHA
 }
 
 /// What to judge and how.
@@ -56,6 +87,17 @@ pub struct JudgeConfig {
     pub slice_s: f64,
 }
 
+/// How one metric is judged: its tolerance, its level and its calibrated noise floor.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricRule {
+    /// The tolerance the user asked for.
+    pub tolerance: f64,
+    /// The one-sided level of a worse or better claim.
+    pub alpha: f64,
+    /// The calibrated A/A noise floor, when measured.
+    pub noise_floor: Option<f64>,
+}
+
 fn value(m: Metric, p: &Pool, grid: &[u64], slice_s: f64) -> Option<f64> {
     match m {
         Metric::Mean => p.mean(grid),
@@ -64,6 +106,17 @@ fn value(m: Metric, p: &Pool, grid: &[u64], slice_s: f64) -> Option<f64> {
         Metric::Count => Some(p.count as f64),
         Metric::Errors => Some(p.errors as f64),
         m => p.percentile(grid, m.percentile().unwrap_or(50.0)),
+    }
+}
+
+/// One slice's own figure, for the sign test.
+fn slice_value(m: Metric, s: &Slice, grid: &[u64]) -> Option<f64> {
+    match m {
+        Metric::ErrorRate => (s.count > 0).then(|| s.errors as f64 / s.count as f64),
+        Metric::Rps | Metric::Count => Some(s.count as f64),
+        Metric::Errors => Some(s.errors as f64),
+        Metric::Mean => None,
+        m => s.percentile(grid, m.percentile().unwrap_or(50.0)),
     }
 }
 
@@ -79,15 +132,23 @@ fn estimate(m: Metric, a: f64, b: f64) -> Option<f64> {
     }
 }
 
-/// The verdict for an estimate and its interval.
-pub fn verdict(m: Metric, est: f64, lo: f64, hi: f64, tau: f64) -> Verdict {
-    // Put every metric on one scale where "up" is worse and "no change" is zero.
-    let (e, l, h) = if m.judged_by_difference() {
-        (est, lo, hi)
+/// Puts an estimate on the scale where "up" is worse and "no change" is zero.
+fn worse_scale(m: Metric, est: f64) -> f64 {
+    if m.judged_by_difference() {
+        est
     } else if m.higher_is_better() {
-        (1.0 - est, 1.0 - hi, 1.0 - lo)
+        1.0 - est
     } else {
-        (est - 1.0, lo - 1.0, hi - 1.0)
+        est - 1.0
+    }
+}
+
+/// The verdict for an estimate and its 95% interval, by the interval alone.
+pub fn verdict(m: Metric, est: f64, lo: f64, hi: f64, tau: f64) -> Verdict {
+    let (e, l, h) = if m.higher_is_better() && !m.judged_by_difference() {
+        (worse_scale(m, est), worse_scale(m, hi), worse_scale(m, lo))
+    } else {
+        (worse_scale(m, est), worse_scale(m, lo), worse_scale(m, hi))
     };
     if l > 0.0 && e > tau {
         Verdict::Worse
@@ -108,18 +169,64 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
-    sorted[i]
+/// The standard normal quantile.
+fn z(q: f64) -> f64 {
+    Normal::new(0.0, 1.0).map_or(1.96, |n| n.inverse_cdf(q))
+}
+
+/// P(X ≥ k) for X ~ Binomial(n, 1/2): the sign test's one-sided p-value.
+pub fn sign_p(k: u32, n: u32) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    Binomial::new(0.5, u64::from(n)).map_or(1.0, |b| b.sf(u64::from(k) - 1))
+}
+
+/// Where the estimate is summarised: the log of a ratio, or a difference as it is.
+fn to_scale(m: Metric, e: f64) -> Option<f64> {
+    if m.judged_by_difference() {
+        Some(e)
+    } else {
+        (e > 0.0).then(|| e.ln())
+    }
+}
+
+fn from_scale(m: Metric, x: f64) -> f64 {
+    if m.judged_by_difference() {
+        x
+    } else {
+        x.exp()
+    }
+}
+
+/// The sign test's counts: pairs where the candidate's own slice figure is worse, and better
+/// (ties dropped).
+fn sign_counts(m: Metric, set: &SliceSet, pairs: &[(usize, usize)]) -> (u32, u32) {
+    let (mut worse, mut better) = (0, 0);
+    for &(i, j) in pairs {
+        let (Some(a), Some(b)) = (
+            slice_value(m, &set.a[i], &set.grid),
+            slice_value(m, &set.b[j], &set.grid),
+        ) else {
+            continue;
+        };
+        let up = if m.higher_is_better() { b - a } else { a - b };
+        if up > 0.0 {
+            worse += 1;
+        } else if up < 0.0 {
+            better += 1;
+        }
+    }
+    (worse, better)
 }
 
 /// Judges `metrics` over slice `pairs` of `set` (indices into its candidate and baseline
-/// slices); `tolerance` gives each metric's tolerance.
+/// slices); `rule` gives each metric's tolerance, level and noise floor.
 pub fn judge(
     set: &SliceSet,
     pairs: &[(usize, usize)],
     metrics: &[Metric],
-    tolerance: &dyn Fn(Metric) -> f64,
+    rule: &dyn Fn(Metric) -> MetricRule,
     cfg: &JudgeConfig,
 ) -> Vec<Judgement> {
     let g = set.grid.len();
@@ -139,11 +246,12 @@ pub fn judge(
             )
         })
         .collect();
+    // Bootstrap resamples of each metric, on its summary scale.
     let mut samples: Vec<Vec<f64>> =
         vec![Vec::with_capacity(cfg.resamples as usize); metrics.len()];
     let n = pairs.len();
     let mut rng = cfg.seed ^ 0xA5A5_5A5A;
-    if n > 0 {
+    if n >= MIN_PAIRS {
         for _ in 0..cfg.resamples {
             pa.clear();
             pb.clear();
@@ -153,13 +261,12 @@ pub fn judge(
                 pb.add(&set.b[j]);
             }
             for (k, m) in metrics.iter().enumerate() {
-                if let (Some(x), Some(y)) = (
-                    value(*m, &pa, &set.grid, cfg.slice_s),
-                    value(*m, &pb, &set.grid, cfg.slice_s),
-                ) {
-                    if let Some(e) = estimate(*m, x, y) {
-                        samples[k].push(e);
-                    }
+                let e = value(*m, &pa, &set.grid, cfg.slice_s)
+                    .zip(value(*m, &pb, &set.grid, cfg.slice_s))
+                    .and_then(|(x, y)| estimate(*m, x, y))
+                    .and_then(|e| to_scale(*m, e));
+                if let Some(e) = e {
+                    samples[k].push(e);
                 }
             }
         }
@@ -167,40 +274,105 @@ pub fn judge(
     metrics
         .iter()
         .zip(point)
-        .zip(samples.iter_mut())
+        .zip(samples.iter())
         .map(|((m, (a, b)), s)| {
+            let r = rule(*m);
             let tau = if m.judged_by_difference() {
                 ERROR_RATE_TOLERANCE
             } else {
-                tolerance(*m)
+                r.tolerance
             };
             let est = a.zip(b).and_then(|(a, b)| estimate(*m, a, b));
-            s.sort_by(f64::total_cmp);
-            // Too few resamples with a value (an empty side): no interval, no verdict.
-            let ci = (s.len() * 10 >= cfg.resamples as usize * 9 && !s.is_empty())
-                .then(|| (quantile(s, 0.025), quantile(s, 0.975)));
-            // Too few samples for this percentile: say how long a run would need to be.
+            // The bootstrap's standard error, when nearly every resample had a value.
+            let se = (s.len() >= 2 && s.len() * 10 >= cfg.resamples as usize * 9).then(|| {
+                let mean = s.iter().sum::<f64>() / s.len() as f64;
+                (s.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (s.len() - 1) as f64).sqrt()
+            });
+            let centre = est.and_then(|e| to_scale(*m, e));
+            let interval = |q: f64| {
+                centre.zip(se).map(|(c, se)| {
+                    let w = z(1.0 - q) * se;
+                    let (lo, hi) = (from_scale(*m, c - w), from_scale(*m, c + w));
+                    if m.higher_is_better() && !m.judged_by_difference() {
+                        (worse_scale(*m, hi), worse_scale(*m, lo))
+                    } else {
+                        (worse_scale(*m, lo), worse_scale(*m, hi))
+                    }
+                })
+            };
+            let ci = centre.zip(se).map(|(c, se)| {
+                let w = z(0.975) * se;
+                (from_scale(*m, c - w), from_scale(*m, c + w))
+            });
+            let (worse_n, better_n) = sign_counts(*m, set, pairs);
+            let decided = worse_n + better_n;
             let fewest = counts.0.min(counts.1);
             let starved = fewest < m.min_samples();
-            let per_s = fewest as f64 / (n.max(1) as f64 * cfg.slice_s);
-            let for_samples = (starved && per_s > 0.0 && m.min_samples() != u64::MAX)
-                .then(|| m.min_samples() as f64 / per_s);
-            let too_few_pairs = n < MIN_PAIRS;
-            let for_pairs = too_few_pairs.then_some(MIN_PAIRS as f64 * cfg.slice_s);
-            let (v, needed) = match (est, ci) {
-                _ if too_few_pairs => (
+            let half_alpha = r.alpha / 2.0;
+            let e = est.map(|e| worse_scale(*m, e));
+            let boot = interval(half_alpha);
+            let worse = !starved
+                && e.is_some_and(|e| e > tau)
+                && (boot.is_some_and(|(lo, _)| lo > 0.0) || sign_p(worse_n, decided) <= half_alpha);
+            let better = !starved
+                && e.is_some_and(|e| e < -tau)
+                && (boot.is_some_and(|(_, hi)| hi < 0.0)
+                    || sign_p(better_n, decided) <= half_alpha);
+            let floor_too_wide = r.noise_floor.filter(|f| *f > tau);
+            let within = interval(0.025).is_some_and(|(lo, hi)| lo >= -tau && hi <= tau);
+            let (verdict, note) = if worse {
+                (Verdict::Worse, None)
+            } else if better {
+                (Verdict::Better, None)
+            } else if starved {
+                (
                     Verdict::Inconclusive,
-                    for_samples.map_or(for_pairs, |s| for_pairs.map(|p| p.max(s))),
-                ),
-                (Some(e), Some((lo, hi))) if !starved => {
-                    let v = verdict(*m, e, lo, hi, tau);
-                    let half = (hi - lo) / 2.0;
-                    let needed = (v == Verdict::Inconclusive && half > 0.0)
-                        .then(|| n as f64 * (half / (tau / 2.0)).powi(2) * cfg.slice_s);
-                    (v, needed)
-                }
-                _ => (Verdict::Inconclusive, for_samples),
+                    Some(format!(
+                        "fewer than {} samples per side for {}",
+                        m.min_samples(),
+                        m.name()
+                    )),
+                )
+            } else if n < MIN_PAIRS {
+                (
+                    Verdict::Inconclusive,
+                    Some(format!("{n} slice pairs; {MIN_PAIRS} are needed")),
+                )
+            } else if let Some(f) = floor_too_wide {
+                (
+                    Verdict::Inconclusive,
+                    Some(format!(
+                        "the A/A noise floor (±{:.0}%) is wider than the ±{:.0}% tolerance",
+                        f * 100.0,
+                        tau * 100.0
+                    )),
+                )
+            } else if within {
+                (Verdict::Same, None)
+            } else {
+                (Verdict::Inconclusive, None)
             };
+            // The run length that would bring the interval's half-width to half the tolerance
+            // (or, when the noise floor is the obstacle, the floor under the tolerance).
+            let needed = (verdict == Verdict::Inconclusive)
+                .then(|| {
+                    let per_s = fewest as f64 / (n.max(1) as f64 * cfg.slice_s);
+                    let for_samples = (starved && per_s > 0.0 && m.min_samples() != u64::MAX)
+                        .then(|| m.min_samples() as f64 / per_s);
+                    let for_pairs = (n < MIN_PAIRS).then_some(MIN_PAIRS as f64 * cfg.slice_s);
+                    let spread = ci
+                        .map(|(lo, hi)| (worse_scale(*m, hi) - worse_scale(*m, lo)).abs() / 2.0)
+                        .into_iter()
+                        .chain(floor_too_wide)
+                        .fold(0.0f64, f64::max);
+                    let for_noise = (spread > 0.0 && n > 0)
+                        .then(|| n as f64 * (spread / (tau / 2.0)).powi(2) * cfg.slice_s);
+                    [for_samples, for_pairs, for_noise]
+                        .into_iter()
+                        .flatten()
+                        .reduce(f64::max)
+                })
+                .flatten();
             Judgement {
                 metric: *m,
                 candidate: a,
@@ -209,9 +381,14 @@ pub fn judge(
                 ci_low: ci.map(|c| c.0),
                 ci_high: ci.map(|c| c.1),
                 tolerance: tau,
-                verdict: v,
+                verdict,
                 slices: n,
                 needed_s_per_side: needed,
+                alpha: r.alpha,
+                pairs_worse: worse_n,
+                pairs_better: better_n,
+                noise_floor: r.noise_floor,
+                note,
             }
         })
         .collect()
@@ -221,7 +398,9 @@ pub fn judge(
 mod tests {
     use super::*;
 
-    fn slices(n: usize, us: u64) -> Vec<super::super::slices::RawSlice> {
+    use super::super::slices::RawSlice;
+
+    fn slices(n: usize, us: u64) -> Vec<RawSlice> {
         (0..n)
             .map(|_| {
                 let mut h = crate::record::hist::new_coarse_hist();
@@ -233,22 +412,64 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn a_doubling_is_worse_but_not_on_too_few_slices() {
-        let cfg = JudgeConfig {
-            resamples: 200,
+    fn cfg() -> JudgeConfig {
+        JudgeConfig {
+            resamples: 400,
             seed: 1,
             slice_s: 1.0,
-        };
-        let tol = |_: Metric| 0.1;
-        for (n, expected) in [(8, Verdict::Worse), (MIN_PAIRS - 1, Verdict::Inconclusive)] {
-            let (a, b) = (slices(n, 2000), slices(n, 1000));
-            let set = SliceSet::new(&a, &b);
-            let pairs: Vec<(usize, usize)> = (0..n).map(|i| (i, i)).collect();
-            let j = judge(&set, &pairs, &[Metric::P50], &tol, &cfg);
-            assert_eq!(j[0].verdict, expected, "{n} pairs: {:?}", j[0]);
-            assert!((j[0].estimate.unwrap() - 2.0).abs() < 0.1);
         }
+    }
+
+    fn rule(noise_floor: Option<f64>) -> impl Fn(Metric) -> MetricRule {
+        move |_| MetricRule {
+            tolerance: 0.1,
+            alpha: ALPHA,
+            noise_floor,
+        }
+    }
+
+    fn one(a: &[RawSlice], b: &[RawSlice], noise: Option<f64>) -> Judgement {
+        let set = SliceSet::new(a, b);
+        let pairs: Vec<(usize, usize)> = (0..a.len().min(b.len())).map(|i| (i, i)).collect();
+        judge(&set, &pairs, &[Metric::P50], &rule(noise), &cfg()).remove(0)
+    }
+
+    #[test]
+    fn a_doubling_is_worse_but_not_on_too_few_slices() {
+        for (n, expected) in [(8, Verdict::Worse), (MIN_PAIRS - 1, Verdict::Inconclusive)] {
+            let j = one(&slices(n, 2000), &slices(n, 1000), None);
+            assert_eq!(j.verdict, expected, "{n} pairs: {j:?}");
+            assert!((j.estimate.unwrap() - 2.0).abs() < 0.1);
+        }
+    }
+
+    #[test]
+    fn a_consistent_effect_under_bursts_is_worse_by_the_sign_test() {
+        // Bursts make every other slice 20x slower on both sides alike: the bootstrap's interval
+        // is wide, but the candidate is slower in every one of 12 pairs.
+        let burst = |i: usize| if i % 2 == 0 { 1 } else { 20 };
+        let a: Vec<RawSlice> = (0..12).flat_map(|i| slices(1, 2000 * burst(i))).collect();
+        let b: Vec<RawSlice> = (0..12).flat_map(|i| slices(1, 1000 * burst(i))).collect();
+        let j = one(&a, &b, None);
+        assert_eq!(j.verdict, Verdict::Worse, "{j:?}");
+        assert_eq!((j.pairs_worse, j.pairs_better), (12, 0));
+    }
+
+    #[test]
+    fn same_needs_the_noise_floor_under_the_tolerance() {
+        let (a, b) = (slices(10, 1000), slices(10, 1000));
+        assert_eq!(one(&a, &b, Some(0.05)).verdict, Verdict::Same);
+        let j = one(&a, &b, Some(0.44));
+        assert_eq!(j.verdict, Verdict::Inconclusive);
+        assert!(j.note.as_deref().unwrap().contains("±44%"), "{j:?}");
+        assert!(j.needed_s_per_side.is_some());
+    }
+
+    #[test]
+    fn the_sign_test_is_exact() {
+        assert_eq!(sign_p(0, 10), 1.0);
+        assert!((sign_p(10, 10) - 1.0 / 1024.0).abs() < 1e-12);
+        assert!((sign_p(9, 10) - 11.0 / 1024.0).abs() < 1e-12);
     }
 
     #[test]

@@ -112,3 +112,25 @@ impl Metric {
         matches!(self, Metric::ErrorRate)
     }
 }
+
+/// A latency in µs for people: µs, ms or s.
+pub fn fmt_us(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us}µs")
+    } else if us < 1_000_000 {
+        format!("{:.2}ms", us as f64 / 1e3)
+    } else {
+        format!("{:.2}s", us as f64 / 1e6)
+    }
+}
+
+/// A metric's value for people: latencies in µs/ms/s, error rates in %, counts as numbers.
+pub fn fmt_metric(m: Metric, v: Option<f64>) -> String {
+    match (m, v) {
+        (_, None) => "–".into(),
+        (Metric::ErrorRate, Some(x)) => format!("{:.3}%", x * 100.0),
+        (Metric::Rps, Some(x)) => format!("{x:.1}/s"),
+        (Metric::Count | Metric::Errors, Some(x)) => format!("{x:.0}"),
+        (_, Some(x)) => fmt_us(x.round() as u64),
+    }
+}

@@ -2,14 +2,103 @@
 //! the main branch's last run against this commit's. The baseline is BASE's baseline path (or
 //! its only target), the candidate NEW's candidate path (or its only target); the comparison
 //! settings, gates and seed come from NEW's scenario. Given one two-path run twice, it reproduces
-//! that run's verdicts exactly.
+//! that run's verdicts exactly. Runs of another scenario, request mix, rate plan or protocol set
+//! are refused, with what differs, unless forced (and then the report says so); the verdict
+//! itself is reached by the same pipeline as a live run's.
 
 use super::analyze::{analyze, AnalysisConfig};
-use super::evaluate::{evaluate, show, Roles};
-use super::gate::{self, GateContext};
+use super::gate::{self, Gate, GateContext};
 use crate::report::json::{LaneJson, ResultsFile};
 use crate::scenario::model::ScenarioFile;
-use crate::verdict::{code, Verdict};
+
+/// Two saved runs side by side, ready for the verdict pipeline.
+pub struct Saved {
+    /// Both paths (named `candidate` and `baseline`) and the comparison; no verdict yet.
+    pub results: ResultsFile,
+    /// NEW's gates, about the two roles.
+    pub gates: Vec<Gate>,
+    /// NEW's scenario lets verdict gates pass on `inconclusive`.
+    pub allow_inconclusive: bool,
+}
+
+/// What makes two runs incomparable: each difference, said plainly.
+pub fn differences(base: &ResultsFile, new: &ResultsFile) -> Vec<String> {
+    let mut out = Vec::new();
+    let (b, n) = (&base.meta, &new.meta);
+    if b.scenario_digest != n.scenario_digest {
+        out.push(format!(
+            "scenario: {} ({}) vs {} ({})",
+            b.scenario_path,
+            &b.scenario_digest.get(..12).unwrap_or(&b.scenario_digest),
+            n.scenario_path,
+            &n.scenario_digest.get(..12).unwrap_or(&n.scenario_digest)
+        ));
+    }
+    let mix = |r: &ResultsFile| -> Vec<(String, u32)> {
+        let file: Option<ScenarioFile> = serde_saphyr::from_str(&r.meta.scenario_text).ok();
+        let weights: Vec<u32> = file
+            .map(|f| f.requests.iter().map(|q| q.weight.unwrap_or(1)).collect())
+            .unwrap_or_default();
+        r.lanes
+            .first()
+            .map(|l| {
+                l.requests
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| (q.name.clone(), weights.get(i).copied().unwrap_or(1)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let show_mix = |m: &[(String, u32)]| {
+        m.iter()
+            .map(|(n, w)| format!("{n}×{w}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (mb, mn) = (mix(base), mix(new));
+    if mb != mn {
+        out.push(format!(
+            "request mix: [{}] vs [{}]",
+            show_mix(&mb),
+            show_mix(&mn)
+        ));
+    }
+    let plan = |r: &ResultsFile| {
+        let m = &r.meta;
+        let stages: Vec<String> = m
+            .stages
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}s@{}→{}{}",
+                    s.duration_s,
+                    s.rate_start,
+                    s.rate_end,
+                    if s.warmup { " warm-up" } else { "" }
+                )
+            })
+            .collect();
+        format!("{} [{}]", m.model, stages.join(", "))
+    };
+    if plan(base) != plan(new) {
+        out.push(format!("rate plan: {} vs {}", plan(base), plan(new)));
+    }
+    let protocols = |r: &ResultsFile| {
+        let mut p: Vec<String> = r.lanes.iter().map(|l| l.protocol.clone()).collect();
+        p.sort();
+        p.dedup();
+        p.join(",")
+    };
+    if protocols(base) != protocols(new) {
+        out.push(format!(
+            "protocols: {} vs {}",
+            protocols(base),
+            protocols(new)
+        ));
+    }
+    out
+}
 
 fn side(r: &ResultsFile, role_name: Option<&str>) -> Result<(String, Vec<LaneJson>), String> {
     let name = match role_name {
@@ -40,9 +129,17 @@ fn rename(text: &str, name: &str, role: &str) -> String {
     }
 }
 
-/// Compares two saved runs; the result holds both paths (named `candidate` and `baseline`), the
-/// comparison, the gates and the verdict.
-pub fn compare(base: &ResultsFile, new: &ResultsFile) -> Result<ResultsFile, String> {
+/// Compares two saved runs: both paths (named `candidate` and `baseline`), the comparison and
+/// NEW's gates, for [`crate::verdict::conclude`]. Refuses runs that are not comparable unless
+/// `force`.
+pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Saved, String> {
+    let differ = differences(base, new);
+    if !differ.is_empty() && !force {
+        return Err(format!(
+            "the runs are not comparable:\n  - {}\n(--force compares them anyway, and the report says so)",
+            differ.join("\n  - ")
+        ));
+    }
     let (base_name, mut base_lanes) =
         side(base, base.comparison.as_ref().map(|c| c.baseline.as_str()))?;
     let (cand_name, mut cand_lanes) =
@@ -79,33 +176,26 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile) -> Result<ResultsFile, Str
     for l in &mut cand_lanes {
         l.target = "candidate".into();
     }
-    let comparison = analyze(
+    let mut comparison = analyze(
         &cand_lanes.iter().collect::<Vec<_>>(),
         &base_lanes.iter().collect::<Vec<_>>(),
         &cfg,
-    );
+    )?;
+    comparison.forced = differ;
     let mut out = new.clone();
     out.lanes = cand_lanes;
     out.lanes.extend(base_lanes);
     out.comparison = Some(comparison);
     out.differential = None;
-    // Gates from NEW's scenario, about the two roles; without gates, no metric may be worse.
-    let texts: Vec<String> = match file
+    // Gates from NEW's scenario, about the two roles; without gates, the pipeline's default
+    // rules judge the headline metrics.
+    let texts: Vec<String> = file
         .as_ref()
         .map(|f| f.gates.clone())
-        .filter(|g| !g.is_empty())
-    {
-        Some(g) => g
-            .into_iter()
-            .filter(|g| !g.contains("differences"))
-            .collect(),
-        None => vec![
-            "verdict(p50) != worse".into(),
-            "verdict(p90) != worse".into(),
-            "verdict(p99) != worse".into(),
-            "verdict(error_rate) != worse".into(),
-        ],
-    };
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|g| !g.contains("differences"))
+        .collect();
     let mut protocols = Vec::new();
     for l in &out.lanes {
         if let Some(p) = [
@@ -139,40 +229,9 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile) -> Result<ResultsFile, Str
         let text = rename(&rename(t, &cand_name, "candidate"), &base_name, "baseline");
         gates.push(gate::parse(&text, &ctx).map_err(|e| format!("gate `{t}`: {}", e.message))?);
     }
-    out.gates = evaluate(
-        &gates,
-        &out,
-        &Roles {
-            candidate: Some("candidate"),
-            baseline: Some("baseline"),
-        },
-        0,
-    );
-    let failed: Vec<String> = out
-        .gates
-        .iter()
-        .filter(|g| !g.passed)
-        .map(|g| {
-            format!(
-                "gate `{}` failed{}: {} vs {}",
-                g.gate,
-                g.protocol
-                    .as_deref()
-                    .map(|p| format!(" over {p}"))
-                    .unwrap_or_default(),
-                show(&g.lhs),
-                show(&g.rhs)
-            )
-        })
-        .collect();
-    out.verdict = Verdict {
-        passed: failed.is_empty(),
-        exit_code: if failed.is_empty() {
-            code::OK
-        } else {
-            code::FAILED
-        },
-        reasons: failed,
-    };
-    Ok(out)
+    Ok(Saved {
+        results: out,
+        gates,
+        allow_inconclusive: spec.as_ref().is_some_and(|c| c.allow_inconclusive),
+    })
 }

@@ -67,6 +67,25 @@ impl SliceSet {
     }
 }
 
+impl Slice {
+    /// This slice's own latency at percentile `p`, from its sparse cells (ascending on the grid).
+    pub fn percentile(&self, grid: &[u64], p: f64) -> Option<f64> {
+        let total: u64 = self.cells.iter().map(|(_, c)| c).sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((p / 100.0) * total as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, c) in &self.cells {
+            seen += c;
+            if seen >= rank {
+                return Some(grid[*i as usize] as f64);
+            }
+        }
+        self.cells.last().map(|(i, _)| grid[*i as usize] as f64)
+    }
+}
+
 /// A pooled set of slices: dense counts on the grid plus totals.
 #[derive(Debug, Clone)]
 pub struct Pool {

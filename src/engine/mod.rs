@@ -181,6 +181,9 @@ pub struct RunOutcome {
     pub measured: Duration,
     /// The response differential, when two paths were compared.
     pub differential: Option<crate::conformance::differential::DifferentialJson>,
+    /// Faults of the harness during the run (a client thread that panicked): its requests are
+    /// lost, so the run cannot pass.
+    pub faults: Vec<String>,
 }
 
 /// Everything a thread needs to build one lane's transport and slots.
@@ -442,10 +445,25 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
         }
     });
     let ended = Instant::now();
-    for h in handles {
-        let per_thread = h.join().unwrap_or_default();
-        for (lane, st) in lanes.iter_mut().zip(per_thread.iter()) {
-            lane.stats.merge(st);
+    let mut faults = Vec::new();
+    for (i, h) in handles.into_iter().enumerate() {
+        match h.join() {
+            Ok(per_thread) => {
+                for (lane, st) in lanes.iter_mut().zip(per_thread.iter()) {
+                    lane.stats.merge(st);
+                }
+            }
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                faults.push(format!(
+                    "client thread {i} panicked ({why}): its requests are lost, so the figures \
+                     are incomplete"
+                ));
+            }
         }
     }
     for ((setup, _), lane) in setups.iter().zip(lanes.iter_mut()) {
@@ -526,6 +544,7 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
         warmup,
         measured,
         differential,
+        faults,
     })
 }
 

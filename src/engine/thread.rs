@@ -98,6 +98,11 @@ pub fn run_thread(
     live: Arc<Live>,
     stop: CancellationToken,
 ) -> Vec<LaneStats> {
+    // A way for the test suite to show that a lost thread fails the run (debug builds only).
+    #[cfg(debug_assertions)]
+    if std::env::var_os("GAUNTLET_INJECT_THREAD_PANIC").is_some() {
+        panic!("injected by GAUNTLET_INJECT_THREAD_PANIC");
+    }
     let rec = Rc::new(RefCell::new(
         (0..lanes)
             .map(|_| LaneStats::new(requests))

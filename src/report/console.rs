@@ -124,6 +124,9 @@ pub fn render_comparison(out: &mut String, r: &ResultsFile) {
             "\n{} (candidate) vs {} (baseline): {}, slices of {} s, {} resamples",
             c.candidate, c.baseline, c.fairness, c.slice_s, c.resamples
         );
+        for f in &c.forced {
+            let _ = writeln!(out, "  forced (--force), the runs differ: {f}");
+        }
         let _ = writeln!(
             out,
             "{:<5} {:<10} {:>10} {:>10} {:>10} {:>20} {:>9}  verdict",
@@ -224,13 +227,22 @@ pub fn render(r: &ResultsFile) -> String {
     render_comparison(&mut out, r);
     let m = &r.meta;
     let _ = writeln!(out, "\n{} model, {:.1} s measured ({} s warm-up), {} client threads; latency is from the intended start (coordinated-omission corrected)", m.model, m.measured_s, m.warmup_s, m.threads);
-    if r.verdict.passed {
+    render_verdict(&mut out, r);
+    out
+}
+
+/// The verdict line, its reasons and its warnings.
+pub fn render_verdict(out: &mut String, r: &ResultsFile) {
+    let v = &r.verdict;
+    for w in &v.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    if v.passed {
         let _ = writeln!(out, "PASSED");
     } else {
-        let _ = writeln!(out, "FAILED (exit {})", r.verdict.exit_code);
-        for reason in &r.verdict.reasons {
+        let _ = writeln!(out, "{} (exit {})", v.word(), v.exit_code);
+        for reason in &v.reasons {
             let _ = writeln!(out, "  - {reason}");
         }
     }
-    out
 }

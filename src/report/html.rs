@@ -83,7 +83,7 @@ fn banner(out: &mut String, r: &ResultsFile) {
     let _ = write!(
         out,
         "<div class=\"banner {class}\" id=\"verdict\">{} (exit {})",
-        if v.passed { "PASSED" } else { "FAILED" },
+        v.word(),
         v.exit_code
     );
     if !r.gates.is_empty() {
@@ -102,10 +102,24 @@ fn banner(out: &mut String, r: &ResultsFile) {
         }
         out.push_str("</ul>\n");
     }
+    if !v.warnings.is_empty() {
+        out.push_str("<ul class=\"warnings\">");
+        for w in &v.warnings {
+            let _ = write!(out, "<li>warning: {}</li>", esc(w));
+        }
+        out.push_str("</ul>\n");
+    }
 }
 
 fn comparison(out: &mut String, r: &ResultsFile) {
     let Some(c) = &r.comparison else { return };
+    for f in &c.forced {
+        let _ = writeln!(
+            out,
+            "<p class=\"note worse\">Compared with --force although the runs differ: {}</p>",
+            esc(f)
+        );
+    }
     let _ = writeln!(
         out,
         "<h2>{} (candidate) vs {} (baseline)</h2>",

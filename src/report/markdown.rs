@@ -20,12 +20,19 @@ pub fn render(r: &ResultsFile) -> String {
         out,
         "## gauntlet: {} — {}\n",
         cell(&r.meta.scenario),
-        if v.passed { "✅ passed" } else { "❌ failed" }
+        match v.word() {
+            "PASSED" => "✅ passed",
+            "INCONCLUSIVE" => "⚠️ inconclusive",
+            _ => "❌ failed",
+        }
     );
     for reason in &v.reasons {
         let _ = writeln!(out, "- {}", cell(reason));
     }
-    if !v.reasons.is_empty() {
+    for w in &v.warnings {
+        let _ = writeln!(out, "- ⚠️ {}", cell(w));
+    }
+    if !v.reasons.is_empty() || !v.warnings.is_empty() {
         out.push('\n');
     }
     if !r.lanes.is_empty() {

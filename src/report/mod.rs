@@ -12,29 +12,10 @@ pub mod probes;
 pub mod progress;
 pub mod publish;
 
-/// Formats microseconds for people: `850µs`, `12.3ms`, `1.52s`.
-pub fn fmt_us(us: u64) -> String {
-    if us < 1_000 {
-        format!("{us}µs")
-    } else if us < 1_000_000 {
-        format!("{:.2}ms", us as f64 / 1e3)
-    } else {
-        format!("{:.2}s", us as f64 / 1e6)
-    }
-}
-
 use crate::compare::judge::Judgement;
 use crate::compare::metric::Metric;
 
-/// A metric's value for people: latencies in µs/ms/s, error rates in %, counts as numbers.
-pub fn fmt_metric(m: Metric, v: Option<f64>) -> String {
-    match (m, v) {
-        (_, None) => "–".into(),
-        (Metric::ErrorRate, Some(x)) => format!("{:.3}%", x * 100.0),
-        (Metric::Rps | Metric::Count | Metric::Errors, Some(x)) => format!("{x:.1}"),
-        (_, Some(x)) => fmt_us(x.round() as u64),
-    }
-}
+pub use crate::compare::metric::{fmt_metric, fmt_us};
 
 /// A ratio, or for error rates a difference in percentage points.
 pub fn fmt_estimate(m: Metric, v: Option<f64>) -> String {

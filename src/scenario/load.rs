@@ -126,6 +126,7 @@ fn apply_overrides(f: &mut ScenarioFile, o: &Overrides) -> Result<(), Diagnostic
             calibrate: false,
             tolerance: None,
             resamples: None,
+            allow_inconclusive: false,
             differential: None,
         });
         if role == "candidate" {

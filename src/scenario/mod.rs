@@ -112,6 +112,8 @@ pub struct Comparison {
     pub tolerance: Option<f64>,
     /// Bootstrap resamples.
     pub resamples: u32,
+    /// Let verdict gates pass on `inconclusive`.
+    pub allow_inconclusive: bool,
     /// The response differential, unless turned off.
     pub differential: Option<DifferentialOptions>,
 }

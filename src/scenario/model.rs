@@ -137,13 +137,16 @@ pub struct CompareSpec {
     #[serde(default, deserialize_with = "opt_duration")]
     #[schemars(with = "Option<DurationText>")]
     pub slice: Option<Duration>,
-    /// Split the baseline's slices in two (A/A) to measure the noise floor and use it as the
-    /// tolerance.
+    /// Split the baseline's slices in two (A/A) to measure the noise floor; a metric whose floor
+    /// is wider than the tolerance is never called `same`.
     #[serde(default)]
     pub calibrate: bool,
-    /// The change a verdict treats as real (default 10%, or the calibrated noise floor).
+    /// The change a verdict treats as real (default 10%).
     #[serde(default)]
     pub tolerance: Option<Percent>,
+    /// Let verdict gates pass on an `inconclusive` verdict (by default one fails its gate).
+    #[serde(default)]
+    pub allow_inconclusive: bool,
     /// Bootstrap resamples (default 1000).
     #[serde(default)]
     pub resamples: Option<u32>,

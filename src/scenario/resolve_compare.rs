@@ -80,6 +80,7 @@ pub(super) fn resolve_compare(
         calibrate: spec.calibrate,
         tolerance: spec.tolerance.map(|t| t.0),
         resamples: spec.resamples.unwrap_or(1000).clamp(100, 100_000),
+        allow_inconclusive: spec.allow_inconclusive,
         differential,
     })
 }

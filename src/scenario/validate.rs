@@ -471,14 +471,30 @@ pub fn resolve(
         &protocols,
         &requests,
     );
-    let slice = f
-        .compare
-        .as_ref()
-        .and_then(|c| c.slice)
-        .unwrap_or(DEFAULT_SLICE);
-    if slice.is_zero() {
-        c.err("compare.slice", "must be longer than zero", None);
-    }
+    let measured = measured_time(&load.model);
+    let slice = match f.compare.as_ref().and_then(|c| c.slice) {
+        Some(given) => {
+            if given.is_zero() {
+                c.err("compare.slice", "must be longer than zero", None);
+            } else if !measured.is_zero() && given > measured {
+                c.err(
+                    "compare.slice",
+                    format!(
+                        "a slice of {} is longer than the measured run ({}): the baseline would never \
+                         get its turn and no verdict could be reached",
+                        humantime::format_duration(given),
+                        humantime::format_duration(measured)
+                    ),
+                    Some(format!(
+                        "leave `slice` out (it adapts to the run: {} here), or make it shorter",
+                        humantime::format_duration(default_slice(measured))
+                    )),
+                );
+            }
+            given
+        }
+        None => default_slice(measured),
+    };
     let conformance = super::resolve_conformance::resolve(&mut c, f, dir);
     if c.diags.is_empty() {
         Ok(Scenario {
@@ -536,8 +552,35 @@ fn resolve_limits(
     )
 }
 
-/// Default slice length.
+/// The slice when the run's length is not known (a run bounded by a request count).
 pub const DEFAULT_SLICE: Duration = Duration::from_secs(1);
+/// Slice pairs the default slice aims for: enough for the paired tests to speak on a short run.
+pub const TARGET_PAIRS: u32 = 20;
+/// The default slice's bounds: shorter slices hold too few requests to have a figure of their
+/// own; longer ones leave a long run with needlessly few blocks.
+pub const SLICE_BOUNDS: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(1));
+
+/// The measured (not warm-up) time of each side of the run; zero when a request count bounds it.
+pub fn measured_time(m: &super::Model) -> Duration {
+    match m {
+        super::Model::Open { stages } => stages
+            .iter()
+            .filter(|s| !s.warmup)
+            .map(|s| s.duration)
+            .sum(),
+        super::Model::Closed { duration, .. } => duration.unwrap_or_default(),
+    }
+}
+
+/// The default slice: the measured time over [`TARGET_PAIRS`], within [`SLICE_BOUNDS`], in whole
+/// milliseconds.
+pub fn default_slice(measured: Duration) -> Duration {
+    if measured.is_zero() {
+        return DEFAULT_SLICE;
+    }
+    let ms = (measured.as_millis() / u128::from(TARGET_PAIRS)) as u64;
+    Duration::from_millis(ms).clamp(SLICE_BOUNDS.0, SLICE_BOUNDS.1)
+}
 
 /// The last line of a multi-line library message (regex errors draw their own caret above it).
 pub fn last_line(msg: &str) -> &str {
