@@ -57,7 +57,7 @@ name: a-a
 targets: {{ nginx-a: {url}, nginx-b: {url} }}
 tls: {{ ca: "{ca}" }}
 protocols: [h1, h2]
-compare: {{ candidate: nginx-a, baseline: nginx-b, calibrate: true, slice: 250ms }}
+compare: {{ candidate: nginx-a, baseline: nginx-b, calibrate: true, slice: 250ms, allow_inconclusive: true }}
 load: {{ rate: 400, duration: 8s, connections: 8 }}
 requests:
   - {{ name: home, get: /, weight: 3 }}

@@ -28,6 +28,10 @@ pub struct GateResult {
     /// Both sides for people, with units (`8.56ms vs 4.43ms`, `63.400% vs 1.000%`).
     #[serde(default)]
     pub shown: String,
+    /// It failed closed: a verdict it reads was inconclusive (a check that did not hold, not a
+    /// fault of the harness).
+    #[serde(default)]
+    pub undecided: bool,
 }
 
 /// A gate value for people: numbers to four significant decimals, verdicts as words.
@@ -224,6 +228,7 @@ pub fn evaluate(
             let asks_inconclusive = [&g.lhs, &g.rhs].into_iter().any(|o| {
                 matches!(o, Operand::VerdictName(v) if *v == super::gate::Verdict::Inconclusive)
             });
+            let mut undecided = false;
             let (lhs, rhs, passed, note) = match (l, rr) {
                 (Ok(a), Ok(b)) => {
                     let passed = match (a.as_f64(), b.as_f64()) {
@@ -238,7 +243,10 @@ pub fn evaluate(
                         })
                         .flatten();
                     match closed {
-                        Some(why) => (a, b, false, Some(why)),
+                        Some(why) => {
+                            undecided = true;
+                            (a, b, false, Some(why))
+                        }
                         None => (a, b, passed, None),
                     }
                 }
@@ -276,6 +284,7 @@ pub fn evaluate(
                 rhs,
                 passed,
                 note,
+                undecided,
             });
         }
     }

@@ -210,6 +210,8 @@ pub struct LaneSetup {
     pub early_data: bool,
     /// Limits our stacks enforce on the server's frames and heads.
     pub limits: crate::proto::ClientLimits,
+    /// One side of a comparison: keep per-slice figures.
+    pub compared: bool,
 }
 
 fn prepare_requests(
@@ -360,7 +362,10 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                 Some(c) if t.name == c.candidate || t.name == c.baseline => {
                     let k = u32::from(t.name == c.baseline);
                     match c.fairness {
-                        Fairness::Interleaved => Share::Interleaved { phase: k },
+                        Fairness::Interleaved => Share::Interleaved {
+                            phase: k,
+                            order: s.seed,
+                        },
                         Fairness::Simultaneous if !closed => Share::Alternate { k: u64::from(k) },
                         // A closed model has no arrival stream to split: both run at once.
                         Fairness::Simultaneous => Share::Whole,
@@ -394,6 +399,10 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                     closed_model: closed,
                     early_data: s.tls.early_data,
                     limits: s.limits,
+                    compared: s
+                        .compare
+                        .as_ref()
+                        .is_some_and(|c| c.candidate == t.name || c.baseline == t.name),
                 }),
                 connection_slots(s, protocol),
             ));

@@ -50,10 +50,16 @@ pub enum Pacing {
 pub enum Share {
     /// The lane has the run to itself.
     Whole,
-    /// Alternating slices: the lane runs in wall slices `phase`, `phase + 2`, …
+    /// Alternating slices, in pairs: pair k takes wall slices 2k and 2k + 1, and which side goes
+    /// first in each pair is drawn from `order` (a crossover design). A fixed A B A B order lets
+    /// any disturbance with the period of a pair (another run alternating at the same slice
+    /// length, say) fall on one side every time; a drawn order makes it noise that hits both
+    /// sides alike, which is what the paired tests assume.
     Interleaved {
         /// 0 for the candidate, 1 for the baseline.
         phase: u32,
+        /// The seed of the order within each pair; both sides of a comparison share it.
+        order: u64,
     },
     /// One arrival stream split in two: the lane takes arrivals `k`, `k + 2`, …
     Alternate {
@@ -109,14 +115,19 @@ fn splitmix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Which of the two wall slices of pair `k` a lane of `phase` takes: 0 or 1.
+fn slot(phase: u32, order: u64, k: f64) -> f64 {
+    f64::from(phase ^ (splitmix64(order ^ k as u64) & 1) as u32)
+}
+
 /// Maps a lane's own time to wall time since the start.
 fn to_wall(own: Duration, share: Share, slice: Duration) -> Duration {
     match share {
-        Share::Interleaved { phase } => {
+        Share::Interleaved { phase, order } => {
             let l = slice.as_secs_f64();
             let v = own.as_secs_f64();
             let k = (v / l).floor();
-            Duration::from_secs_f64((2.0 * k + f64::from(phase)) * l + (v - k * l))
+            Duration::from_secs_f64((2.0 * k + slot(phase, order, k)) * l + (v - k * l))
         }
         _ => own,
     }
@@ -191,18 +202,19 @@ impl Schedule {
     /// The lane's own elapsed time (closed model). An interleaved lane waits here while the other
     /// path's slice runs; `None` if the run stops meanwhile.
     async fn own_elapsed(&self) -> Option<Duration> {
-        let Share::Interleaved { phase } = self.share else {
+        let Share::Interleaved { phase, order } = self.share else {
             return Some(self.t0.elapsed());
         };
         let l = self.slice.as_secs_f64();
         let e = self.t0.elapsed().as_secs_f64();
         let k = (e / (2.0 * l)).floor();
         let r = e - k * 2.0 * l;
-        let start = f64::from(phase) * l;
+        let start = slot(phase, order, k) * l;
         let (wait_until, own) = if r < start {
             (Some(k * 2.0 * l + start), k * l)
         } else if r >= start + l {
-            (Some((k + 1.0) * 2.0 * l + start), (k + 1.0) * l)
+            let next = slot(phase, order, k + 1.0) * l;
+            (Some((k + 1.0) * 2.0 * l + next), (k + 1.0) * l)
         } else {
             (None, k * l + (r - start))
         };
@@ -312,19 +324,29 @@ mod tests {
     }
 
     #[test]
-    fn interleaved_lanes_take_turns_by_slice() {
+    fn interleaved_lanes_take_turns_by_slice_in_a_drawn_order() {
         let l = Duration::from_secs(1);
-        let a = Share::Interleaved { phase: 0 };
-        let b = Share::Interleaved { phase: 1 };
-        // Own time 2.5 s is the third slice: wall [4, 5) for A and [5, 6) for B.
-        assert_eq!(
-            to_wall(Duration::from_millis(2500), a, l),
-            Duration::from_millis(4500)
-        );
-        assert_eq!(
-            to_wall(Duration::from_millis(2500), b, l),
-            Duration::from_millis(5500)
-        );
+        let order = 7;
+        let a = Share::Interleaved { phase: 0, order };
+        let b = Share::Interleaved { phase: 1, order };
+        let mut a_first = 0;
+        for k in 0..64u64 {
+            // Own time k + 0.5 s is slice k: the two sides fill wall [2k, 2k + 2) between them.
+            let own = Duration::from_millis(k * 1000 + 500);
+            let (wa, wb) = (to_wall(own, a, l), to_wall(own, b, l));
+            let mut both = [wa.as_millis(), wb.as_millis()];
+            both.sort();
+            assert_eq!(
+                both,
+                [
+                    u128::from(2 * k) * 1000 + 500,
+                    u128::from(2 * k + 1) * 1000 + 500
+                ]
+            );
+            a_first += u32::from(wa < wb);
+        }
+        // Neither side always goes first.
+        assert!((16..=48).contains(&a_first), "{a_first}");
         assert_eq!(
             to_wall(Duration::from_millis(2500), Share::Whole, l),
             Duration::from_millis(2500)

@@ -77,6 +77,7 @@ fn spawn_lane<T: Transport>(
         requests: setup.requests.clone(),
         requests_per_connection: setup.requests_per_connection,
         backoff_on_connect_error: setup.closed_model,
+        slices: setup.compared,
         t0,
         rec: rec.clone(),
         live: live.clone(),
@@ -103,9 +104,13 @@ pub fn run_thread(
     if std::env::var_os("GAUNTLET_INJECT_THREAD_PANIC").is_some() {
         panic!("injected by GAUNTLET_INJECT_THREAD_PANIC");
     }
+    // Full figures only for the lanes this thread runs; the others stay empty.
     let rec = Rc::new(RefCell::new(
         (0..lanes)
-            .map(|_| LaneStats::new(requests))
+            .map(|i| {
+                let runs = work.iter().any(|(setup, _)| setup.index == i);
+                LaneStats::new(if runs { requests } else { 0 })
+            })
             .collect::<Vec<_>>(),
     ));
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()

@@ -69,6 +69,8 @@ pub struct LaneCtx<T: Transport> {
     pub requests_per_connection: Option<u64>,
     /// Back off after a failed connection attempt (closed model: no pacing would slow it).
     pub backoff_on_connect_error: bool,
+    /// Keep per-slice figures: only a lane that is one side of a comparison needs them.
+    pub slices: bool,
     /// Run start, for the timeline.
     pub t0: Instant,
     /// This thread's recorders.
@@ -261,7 +263,9 @@ fn record<T: Transport>(
         );
         hist::record_us(&mut stats.ttfb, ex.ttfb.as_micros() as u64);
     }
-    stats.record_slice(job.slice, outcome.is_ok().then_some(corrected_us), ok);
+    if ctx.slices {
+        stats.record_slice(job.slice, outcome.is_ok().then_some(corrected_us), ok);
+    }
     match checked {
         Ok(()) => stats.ok += 1,
         Err(e) => stats.record_error(&e),

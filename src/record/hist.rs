@@ -16,9 +16,16 @@ pub fn new_hist() -> Hist {
     Histogram::new_with_bounds(1, MAX_US, 3).expect("constant histogram bounds are valid")
 }
 
-/// A coarser histogram (2 significant digits) for per-second timeline buckets.
+/// A coarser histogram (2 significant digits, 1% steps) for comparison slices, whose percentiles
+/// verdicts judge against a 10% tolerance.
 pub fn new_coarse_hist() -> Hist {
     Histogram::new_with_bounds(1, MAX_US, 2).expect("constant histogram bounds are valid")
+}
+
+/// The coarsest histogram (1 significant digit, steps of at most 1/16) for the per-second
+/// timeline, which only charts draw: a seventh of a slice's memory, for every second of a run.
+pub fn new_timeline_hist() -> Hist {
+    Histogram::new_with_bounds(1, MAX_US, 1).expect("constant histogram bounds are valid")
 }
 
 /// Records a duration in µs, clamped to the trackable range.

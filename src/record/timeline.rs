@@ -1,7 +1,8 @@
 //! The per-second timeline of one target × protocol: requests, errors, bytes and a coarse latency
-//! histogram per second of wall time since the run started.
+//! histogram per second of wall time since the run started, at the precision a chart needs (one
+//! significant digit), since a long run keeps one per second per lane and thread.
 
-use super::hist::{self, new_coarse_hist, Hist};
+use super::hist::{self, new_timeline_hist, Hist};
 
 /// One second of the run.
 #[derive(Debug, Clone)]
@@ -22,7 +23,7 @@ impl Default for Second {
             requests: 0,
             errors: 0,
             bytes: 0,
-            latency: new_coarse_hist(),
+            latency: new_timeline_hist(),
         }
     }
 }

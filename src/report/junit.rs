@@ -117,13 +117,21 @@ pub fn render(r: &ResultsFile) -> String {
                     .map(|p| format!(" [{p}]"))
                     .unwrap_or_default()
             ),
-            failure: (!g.passed && g.note.is_none()).then(|| {
-                (
-                    format!("{} vs {}", show(&g.lhs), show(&g.rhs)),
-                    g.gate.clone(),
-                )
+            // Failing closed on an inconclusive verdict is a check that did not hold; a gate
+            // that could not be evaluated at all is a fault.
+            failure: (!g.passed && (g.note.is_none() || g.undecided)).then(|| {
+                let message = if g.shown.is_empty() {
+                    format!("{} vs {}", show(&g.lhs), show(&g.rhs))
+                } else {
+                    g.shown.clone()
+                };
+                (message, g.note.clone().unwrap_or_else(|| g.gate.clone()))
             }),
-            error: g.note.clone().map(|n| (n.clone(), n)),
+            error: g
+                .note
+                .clone()
+                .filter(|_| !g.undecided)
+                .map(|n| (n.clone(), n)),
         })
         .collect();
     let mut expectations = Vec::new();

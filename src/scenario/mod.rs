@@ -81,7 +81,7 @@ pub struct ConformanceOptions {
 /// How the two paths share the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fairness {
-    /// Alternating slices A B A B … from one pacer.
+    /// Alternating slices from one pacer, in pairs whose order is drawn (A B, B A, …).
     Interleaved,
     /// One arrival stream split between the paths.
     Simultaneous,

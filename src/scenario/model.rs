@@ -116,7 +116,7 @@ pub struct ConformanceSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FairnessName {
-    /// Short alternating slices from one pacer: A B A B …
+    /// Short alternating slices from one pacer, in pairs whose order is drawn: A B, B A, A B …
     Interleaved,
     /// One arrival stream split between the paths, both running at once.
     Simultaneous,
