@@ -20,34 +20,18 @@ NGINX_H3=${NGINX_H3:-$ROOT/.build/nginx-trixie/usr/sbin/nginx}
 W=$(mktemp -d "${TMPDIR:-/tmp}/gauntlet-goaway.XXXXXX")
 "$GAUNTLET" certs --out "$W" >/dev/null
 
+# shellcheck source=../ci/lib/nginx.sh
+. "$ROOT/ci/lib/nginx.sh"
 conf() { # $1 = name, $2 = listen lines
-  mkdir -p "$W/$1"
-  cat > "$W/$1/nginx.conf" <<CONF
-worker_processes 1;
-pid $W/$1/nginx.pid;
-error_log $W/$1/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $W/$1/body;
-    proxy_temp_path $W/$1/proxy;
-    fastcgi_temp_path $W/$1/fastcgi;
-    uwsgi_temp_path $W/$1/uwsgi;
-    scgi_temp_path $W/$1/scgi;
-    ssl_certificate $W/cert.pem;
-    ssl_certificate_key $W/key.pem;
-    server {
-        $2
-        location / { return 200 "hello world\n"; }
-    }
-}
-CONF
+  nginx_conf "$W/$1" "ssl_certificate $W/cert.pem; ssl_certificate_key $W/key.pem;" \
+    "$2
+        location / { return 200 \"hello world\\n\"; }"
 }
 conf legacy "listen 127.0.0.1:18180; listen 127.0.0.1:18181 http2; listen 127.0.0.1:18543 ssl http2;"
 conf h3 "listen 127.0.0.1:18643 quic reuseport; listen 127.0.0.1:18643 ssl; http2 on; http3 on; quic_retry off;"
-"$NGINX_LEGACY" -p "$W/legacy" -e "$W/legacy/error.log" -c "$W/legacy/nginx.conf"
-"$NGINX_H3" -p "$W/h3" -e "$W/h3/error.log" -c "$W/h3/nginx.conf"
-trap 'for n in legacy h3; do [ -s "$W/$n/nginx.pid" ] && kill "$(cat "$W/$n/nginx.pid")" 2>/dev/null; done; sleep 0.3; rm -rf "$W"' EXIT
+nginx_start "$NGINX_LEGACY" "$W/legacy"
+nginx_start "$NGINX_H3" "$W/h3"
+trap 'for n in legacy h3; do nginx_stop "$W/$n"; done; sleep 0.3; rm -rf "$W"' EXIT
 sleep 0.5
 
 printf '| %-10s | %-15s | %9s | %6s | %7s | %6s | %8s | %4s |\n' server protocol requests errors retried GOAWAY recycled exit

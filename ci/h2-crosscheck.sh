@@ -24,25 +24,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# shellcheck source=lib/nginx.sh
+. "$ROOT/ci/lib/nginx.sh"
 start_nginx() { # $1 name, $2 binary, $3 port, $4 listen directive
   local d="$W/$1"
-  mkdir -p "$d"
-  cat > "$d/nginx.conf" <<CONF
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $d/body; proxy_temp_path $d/proxy; fastcgi_temp_path $d/fastcgi;
-    uwsgi_temp_path $d/uwsgi; scgi_temp_path $d/scgi;
-    server {
-        $4
-        location / { proxy_pass http://127.0.0.1:19280; proxy_http_version 1.1; proxy_set_header Connection ""; }
-    }
-}
-CONF
-  "$2" -p "$d" -e "$d/error.log" -c "$d/nginx.conf"
+  nginx_conf "$d" "" "$4
+        location / { proxy_pass http://127.0.0.1:19280; proxy_http_version 1.1; proxy_set_header Connection \"\"; }"
+  nginx_start "$2" "$d"
   PIDS+=("$d/nginx.pid")
   for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/"$3") 2>/dev/null && return 0; sleep 0.1; done
   echo "nginx $1 did not start" >&2; exit 1

@@ -21,45 +21,19 @@ NGINX_H3=${NGINX_H3:-$ROOT/.build/nginx-trixie/usr/sbin/nginx}
 
 wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
 
-nginx_conf() { # $1 = name, $2 = listen lines
-  local d="$S/$1"
-  mkdir -p "$d"
-  cat > "$d/nginx.conf" <<CONF
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $d/body;
-    proxy_temp_path $d/proxy;
-    fastcgi_temp_path $d/fastcgi;
-    uwsgi_temp_path $d/uwsgi;
-    scgi_temp_path $d/scgi;
-    keepalive_timeout 5s;
+# shellcheck source=lib/nginx.sh
+. "$ROOT/ci/lib/nginx.sh"
+stack_nginx() { # $1 = name, $2 = listen lines
+  local proxy='proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_buffering off;'
+  nginx_conf "$S/$1" \
+    "keepalive_timeout 5s;
     upstream origin { server 127.0.0.1:19080; keepalive 32; }
-    upstream recording { server 127.0.0.1:19090; keepalive 32; }
-    server {
-        $2
+    upstream recording { server 127.0.0.1:19090; keepalive 32; }" \
+    "$2
         ssl_certificate $S/cert.pem;
         ssl_certificate_key $S/key.pem;
-        location / {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host \$host;
-            proxy_buffering off;
-        }
-        location ~ ^/(probe|smuggled)/ {
-            proxy_pass http://recording;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host \$host;
-            proxy_buffering off;
-        }
-    }
-}
-CONF
+        location / { proxy_pass http://origin; $proxy }
+        location ~ ^/(probe|smuggled)/ { proxy_pass http://recording; $proxy }"
 }
 
 up() {
@@ -73,10 +47,10 @@ up() {
   "$GAUNTLET" origin --http 127.0.0.1:19080 --https 127.0.0.1:19443 --cert "$S/cert.pem" --key "$S/key.pem" > "$S/origin.json" 2> "$S/origin.log" &
   echo $! > "$S/origin.pid"
   wait_port 19080
-  nginx_conf nginx-1.22 "listen 127.0.0.1:19081; listen 127.0.0.1:19082 http2; listen 127.0.0.1:19444 ssl http2;"
-  "$NGINX_LEGACY" -p "$S/nginx-1.22" -e "$S/nginx-1.22/error.log" -c "$S/nginx-1.22/nginx.conf"
-  nginx_conf nginx-1.26 "listen 127.0.0.1:19445 quic reuseport; listen 127.0.0.1:19445 ssl; http2 on; http3 on; quic_retry off; add_header alt-svc 'h3=\":19445\"; ma=86400' always;"
-  "$NGINX_H3" -p "$S/nginx-1.26" -e "$S/nginx-1.26/error.log" -c "$S/nginx-1.26/nginx.conf"
+  stack_nginx nginx-1.22 "listen 127.0.0.1:19081; listen 127.0.0.1:19082 http2; listen 127.0.0.1:19444 ssl http2;"
+  nginx_start "$NGINX_LEGACY" "$S/nginx-1.22"
+  stack_nginx nginx-1.26 "listen 127.0.0.1:19445 quic reuseport; listen 127.0.0.1:19445 ssl; http2 on; http3 on; quic_retry off; add_header alt-svc 'h3=\":19445\"; ma=86400' always;"
+  nginx_start "$NGINX_H3" "$S/nginx-1.26"
   mkdir -p "$S/caddy"
   cat > "$S/caddy/Caddyfile" <<CADDY
 {
@@ -108,7 +82,7 @@ CADDY
 
 down() {
   for n in nginx-1.22 nginx-1.26; do
-    [ -s "$S/$n/nginx.pid" ] && kill "$(cat "$S/$n/nginx.pid")" 2>/dev/null || true
+    nginx_stop "$S/$n"
   done
   "$NGINX_LEGACY" -h >/dev/null 2>&1 || true
   for p in caddy origin; do

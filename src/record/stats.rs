@@ -12,11 +12,113 @@ use crate::proto::ConnectTimings;
 /// A start more than this late against its intended time counts as a late start (µs).
 pub const LATE_START_US: u64 = 1_000;
 
+/// A slice's latency counts: a whole coarse histogram while the slice is recent (cheap to
+/// record into), then only its occupied buckets. A long comparison keeps one slice per request,
+/// lane and thread for every second or so of the run; whole histograms (about 20 KB each) made
+/// memory grow with the run, the occupied buckets of one slice take a few hundred bytes.
+#[derive(Debug, Clone)]
+pub enum SliceLatency {
+    /// A coarse histogram (2 significant digits).
+    Dense(Hist),
+    /// `(highest equivalent value, count)` of each occupied bucket of such a histogram, ascending.
+    Sparse(Vec<(u64, u64)>),
+}
+
+/// The coarse histogram whose buckets sparse slices keep.
+fn template() -> &'static Hist {
+    static T: std::sync::OnceLock<Hist> = std::sync::OnceLock::new();
+    T.get_or_init(hist::new_coarse_hist)
+}
+
+impl SliceLatency {
+    fn record(&mut self, us: u64) {
+        match self {
+            SliceLatency::Dense(h) => hist::record_us(h, us),
+            SliceLatency::Sparse(cells) => {
+                let v = template().highest_equivalent(us.clamp(1, hist::MAX_US));
+                match cells.binary_search_by_key(&v, |c| c.0) {
+                    Ok(i) => cells[i].1 += 1,
+                    Err(i) => cells.insert(i, (v, 1)),
+                }
+            }
+        }
+    }
+
+    fn cells(&self) -> Vec<(u64, u64)> {
+        match self {
+            SliceLatency::Dense(h) => h
+                .iter_recorded()
+                .map(|v| {
+                    (
+                        h.highest_equivalent(v.value_iterated_to()),
+                        v.count_at_value(),
+                    )
+                })
+                .collect(),
+            SliceLatency::Sparse(c) => c.clone(),
+        }
+    }
+
+    /// Keeps only the occupied buckets.
+    pub fn compact(&mut self) {
+        if matches!(self, SliceLatency::Dense(_)) {
+            *self = SliceLatency::Sparse(self.cells());
+        }
+    }
+
+    /// The counts as a coarse histogram again (for the results file and the verdicts).
+    pub fn to_hist(&self) -> Hist {
+        match self {
+            SliceLatency::Dense(h) => h.clone(),
+            SliceLatency::Sparse(cells) => {
+                let mut h = hist::new_coarse_hist();
+                for (v, n) in cells {
+                    h.saturating_record_n(*v, *n);
+                }
+                h
+            }
+        }
+    }
+
+    fn merge(&mut self, o: &SliceLatency) {
+        if let (SliceLatency::Dense(a), SliceLatency::Dense(b)) = (&mut *self, o) {
+            hist::merge(a, b);
+            return;
+        }
+        let (a, b) = (self.cells(), o.cells());
+        let mut out = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            match (a.get(i), b.get(j)) {
+                (Some(x), Some(y)) if x.0 == y.0 => {
+                    out.push((x.0, x.1 + y.1));
+                    i += 1;
+                    j += 1;
+                }
+                (Some(x), Some(y)) if x.0 < y.0 => {
+                    out.push(*x);
+                    i += 1;
+                }
+                (Some(_), Some(y)) | (None, Some(y)) => {
+                    out.push(*y);
+                    j += 1;
+                }
+                (Some(x), None) => {
+                    out.push(*x);
+                    i += 1;
+                }
+                (None, None) => break,
+            }
+        }
+        *self = SliceLatency::Sparse(out);
+    }
+}
+
 /// One slice of a lane's own time: what comparisons resample.
 #[derive(Debug, Clone)]
 pub struct SliceStats {
     /// Corrected latency of the responses (coarse: 2 significant digits).
-    pub latency: Hist,
+    pub latency: SliceLatency,
     /// Completed requests.
     pub count: u64,
     /// Of which failed.
@@ -26,7 +128,7 @@ pub struct SliceStats {
 impl Default for SliceStats {
     fn default() -> Self {
         SliceStats {
-            latency: hist::new_coarse_hist(),
+            latency: SliceLatency::Dense(hist::new_coarse_hist()),
             count: 0,
             errors: 0,
         }
@@ -36,7 +138,7 @@ impl Default for SliceStats {
 impl SliceStats {
     /// Adds `o` into `self`.
     pub fn merge(&mut self, o: &SliceStats) {
-        hist::merge(&mut self.latency, &o.latency);
+        self.latency.merge(&o.latency);
         self.count += o.count;
         self.errors += o.errors;
     }
@@ -45,7 +147,12 @@ impl SliceStats {
 /// Adds `from` into `into`, slice by slice.
 pub fn merge_slices(into: &mut Vec<SliceStats>, from: &[SliceStats]) {
     if into.len() < from.len() {
-        into.resize_with(from.len(), SliceStats::default);
+        // Empty sparse slices: a whole histogram each would be allocated only to be compacted.
+        into.resize_with(from.len(), || SliceStats {
+            latency: SliceLatency::Sparse(Vec::new()),
+            count: 0,
+            errors: 0,
+        });
     }
     for (a, b) in into.iter_mut().zip(from) {
         a.merge(b);
@@ -80,6 +187,8 @@ pub struct RequestStats {
     pub retried: u64,
     /// Per slice of the lane's own time, measured requests only.
     pub slices: Vec<SliceStats>,
+    /// Slices below this index are compacted to their occupied buckets.
+    compacted: usize,
 }
 
 impl Default for RequestStats {
@@ -97,6 +206,7 @@ impl Default for RequestStats {
             warmup: 0,
             retried: 0,
             slices: Vec::new(),
+            compacted: 0,
         }
     }
 }
@@ -112,6 +222,13 @@ impl RequestStats {
         let i = slice as usize;
         if self.slices.len() <= i {
             self.slices.resize_with(i + 1, SliceStats::default);
+            // Slices two behind the newest rarely see another request (one that started then
+            // and completes late still can): keep only their occupied buckets.
+            let upto = i.saturating_sub(1);
+            for s in &mut self.slices[self.compacted.min(upto)..upto] {
+                s.latency.compact();
+            }
+            self.compacted = self.compacted.max(upto);
         }
         let s = &mut self.slices[i];
         s.count += 1;
@@ -119,7 +236,7 @@ impl RequestStats {
             s.errors += 1;
         }
         if let Some(us) = latency_us {
-            hist::record_us(&mut s.latency, us);
+            s.latency.record(us);
         }
     }
 
@@ -270,5 +387,55 @@ impl LaneStats {
         self.peer_frames.add(&o.peer_frames);
         self.peer_limits.add(&o.peer_limits);
         self.recycled += o.recycled;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacted_slices_lose_no_count_and_take_late_requests() {
+        let mut r = RequestStats::default();
+        let mut whole = hist::new_coarse_hist();
+        // Three slices, then a late request for the first, compacted by then.
+        for (slice, us) in [
+            (0, 1500),
+            (0, 2500),
+            (1, 900),
+            (2, 12_000),
+            (3, 7),
+            (0, 1499),
+        ] {
+            r.record_slice(slice, Some(us), true);
+            if slice == 0 {
+                hist::record_us(&mut whole, us);
+            }
+        }
+        assert!(matches!(r.slices[0].latency, SliceLatency::Sparse(_)));
+        assert!(matches!(r.slices[3].latency, SliceLatency::Dense(_)));
+        let back = r.slices[0].latency.to_hist();
+        assert_eq!(back.len(), 3);
+        for q in [0.0, 50.0, 99.0, 100.0] {
+            assert_eq!(
+                back.value_at_quantile(q / 100.0),
+                whole.value_at_quantile(q / 100.0)
+            );
+        }
+        // Merged with another thread's dense slices, nothing is lost either way round.
+        let mut other = RequestStats::default();
+        other.record_slice(0, Some(1500), true);
+        let mut into: Vec<SliceStats> = Vec::new();
+        merge_slices(&mut into, &r.slices);
+        merge_slices(&mut into, &other.slices);
+        assert_eq!(into[0].latency.to_hist().len(), 4);
+        assert_eq!(into[0].count, 4);
+        assert_eq!(into[2].latency.to_hist().max(), whole_max(12_000));
+    }
+
+    fn whole_max(us: u64) -> u64 {
+        let mut h = hist::new_coarse_hist();
+        hist::record_us(&mut h, us);
+        h.max()
     }
 }

@@ -43,7 +43,13 @@ pub fn render(r: &ResultsFile, l: &LaneJson) -> Result<Vec<u8>, String> {
     let tag_text = format!("{}.{}", l.target, l.protocol).replace([',', ' '], "_");
     let tag = Tag::new(&tag_text);
     for s in &l.timeline {
-        let h = hist::decode(&s.latency_us).unwrap_or_else(|_| hist::new_coarse_hist());
+        // A damaged second is an error naming it, never an empty interval in the log.
+        let h = hist::decode(&s.latency_us).map_err(|e| {
+            format!(
+                "{} {} timeline[{}].latency_us: {e}",
+                l.target, l.protocol, s.t
+            )
+        })?;
         w.write_histogram(&h, Duration::from_secs(s.t), Duration::from_secs(1), tag)
             .map_err(|e| format!("{e:?}"))?;
     }

@@ -425,7 +425,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                         .map(|sl| SliceJson {
                             count: sl.count,
                             errors: sl.errors,
-                            latency_us: hist::encode(&sl.latency),
+                            latency_us: hist::encode(&sl.latency.to_hist()),
                         })
                         .collect(),
                 })
@@ -590,6 +590,46 @@ pub fn write(dir: &Path, r: &ResultsFile) -> std::io::Result<std::path::PathBuf>
 pub fn read(path: &Path) -> Result<ResultsFile, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a gauntlet results file: {e}", path.display()))
+    let r: ResultsFile = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a gauntlet results file: {e}", path.display()))?;
+    check_histograms(&r).map_err(|e| format!("{}: a damaged histogram: {e}", path.display()))?;
+    Ok(r)
+}
+
+/// Decodes every stored histogram once, so that a damaged one is an error naming its field when
+/// the file is read, never an empty histogram in a report or a verdict.
+pub fn check_histograms(r: &ResultsFile) -> Result<(), String> {
+    let check = |field: String, b64: &str| {
+        hist::decode(b64)
+            .map(|_| ())
+            .map_err(|e| format!("{field}: {e}"))
+    };
+    for (i, l) in r.lanes.iter().enumerate() {
+        let at = format!("lanes[{i}] ({} {})", l.target, l.protocol);
+        check(
+            format!("{at}.connections.connect_hist"),
+            &l.connections.connect_hist,
+        )?;
+        check(
+            format!("{at}.connections.handshake_hist"),
+            &l.connections.handshake_hist,
+        )?;
+        for (k, s) in l.timeline.iter().enumerate() {
+            check(format!("{at}.timeline[{k}].latency_us"), &s.latency_us)?;
+        }
+        for (j, q) in l.requests.iter().enumerate() {
+            let h = &q.histograms;
+            let rq = format!("{at}.requests[{j}] ({})", q.name);
+            check(format!("{rq}.histograms.latency_us"), &h.latency_us)?;
+            check(
+                format!("{rq}.histograms.latency_uncorrected_us"),
+                &h.latency_uncorrected_us,
+            )?;
+            check(format!("{rq}.histograms.ttfb_us"), &h.ttfb_us)?;
+            for (k, s) in q.slices.iter().enumerate() {
+                check(format!("{rq}.slices[{k}].latency_us"), &s.latency_us)?;
+            }
+        }
+    }
+    Ok(())
 }
