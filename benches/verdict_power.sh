@@ -34,32 +34,16 @@ for _ in $(seq 50); do [ -s "$W/origin.json" ] && break; sleep 0.1; done
 URL=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$W/origin.json")
 ORIGIN_ADDR=${URL#http://}
 
-# An nginx in front of $2 (host:port) on ports $3 (h1) and $4 (TLS, h1 + h2), adding $5 upstream.
+# shellcheck source=../ci/lib/nginx.sh
+. "$(pwd)/ci/lib/nginx.sh"
+# An nginx (CPU 1) in front of $2 (host:port) on ports $3 (h1) and $4 (TLS, h1 + h2), adding $5
+# upstream.
 nginx_up() { # $1 = name
-  local d="$W/$1"
-  mkdir -p "$d"
-  cat > "$d/nginx.conf" <<CONF
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $d/body; proxy_temp_path $d/proxy; fastcgi_temp_path $d/fastcgi;
-    uwsgi_temp_path $d/uwsgi; scgi_temp_path $d/scgi;
-    ssl_certificate $W/cert.pem; ssl_certificate_key $W/key.pem;
-    upstream up { server $2; keepalive 32; }
-    server {
-        listen 127.0.0.1:$3; listen 127.0.0.1:$4 ssl http2;
-        location / {
-            proxy_pass http://up; proxy_http_version 1.1;
-            proxy_set_header Connection ""; proxy_buffering off;
-            $5
-        }
-    }
-}
-CONF
-  taskset -c 1 "$NGINX" -p "$d" -e "$d/error.log" -c "$d/nginx.conf"
+  nginx_conf "$W/$1" "ssl_certificate $W/cert.pem; ssl_certificate_key $W/key.pem;
+    upstream up { server $2; keepalive 32; }" \
+    "listen 127.0.0.1:$3; listen 127.0.0.1:$4 ssl http2;
+        location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; $5 }"
+  taskset -c 1 "$NGINX" -p "$W/$1" -e "$W/$1/error.log" -c "$W/$1/nginx.conf"
 }
 
 scenario() { # $1 = candidate URL, $2 = baseline URL, $3 = protocol, $4 = extra compare settings
