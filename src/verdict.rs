@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::compare::analyze::{analyze, AnalysisConfig, VerdictRow, HEADLINE};
 use crate::compare::evaluate::{estimate_text, evaluate, Roles};
-use crate::compare::gate::{Gate, Verdict as GateVerdict};
-use crate::compare::metric::Metric;
+use crate::compare::gate::Gate;
 use crate::conformance::probes::Rfc;
 use crate::conformance::run::PathResults;
 use crate::engine::RunOutcome;
+use crate::model::metric::Metric;
+use crate::model::metric::Verdict as GateVerdict;
 use crate::report::json::{self, ResultsFile};
 use crate::scenario::Scenario;
 

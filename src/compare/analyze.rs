@@ -15,9 +15,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::judge::{judge, JudgeConfig, Judgement, MetricRule, ALPHA, DEFAULT_TOLERANCE};
-use super::metric::Metric;
 use super::slices::{RawSlice, SliceSet};
-use crate::record::hist;
+use crate::model::hist;
+use crate::model::metric::Metric;
 use crate::report::json::{LaneJson, SliceJson};
 
 /// The comparison in `results.json`.

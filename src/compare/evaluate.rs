@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::analyze::ComparisonJson;
 use super::gate::{Gate, MetricRef, Operand, Role, VerdictRef};
-use super::metric::{fmt_metric, Metric};
+use crate::model::metric::{fmt_metric, Metric};
 use crate::report::json::{ResultsFile, Summary};
 
 /// One evaluation of one gate.
@@ -119,7 +119,7 @@ fn inconclusive_note(c: Option<&ComparisonJson>, o: &Operand, protocol: &str) ->
     let Operand::Verdict(v) = o else { return None };
     let row = verdict_row(c, v, protocol).ok()?;
     let j = &row.judgement;
-    (j.verdict == super::gate::Verdict::Inconclusive).then(|| {
+    (j.verdict == crate::model::metric::Verdict::Inconclusive).then(|| {
         let why = j
             .note
             .clone()
@@ -226,7 +226,7 @@ pub fn evaluate(
             let l = value(r, roles, &g.lhs, &proto, differences);
             let rr = value(r, roles, &g.rhs, &proto, differences);
             let asks_inconclusive = [&g.lhs, &g.rhs].into_iter().any(|o| {
-                matches!(o, Operand::VerdictName(v) if *v == super::gate::Verdict::Inconclusive)
+                matches!(o, Operand::VerdictName(v) if *v == crate::model::metric::Verdict::Inconclusive)
             });
             let mut undecided = false;
             let (lhs, rhs, passed, note) = match (l, rr) {

@@ -13,45 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metric::Metric;
-use crate::proto::Protocol;
-
-/// A verdict on one metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// The candidate is better by more than the tolerance.
-    Better,
-    /// Within the tolerance, with confidence.
-    Same,
-    /// The candidate is worse by more than the tolerance.
-    Worse,
-    /// The run is too short to tell.
-    Inconclusive,
-}
-
-impl Verdict {
-    /// Parses a verdict name.
-    pub fn parse(s: &str) -> Option<Verdict> {
-        match s {
-            "better" => Some(Verdict::Better),
-            "same" => Some(Verdict::Same),
-            "worse" => Some(Verdict::Worse),
-            "inconclusive" => Some(Verdict::Inconclusive),
-            _ => None,
-        }
-    }
-
-    /// Its name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Better => "better",
-            Verdict::Same => "same",
-            Verdict::Worse => "worse",
-            Verdict::Inconclusive => "inconclusive",
-        }
-    }
-}
+use crate::model::metric::{Metric, Verdict};
+use crate::model::Protocol;
 
 /// Who a reference is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,9 +21,9 @@
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal};
 
-use super::gate::Verdict;
-use super::metric::Metric;
 use super::slices::{Pool, Slice, SliceSet};
+use crate::model::metric::Metric;
+use crate::model::metric::Verdict;
 
 /// The absolute tolerance on error rates: 0.1 percentage points.
 pub const ERROR_RATE_TOLERANCE: f64 = 0.001;
@@ -407,9 +407,9 @@ mod tests {
     fn slices(n: usize, us: u64) -> Vec<RawSlice> {
         (0..n)
             .map(|_| {
-                let mut h = crate::record::hist::new_coarse_hist();
+                let mut h = crate::model::hist::new_coarse_hist();
                 for i in 0..200 {
-                    crate::record::hist::record_us(&mut h, us + i);
+                    crate::model::hist::record_us(&mut h, us + i);
                 }
                 (h, 200, 0)
             })

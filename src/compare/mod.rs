@@ -5,6 +5,5 @@ pub mod analyze;
 pub mod evaluate;
 pub mod gate;
 pub mod judge;
-pub mod metric;
 pub mod saved;
 pub mod slices;

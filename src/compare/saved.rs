@@ -199,9 +199,9 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Sav
     let mut protocols = Vec::new();
     for l in &out.lanes {
         if let Some(p) = [
-            crate::proto::Protocol::H1,
-            crate::proto::Protocol::H2,
-            crate::proto::Protocol::H3,
+            crate::model::Protocol::H1,
+            crate::model::Protocol::H2,
+            crate::model::Protocol::H3,
         ]
         .into_iter()
         .find(|p| p.as_str() == l.protocol)

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::record::hist::Hist;
+use crate::model::hist::Hist;
 
 /// One slice of one path.
 #[derive(Debug, Clone, Default)]

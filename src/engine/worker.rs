@@ -15,9 +15,9 @@ use http::{HeaderMap, Method, Uri};
 use super::schedule::{Job, Schedule};
 use super::Live;
 use crate::conformance::expect::{Expect, Observed};
+use crate::model::hist;
 use crate::proto::{Connection, Exchange, Transport};
 use crate::record::errors::{ErrorClass, RequestError};
-use crate::record::hist;
 use crate::record::stats::LaneStats;
 
 /// A request ready to clone onto the wire for one lane.

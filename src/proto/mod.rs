@@ -21,70 +21,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 
 use crate::record::errors::RequestError;
 use crate::record::peer::PeerReport;
 
-/// An HTTP version on the wire.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// HTTP/1.1.
-    H1,
-    /// HTTP/2.
-    H2,
-    /// HTTP/3.
-    H3,
-}
-
-impl Protocol {
-    /// `h1`, `h2` or `h3`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::H1 => "h1",
-            Protocol::H2 => "h2",
-            Protocol::H3 => "h3",
-        }
-    }
-
-    /// The ALPN identifier.
-    pub fn alpn(self) -> &'static [u8] {
-        match self {
-            Protocol::H1 => b"http/1.1",
-            Protocol::H2 => b"h2",
-            Protocol::H3 => b"h3",
-        }
-    }
-
-    /// Whether one connection carries several requests at once.
-    pub fn multiplexed(self) -> bool {
-        !matches!(self, Protocol::H1)
-    }
-}
-
-/// Timings of opening one connection.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ConnectTimings {
-    /// TCP connect (or nothing for QUIC, whose handshake is the connect).
-    pub connect: Duration,
-    /// TLS or QUIC handshake, when there was one.
-    pub handshake: Option<Duration>,
-    /// Whether the TLS session was resumed.
-    pub resumed: bool,
-}
+pub use crate::model::Protocol;
+pub use crate::record::stats::ConnectTimings;
 
 /// Limits gauntlet's own protocol stacks enforce on what a server sends; the scenario's `limits`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

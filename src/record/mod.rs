@@ -2,7 +2,6 @@
 //! records into its own [`stats::LaneStats`]; they are merged losslessly at the end.
 
 pub mod errors;
-pub mod hist;
 pub mod peer;
 pub mod stats;
 pub mod timeline;

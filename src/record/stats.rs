@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::errors::{ErrorClass, RequestError};
-use super::hist::{self, new_hist, Hist};
 use super::peer::{ControlFrames, PeerLimits, PeerReport};
 use super::timeline::Timeline;
-use crate::proto::ConnectTimings;
+use crate::model::hist::{self, new_hist, Hist};
 
 /// A start more than this late against its intended time counts as a late start (µs).
 pub const LATE_START_US: u64 = 1_000;
@@ -438,4 +437,15 @@ mod tests {
         hist::record_us(&mut h, us);
         h.max()
     }
+}
+
+/// Timings of opening one connection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnectTimings {
+    /// TCP connect (or nothing for QUIC, whose handshake is the connect).
+    pub connect: std::time::Duration,
+    /// TLS or QUIC handshake, when there was one.
+    pub handshake: Option<std::time::Duration>,
+    /// Whether the TLS session was resumed.
+    pub resumed: bool,
 }

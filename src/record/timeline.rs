@@ -2,7 +2,7 @@
 //! histogram per second of wall time since the run started, at the precision a chart needs (one
 //! significant digit), since a long run keeps one per second per lane and thread.
 
-use super::hist::{self, new_timeline_hist, Hist};
+use crate::model::hist::{self, new_timeline_hist, Hist};
 
 /// One second of the run.
 #[derive(Debug, Clone)]

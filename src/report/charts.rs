@@ -4,7 +4,7 @@
 
 use plotters::prelude::*;
 
-use crate::record::hist::Hist;
+use crate::model::hist::Hist;
 
 /// Series colours: candidate first, baseline second, then any other target.
 const PALETTE: [RGBColor; 6] = [

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::json::{LaneJson, ResultsFile, Summary};
 use super::{fmt_us, JudgementText};
 use crate::compare::evaluate::show;
-use crate::compare::metric::Metric;
+use crate::model::metric::Metric;
 
 fn row(out: &mut String, target: &str, proto: &str, name: &str, s: &Summary) {
     let l = &s.latency_us;

@@ -8,7 +8,7 @@ use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use hdrhistogram::serialization::V2DeflateSerializer;
 
 use super::json::{LaneJson, ResultsFile};
-use crate::record::hist;
+use crate::model::hist;
 
 /// The file name of a lane's log.
 pub fn file_name(l: &LaneJson) -> String {

@@ -8,8 +8,8 @@ use super::charts::{self, css_colour, Series};
 use super::json::{LaneJson, ResultsFile};
 use super::{fmt_us, JudgementText};
 use crate::compare::evaluate::show;
-use crate::compare::metric::Metric;
-use crate::record::hist::{self, Hist};
+use crate::model::hist::{self, Hist};
+use crate::model::metric::Metric;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {

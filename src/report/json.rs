@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::RunOutcome;
-use crate::record::hist::{self, Hist};
+use crate::model::hist::{self, Hist};
 use crate::record::stats::RequestStats;
 use crate::scenario::{Model, Scenario};
 use crate::verdict::Verdict;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::fmt_us;
 use super::json::ResultsFile;
 use crate::compare::evaluate::show;
-use crate::compare::metric::Metric;
+use crate::model::metric::Metric;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")

@@ -13,9 +13,9 @@ pub mod progress;
 pub mod publish;
 
 use crate::compare::judge::Judgement;
-use crate::compare::metric::Metric;
+use crate::model::metric::Metric;
 
-pub use crate::compare::metric::{fmt_metric, fmt_us};
+pub use crate::model::metric::{fmt_metric, fmt_us};
 
 /// A ratio, or for error rates a difference in percentage points.
 pub fn fmt_estimate(m: Metric, v: Option<f64>) -> String {

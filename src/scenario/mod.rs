@@ -22,7 +22,7 @@ use http::{HeaderName, HeaderValue, Method};
 
 use crate::compare::gate::Gate;
 use crate::conformance::expect::Expect;
-use crate::proto::Protocol;
+use crate::model::Protocol;
 
 pub use load::{load_file, load_str, Overrides, ScenarioError};
 

@@ -7,7 +7,7 @@ use super::model::{FairnessName, ScenarioFile};
 use super::validate::{hint_for, Checker};
 use super::{Comparison, DifferentialOptions, Fairness, Request, Target};
 use crate::compare::gate::{self, Gate, GateContext};
-use crate::proto::Protocol;
+use crate::model::Protocol;
 
 /// Resolves `compare`, if present.
 pub(super) fn resolve_compare(

@@ -13,7 +13,7 @@ use super::model::{ProtocolName, RequestSpec, ScenarioFile, StatusItem};
 use super::spans::SpanIndex;
 use super::{Endpoint, Request, Scenario, Source, Target, TargetUrl, TlsOptions};
 use crate::conformance::expect::{Expect, Matcher};
-use crate::proto::Protocol;
+use crate::model::Protocol;
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

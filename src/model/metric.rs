@@ -1,4 +1,5 @@
-//! The metrics that gates and verdicts speak of, with their names and which direction is better.
+//! The metrics that gates and verdicts speak of, with their names and which direction is better,
+//! and the four words a verdict on one metric can be.
 
 use serde::{Deserialize, Serialize};
 
@@ -132,5 +133,42 @@ pub fn fmt_metric(m: Metric, v: Option<f64>) -> String {
         (Metric::Rps, Some(x)) => format!("{x:.1}/s"),
         (Metric::Count | Metric::Errors, Some(x)) => format!("{x:.0}"),
         (_, Some(x)) => fmt_us(x.round() as u64),
+    }
+}
+
+/// A verdict on one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The candidate is better by more than the tolerance.
+    Better,
+    /// Within the tolerance, with confidence.
+    Same,
+    /// The candidate is worse by more than the tolerance.
+    Worse,
+    /// The run is too short to tell.
+    Inconclusive,
+}
+
+impl Verdict {
+    /// Parses a verdict name.
+    pub fn parse(s: &str) -> Option<Verdict> {
+        match s {
+            "better" => Some(Verdict::Better),
+            "same" => Some(Verdict::Same),
+            "worse" => Some(Verdict::Worse),
+            "inconclusive" => Some(Verdict::Inconclusive),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Better => "better",
+            Verdict::Same => "same",
+            Verdict::Worse => "worse",
+            Verdict::Inconclusive => "inconclusive",
+        }
     }
 }

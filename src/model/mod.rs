@@ -1,0 +1,14 @@
+//! The typed results model: what a run produced, in the form results.json holds it, and the
+//! small vocabulary every layer shares (protocols, error classes, metrics, verdict words). It is
+//! the bottom layer: it imports nothing of the crate, the engine produces it, `compare` judges it,
+//! `report` renders it, and `verdict` decides the exit code from it.
+
+pub mod errors;
+pub mod hist;
+pub mod metric;
+pub mod peer;
+pub mod protocol;
+
+pub use errors::ErrorClass;
+pub use metric::Metric;
+pub use protocol::Protocol;
