@@ -5,6 +5,10 @@
 #   http_v3_module; trixie's binary runs on bookworm's libssl3). The mirror is derived from this
 #   machine's own apt source, so no host name is written here;
 # - Caddy (Debian package), a proxy that speaks h3;
+# - HAProxy 2.6, Apache httpd 2.4 (apache2-bin: the binary and its modules, without Debian's
+#   service and site configuration), Varnish 7.1 and nghttpx 1.52 (nghttp2-proxy), more real
+#   proxies for ci/stack.sh. They run only as the stack's own processes: no package service is
+#   started on install (policy-rc.d), nor left enabled where systemd runs;
 # - hypercorn with aioquic in a venv under .build/venv: an HTTP/3 server sharing no code with ours;
 # - Chromium (headless, for the HTML report test) and xmllint (JUnit schema validation).
 # The tests start and stop every server themselves, on free loopback ports.
@@ -18,6 +22,10 @@ SUDO=""
 need=()
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
+[ -x /usr/sbin/haproxy ] || need+=(haproxy)
+[ -x /usr/sbin/apache2 ] || need+=(apache2-bin)
+[ -x /usr/sbin/varnishd ] || need+=(varnish)
+[ -x /usr/sbin/nghttpx ] || need+=(nghttp2-proxy)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)        # the HTML report test
@@ -25,7 +33,27 @@ command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)    # JUnit schema va
 if [ ${#need[@]} -gt 0 ]; then
   echo "ci/install.sh: apt-get install ${need[*]}" >&2
   $SUDO apt-get update -qq
+  # A package's maintainer scripts start its service unless policy-rc.d says 101 (containers
+  # often have one already): HAProxy, Varnish and nghttpx would take ports 80 and 6081 and
+  # outlive every test.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    trap '$SUDO rm -f "$policy"' EXIT
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if [ -n "$policy" ]; then
+    $SUDO rm -f "$policy"
+    trap - EXIT
+  fi
+  # Where systemd runs, the packages also enable their units for the next boot.
+  if [ -d /run/systemd/system ]; then
+    for unit in haproxy varnish varnishncsa nghttpx; do
+      $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    done
+  fi
 fi
 
 # nginx 1.26 with HTTP/3, from trixie.
@@ -54,4 +82,8 @@ fi
 /usr/sbin/nginx -v
 "$NGX3" -V 2>&1 | grep -o 'nginx version: [^ ]*' | sed 's/$/ (trixie, with http_v3_module)/'
 caddy version
+/usr/sbin/haproxy -v | sed -n 1p
+/usr/sbin/apache2 -v | sed -n 1p
+/usr/sbin/varnishd -V 2>&1 | sed -n 1p
+/usr/sbin/nghttpx --version
 "$BUILD/venv/bin/hypercorn" --version 2>/dev/null || "$BUILD/venv/bin/python" -c 'import hypercorn, aioquic; print("hypercorn + aioquic", aioquic.__version__)'
