@@ -2,7 +2,7 @@
 //! (for editors, through yaml-language-server) and `results.json` (for consumers of the results).
 //! Both are committed under `schema/` and a test keeps the committed files equal to these.
 
-use crate::report::json::ResultsFile;
+use crate::model::results::ResultsFile;
 use crate::scenario::model::ScenarioFile;
 
 fn pretty(s: schemars::Schema) -> String {

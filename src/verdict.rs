@@ -2,17 +2,17 @@
 //! the results: 0 when everything held, 1 when a check failed, 2 when the harness could not do
 //! what was asked, 3 when a comparison without gates could not tell, 130 when interrupted.
 
-use serde::{Deserialize, Serialize};
-
-use crate::compare::analyze::{analyze, AnalysisConfig, VerdictRow, HEADLINE};
+use crate::compare::analyze::{analyze, AnalysisConfig, HEADLINE};
 use crate::compare::evaluate::{estimate_text, evaluate, Roles};
 use crate::compare::gate::Gate;
-use crate::conformance::probes::Rfc;
-use crate::conformance::run::PathResults;
+use crate::engine::results::build;
 use crate::engine::RunOutcome;
+use crate::model::comparison::VerdictRow;
+use crate::model::conformance::{PathResults, Rfc};
 use crate::model::metric::Metric;
 use crate::model::metric::Verdict as GateVerdict;
-use crate::report::json::{self, ResultsFile};
+use crate::model::results::ResultsFile;
+use crate::model::verdict::{code, Verdict};
 use crate::scenario::Scenario;
 
 /// The comparison configuration of a scenario's `compare` section.
@@ -35,11 +35,11 @@ pub fn analysis_config(s: &Scenario) -> Option<AnalysisConfig> {
 pub fn results(
     s: &Scenario,
     o: &RunOutcome,
-    conformance: Option<crate::conformance::run::ConformanceJson>,
+    conformance: Option<crate::model::conformance::ConformanceJson>,
     harness: Vec<String>,
     allow_inconclusive: bool,
 ) -> ResultsFile {
-    let mut r = json::build(s, o, &Verdict::default());
+    let mut r = build(s, o, &Verdict::default());
     let mut harness = harness;
     if let Some(cfg) = analysis_config(s) {
         let cand: Vec<_> = r
@@ -92,17 +92,6 @@ pub struct Rules<'a> {
     pub allow_inconclusive: bool,
     /// Faults of the harness met while producing the results.
     pub harness: Vec<String>,
-}
-
-impl Verdict {
-    /// The one word for the outcome: `PASSED`, `INCONCLUSIVE` (exit 3) or `FAILED`.
-    pub fn word(&self) -> &'static str {
-        match (self.passed, self.exit_code) {
-            (true, _) => "PASSED",
-            (false, code::INCONCLUSIVE) => "INCONCLUSIVE",
-            _ => "FAILED",
-        }
-    }
 }
 
 /// How one judged row reads in a reason: `p99 over h1: 1.25× [1.12, 1.40]`.
@@ -234,7 +223,7 @@ pub fn conclude(r: &mut ResultsFile, rules: Rules<'_>) {
     for g in r.gates.iter().filter(|g| !g.passed) {
         let on = g
             .protocol
-            .as_deref()
+            .map(|p| p.as_str())
             .map(|p| format!(" over {p}"))
             .unwrap_or_default();
         let why = g.note.clone().unwrap_or_else(|| g.shown.clone());
@@ -264,34 +253,4 @@ pub fn conclude(r: &mut ResultsFile, rules: Rules<'_>) {
         reasons,
         warnings,
     };
-}
-
-/// Exit codes, as documented in the README.
-pub mod code {
-    /// Everything passed.
-    pub const OK: u8 = 0;
-    /// A check failed.
-    pub const FAILED: u8 = 1;
-    /// The harness could not run as asked.
-    pub const HARNESS: u8 = 2;
-    /// A comparison could not judge p50 or the error rate (no gates): the run was too short or
-    /// too noisy to tell, which is not a pass.
-    pub const INCONCLUSIVE: u8 = 3;
-    /// Interrupted; partial results were written.
-    pub const INTERRUPTED: u8 = 130;
-}
-
-/// The verdict of one run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Verdict {
-    /// Whether everything held.
-    pub passed: bool,
-    /// The process exit code.
-    pub exit_code: u8,
-    /// Why it did not pass, one line each, the one that decided the exit code first.
-    pub reasons: Vec<String>,
-    /// What deserves a look although it decided nothing: inconclusive tail metrics, with the
-    /// run length each would need.
-    #[serde(default)]
-    pub warnings: Vec<String>,
 }

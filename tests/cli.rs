@@ -8,11 +8,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{gauntlet, text, TestOrigin};
-use gauntlet::record::hist;
-use gauntlet::report::json::ResultsFile;
+use gauntlet::model::hist;
+use gauntlet::model::results::ResultsFile;
 
 fn read_results(dir: &Path) -> ResultsFile {
-    gauntlet::report::json::read(&dir.join("results.json")).unwrap()
+    gauntlet::model::results::read(&dir.join("results.json")).unwrap()
 }
 
 #[test]
@@ -292,7 +292,11 @@ fn the_comparison_demo_judges_its_injected_regression_worse() {
         let v = c
             .verdicts
             .iter()
-            .find(|v| v.protocol == p && v.request.is_none() && v.judgement.metric.name() == "p50")
+            .find(|v| {
+                v.protocol.as_str() == p
+                    && v.request.is_none()
+                    && v.judgement.metric.name() == "p50"
+            })
             .unwrap();
         assert_eq!(
             v.judgement.verdict.name(),

@@ -8,8 +8,8 @@ mod common;
 
 use common::servers;
 use common::{gauntlet, text, TestOrigin};
-use gauntlet::compare::gate::Verdict;
-use gauntlet::report::json::{read, ResultsFile};
+use gauntlet::model::metric::Verdict;
+use gauntlet::model::results::{read, ResultsFile};
 
 /// These tests measure latency; running them one at a time keeps one from loading another.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());

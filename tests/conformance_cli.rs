@@ -7,8 +7,8 @@ mod common;
 use std::path::Path;
 
 use common::{gauntlet, text};
-use gauntlet::conformance::probes::Rfc;
-use gauntlet::report::json::{read, ResultsFile};
+use gauntlet::model::conformance::Rfc;
+use gauntlet::model::results::{read, ResultsFile};
 
 fn results(dir: &Path) -> ResultsFile {
     read(&dir.join("results.json")).unwrap()
@@ -204,7 +204,7 @@ fn the_catalogue_lists_every_probe_and_the_recording_origin_prints_what_it_got()
     let listed = String::from_utf8_lossy(&o.stdout);
     let h1 = gauntlet::conformance::probes::all()
         .into_iter()
-        .filter(|p| p.suite == gauntlet::conformance::probes::Suite::H1)
+        .filter(|p| p.suite == gauntlet::model::conformance::Suite::H1)
         .count();
     assert_eq!(listed.lines().count(), h1);
     assert!(listed.contains("h1.smuggling.cl-te") && listed.contains("RFC 9112 §6.3"));

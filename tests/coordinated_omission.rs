@@ -15,7 +15,7 @@ mod common;
 use std::time::Duration;
 
 use common::{run, TestOrigin};
-use gauntlet::record::hist::pct;
+use gauntlet::model::hist::pct;
 
 #[test]
 fn a_stall_shows_in_corrected_latency_only() {

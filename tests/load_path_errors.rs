@@ -199,7 +199,7 @@ fn settings_and_ping_floods_pass_but_are_flagged_in_every_summary() {
             text.contains(&format!("warning: t h2: the server sent {kind} frames")),
             "{text}"
         );
-        let r = gauntlet::report::json::read(&dir.join("results.json")).unwrap();
+        let r = gauntlet::model::results::read(&dir.join("results.json")).unwrap();
         let c = &r.lanes[0].connections;
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         let n = if kind == "PING" {

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use common::naive::{NaiveProxy, Upstream};
 use gauntlet::conformance::probes::{ProxyPolicy, Rfc, Suite, ViaPolicy, XffPolicy};
-use gauntlet::conformance::run::{run_path, PathResults, PathSpec, Selection};
+use gauntlet::conformance::run::{run_path, PathSpec, Selection};
 use gauntlet::conformance::scenario::embedded;
+use gauntlet::model::conformance::PathResults;
 use gauntlet::origin::raw::RawOrigin;
 use gauntlet::origin::recording::Recorder;
 use gauntlet::proto::raw::RawTarget;

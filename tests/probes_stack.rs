@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use common::servers;
 use gauntlet::conformance::probes::{ProxyPolicy, Rfc, Suite};
-use gauntlet::conformance::run::{conformance, run_path, PathResults, PathSpec, Quirks, Selection};
+use gauntlet::conformance::run::{conformance, run_path, PathSpec, Quirks, Selection};
+use gauntlet::model::conformance::PathResults;
 use gauntlet::origin::raw::RawOrigin;
 use gauntlet::origin::recording::Recorder;
 use gauntlet::proto::raw::RawTarget;

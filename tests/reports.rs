@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{gauntlet, run, text, TestOrigin};
-use gauntlet::record::hist;
-use gauntlet::report::json::ResultsFile;
+use gauntlet::model::hist;
+use gauntlet::model::results::ResultsFile;
 use gauntlet::report::{hlog, junit, markdown, publish};
 
 fn root() -> &'static Path {
@@ -189,7 +189,7 @@ fn hlog_reads_back_to_the_same_counts_and_percentiles() {
 #[test]
 fn markdown_summary_matches_its_golden_file() {
     let fixture = root().join("tests/fixtures/compare-results.json");
-    let r = gauntlet::report::json::read(&fixture).unwrap();
+    let r = gauntlet::model::results::read(&fixture).unwrap();
     let rendered = markdown::render(&r);
     let golden = root().join("tests/fixtures/compare-summary.md");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {

@@ -78,7 +78,7 @@ fn every_server_of_the_stack_with_its_defaults_serves_64_in_flight_without_an_er
             root,
         );
         assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out));
-        let r = gauntlet::report::json::read(&out_dir.join("results.json")).unwrap();
+        let r = gauntlet::model::results::read(&out_dir.join("results.json")).unwrap();
         for l in &r.lanes {
             let who = format!("{name} {}", l.protocol);
             assert!(l.summary.count >= 200, "{who}: {}", l.summary.count);
@@ -86,7 +86,7 @@ fn every_server_of_the_stack_with_its_defaults_serves_64_in_flight_without_an_er
             // Over 2 multiplexed connections, more than 2,000 requests through nginx mean it
             // ended at least one connection: the run must have seen it, and lost nothing.
             if let Some(n) = limit {
-                if l.protocol != "h1" && l.summary.count + l.summary.warmup > 2 * n + 200 {
+                if l.protocol.as_str() != "h1" && l.summary.count + l.summary.warmup > 2 * n + 200 {
                     assert!(l.connections.recycled >= 1, "{who}: {:?}", l.connections);
                 }
             }
@@ -115,7 +115,7 @@ fn the_migration_scenario_compares_caddy_with_nginx_over_three_protocols() {
         "the run completed (gates may fail): {}",
         text(&out)
     );
-    let r = gauntlet::report::json::read(&dir.path().join("results.json")).unwrap();
+    let r = gauntlet::model::results::read(&dir.path().join("results.json")).unwrap();
     for l in &r.lanes {
         assert!(
             l.summary.count >= 900,
@@ -138,7 +138,7 @@ fn the_migration_scenario_compares_caddy_with_nginx_over_three_protocols() {
         assert!(
             c.verdicts
                 .iter()
-                .any(|v| v.protocol == p && v.request.is_none()),
+                .any(|v| v.protocol.as_str() == p && v.request.is_none()),
             "verdicts for {p}"
         );
     }
@@ -173,7 +173,7 @@ fn the_migration_scenario_compares_caddy_with_nginx_over_three_protocols() {
         c.paths.iter().all(|p| {
             p.probes
                 .iter()
-                .any(|x| x.id == id && x.verdict != gauntlet::conformance::probes::Rfc::Skipped)
+                .any(|x| x.id == id && x.verdict != gauntlet::model::conformance::Rfc::Skipped)
         })
     };
     let comparable = c.paths[0].probes.iter().filter(|x| both(&x.id)).count();

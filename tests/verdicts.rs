@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{gauntlet, text};
-use gauntlet::report::json::ResultsFile;
+use gauntlet::model::results::ResultsFile;
 
 /// A two-path scenario on the embedded origin: the candidate answers `extra_ms` later.
 fn two_paths(extra_ms: u32, load: &str, rest: &str) -> String {
@@ -35,10 +35,10 @@ fn run(dir: &Path, name: &str, yaml: &str, extra: &[&str]) -> (std::process::Out
 }
 
 fn results(dir: &Path) -> ResultsFile {
-    gauntlet::report::json::read(&dir.join("results.json")).unwrap()
+    gauntlet::model::results::read(&dir.join("results.json")).unwrap()
 }
 
-fn p50(r: &ResultsFile) -> &gauntlet::compare::judge::Judgement {
+fn p50(r: &ResultsFile) -> &gauntlet::model::comparison::Judgement {
     &r.comparison
         .as_ref()
         .unwrap()

@@ -9,17 +9,18 @@ use std::time::SystemTime;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use crate::conformance::probes::{ProxyPolicy, Suite, ViaPolicy, XffPolicy};
+use crate::conformance::probes::{ProxyPolicy, ViaPolicy, XffPolicy};
 use crate::conformance::run::{Quirks, Selection};
 use crate::conformance::scenario::{embedded, probe_all, proxied};
+use crate::model::conformance::Suite;
+use crate::model::results::{Meta, ResultsFile, SCHEMA_VERSION};
+use crate::model::verdict::{code, Verdict};
 use crate::origin::raw::RawOrigin;
 use crate::origin::recording::Recorder;
 use crate::proto::raw::RawTarget;
-use crate::report::json::{Meta, ResultsFile, SCHEMA_VERSION};
 use crate::report::{probes as probe_report, publish};
 use crate::scenario::model::parse_cli_duration;
 use crate::scenario::TlsOptions;
-use crate::verdict::{code, Verdict};
 
 /// `gauntlet conformance`.
 #[derive(Debug, Args)]

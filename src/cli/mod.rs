@@ -13,10 +13,12 @@ use clap::{Args, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{self, RunOptions};
-use crate::report::{console, html, json, junit, markdown, publish};
+use crate::model::results as json;
+use crate::model::verdict::code;
+use crate::report::{console, html, junit, markdown, publish};
 use crate::scenario::model::{parse_cli_duration, ProtocolName};
 use crate::scenario::{self, Overrides, ScenarioError};
-use crate::verdict::{self, code};
+use crate::verdict;
 
 /// Protocol conformance and load testing of HTTP proxies.
 #[derive(Debug, Parser)]

@@ -9,8 +9,8 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::cancel_on_signal;
+use crate::model::verdict::code;
 use crate::origin::{Origin, OriginConfig};
-use crate::verdict::code;
 
 /// `gauntlet origin`.
 #[derive(Debug, Args)]

@@ -12,60 +12,12 @@
 //! It works on the wire form (`results.json`), so a live run and `gauntlet compare` on saved runs
 //! go through the same code and reach the same verdicts.
 
-use serde::{Deserialize, Serialize};
-
-use super::judge::{judge, JudgeConfig, Judgement, MetricRule, ALPHA, DEFAULT_TOLERANCE};
+use super::judge::{judge, JudgeConfig, MetricRule, DEFAULT_TOLERANCE};
 use super::slices::{RawSlice, SliceSet};
+use crate::model::comparison::{CalibrationRow, ComparisonJson, Judgement, VerdictRow, ALPHA};
 use crate::model::hist;
 use crate::model::metric::Metric;
-use crate::report::json::{LaneJson, SliceJson};
-
-/// The comparison in `results.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ComparisonJson {
-    /// Candidate target.
-    pub candidate: String,
-    /// Baseline target.
-    pub baseline: String,
-    /// How the paths shared the run: `interleaved`, `simultaneous`, or `separate runs`.
-    pub fairness: String,
-    /// Slice length, seconds.
-    pub slice_s: f64,
-    /// Bootstrap resamples.
-    pub resamples: u32,
-    /// The A/A noise floor per protocol and metric, when calibrated.
-    #[serde(default)]
-    pub calibration: Vec<CalibrationRow>,
-    /// One row per protocol × request (`None` = all requests) × metric.
-    pub verdicts: Vec<VerdictRow>,
-    /// For saved runs compared with `--force`: what made them incomparable.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub forced: Vec<String>,
-}
-
-/// A verdict with where it applies.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct VerdictRow {
-    /// Protocol.
-    pub protocol: String,
-    /// Request name, or `None` for all requests together.
-    pub request: Option<String>,
-    /// The judgement.
-    #[serde(flatten)]
-    pub judgement: Judgement,
-}
-
-/// The A/A result of one protocol and metric.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct CalibrationRow {
-    /// Protocol.
-    pub protocol: String,
-    /// The baseline's even slices against its odd slices.
-    #[serde(flatten)]
-    pub judgement: Judgement,
-    /// The noise floor: the larger of the A/A deviation and the interval's half-width.
-    pub noise: f64,
-}
+use crate::model::results::{LaneJson, SliceJson};
 
 /// How to compare.
 #[derive(Debug, Clone)]

@@ -3,46 +3,11 @@
 //! `inconclusive` fails closed (the run could not tell, so it cannot pass), saying how long a run
 //! would have to be, unless inconclusive verdicts are explicitly allowed.
 
-use serde::{Deserialize, Serialize};
-
-use super::analyze::ComparisonJson;
 use super::gate::{Gate, MetricRef, Operand, Role, VerdictRef};
+use crate::model::comparison::{show, ComparisonJson, GateResult, Judgement};
 use crate::model::metric::{fmt_metric, Metric};
-use crate::report::json::{ResultsFile, Summary};
-
-/// One evaluation of one gate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct GateResult {
-    /// The gate as written.
-    pub gate: String,
-    /// The protocol it was evaluated for.
-    pub protocol: Option<String>,
-    /// The left side's value.
-    pub lhs: serde_json::Value,
-    /// The right side's value.
-    pub rhs: serde_json::Value,
-    /// Whether it held.
-    pub passed: bool,
-    /// Why it could not be evaluated, when it could not (it then fails).
-    pub note: Option<String>,
-    /// Both sides for people, with units (`8.56ms vs 4.43ms`, `63.400% vs 1.000%`).
-    #[serde(default)]
-    pub shown: String,
-    /// It failed closed: a verdict it reads was inconclusive (a check that did not hold, not a
-    /// fault of the harness).
-    #[serde(default)]
-    pub undecided: bool,
-}
-
-/// A gate value for people: numbers to four significant decimals, verdicts as words.
-pub fn show(v: &serde_json::Value) -> String {
-    match (v.as_f64(), v.as_str()) {
-        (Some(x), _) if x.fract() != 0.0 => format!("{x:.4}").trim_end_matches('0').to_string(),
-        (Some(x), _) => format!("{x}"),
-        (None, Some(s)) => s.to_string(),
-        _ => v.to_string(),
-    }
-}
+use crate::model::results::{ResultsFile, Summary};
+use crate::model::Protocol;
 
 /// Names of the compared targets, if any.
 pub struct Roles<'a> {
@@ -72,14 +37,14 @@ fn metric_value(
     r: &ResultsFile,
     roles: &Roles<'_>,
     m: &MetricRef,
-    protocol: &str,
+    protocol: Option<Protocol>,
 ) -> Result<f64, String> {
     let target = match &m.role {
         Role::Candidate => roles.candidate.ok_or("no candidate")?,
         Role::Baseline => roles.baseline.ok_or("no baseline")?,
         Role::Target(t) => t.as_str(),
     };
-    let protocol = m.protocol.map_or(protocol, |p| p.as_str());
+    let protocol = m.protocol.or(protocol).ok_or("no protocol")?;
     let lane = r
         .lanes
         .iter()
@@ -102,10 +67,10 @@ fn metric_value(
 fn verdict_row<'a>(
     c: Option<&'a ComparisonJson>,
     v: &VerdictRef,
-    protocol: &str,
-) -> Result<&'a super::analyze::VerdictRow, String> {
+    protocol: Option<Protocol>,
+) -> Result<&'a crate::model::comparison::VerdictRow, String> {
     let c = c.ok_or("the run compared no paths")?;
-    let protocol = v.protocol.map_or(protocol, |p| p.as_str());
+    let protocol = v.protocol.or(protocol).ok_or("no protocol")?;
     c.verdicts
         .iter()
         .find(|row| {
@@ -115,7 +80,11 @@ fn verdict_row<'a>(
 }
 
 /// Why a verdict operand that came out inconclusive fails its gate: what the run lacked.
-fn inconclusive_note(c: Option<&ComparisonJson>, o: &Operand, protocol: &str) -> Option<String> {
+fn inconclusive_note(
+    c: Option<&ComparisonJson>,
+    o: &Operand,
+    protocol: Option<Protocol>,
+) -> Option<String> {
     let Operand::Verdict(v) = o else { return None };
     let row = verdict_row(c, v, protocol).ok()?;
     let j = &row.judgement;
@@ -138,7 +107,7 @@ fn inconclusive_note(c: Option<&ComparisonJson>, o: &Operand, protocol: &str) ->
 }
 
 /// An estimate with its interval for people: `1.53× [1.40, 1.67]`, or in percentage points.
-pub fn estimate_text(j: &super::judge::Judgement) -> String {
+pub fn estimate_text(j: &Judgement) -> String {
     match (j.estimate, j.ci_low.zip(j.ci_high)) {
         (Some(e), Some((l, h))) if j.metric.judged_by_difference() => format!(
             "{:+.3} pp [{:+.3}, {:+.3}]",
@@ -159,7 +128,7 @@ fn metric_of(o: &Operand) -> Option<Metric> {
     }
 }
 
-fn probed(r: &ResultsFile) -> Result<&crate::conformance::run::ConformanceJson, String> {
+fn probed(r: &ResultsFile) -> Result<&crate::model::conformance::ConformanceJson, String> {
     r.conformance
         .as_ref()
         .ok_or_else(|| "no conformance probes ran (add a `conformance` section)".to_string())
@@ -169,7 +138,7 @@ fn value(
     r: &ResultsFile,
     roles: &Roles<'_>,
     o: &Operand,
-    protocol: &str,
+    protocol: Option<Protocol>,
     differences: u64,
 ) -> Result<serde_json::Value, String> {
     Ok(match o {
@@ -188,10 +157,10 @@ fn value(
     })
 }
 
-fn explicit_protocol(o: &Operand) -> Option<&'static str> {
+fn explicit_protocol(o: &Operand) -> Option<Protocol> {
     match o {
-        Operand::Metric(m, _) => m.protocol.map(|p| p.as_str()),
-        Operand::Verdict(v) => v.protocol.map(|p| p.as_str()),
+        Operand::Metric(m, _) => m.protocol,
+        Operand::Verdict(v) => v.protocol,
         _ => None,
     }
 }
@@ -205,10 +174,10 @@ pub fn evaluate(
     differences: u64,
     allow_inconclusive: bool,
 ) -> Vec<GateResult> {
-    let mut protocols: Vec<String> = Vec::new();
+    let mut protocols: Vec<Protocol> = Vec::new();
     for l in &r.lanes {
         if !protocols.contains(&l.protocol) {
-            protocols.push(l.protocol.clone());
+            protocols.push(l.protocol);
         }
     }
     let mut out = Vec::new();
@@ -216,15 +185,15 @@ pub fn evaluate(
         let per_protocol = matches!(g.lhs, Operand::Metric(..) | Operand::Verdict(_))
             || matches!(g.rhs, Operand::Metric(..) | Operand::Verdict(_));
         let fixed = explicit_protocol(&g.lhs).or_else(|| explicit_protocol(&g.rhs));
-        let over: Vec<Option<String>> = match (per_protocol, fixed) {
+        let over: Vec<Option<Protocol>> = match (per_protocol, fixed) {
             (false, _) => vec![None],
-            (true, Some(p)) => vec![Some(p.to_string())],
-            (true, None) => protocols.iter().cloned().map(Some).collect(),
+            (true, Some(p)) => vec![Some(p)],
+            (true, None) => protocols.iter().copied().map(Some).collect(),
         };
         for p in over {
-            let proto = p.clone().unwrap_or_default();
-            let l = value(r, roles, &g.lhs, &proto, differences);
-            let rr = value(r, roles, &g.rhs, &proto, differences);
+            let proto = p;
+            let l = value(r, roles, &g.lhs, proto, differences);
+            let rr = value(r, roles, &g.rhs, proto, differences);
             let asks_inconclusive = [&g.lhs, &g.rhs].into_iter().any(|o| {
                 matches!(o, Operand::VerdictName(v) if *v == crate::model::metric::Verdict::Inconclusive)
             });
@@ -237,9 +206,8 @@ pub fn evaluate(
                     };
                     let closed = (!allow_inconclusive && !asks_inconclusive)
                         .then(|| {
-                            inconclusive_note(r.comparison.as_ref(), &g.lhs, &proto).or_else(|| {
-                                inconclusive_note(r.comparison.as_ref(), &g.rhs, &proto)
-                            })
+                            inconclusive_note(r.comparison.as_ref(), &g.lhs, proto)
+                                .or_else(|| inconclusive_note(r.comparison.as_ref(), &g.rhs, proto))
                         })
                         .flatten();
                     match closed {
@@ -268,7 +236,7 @@ pub fn evaluate(
             let unit = metric_of(&g.lhs).or_else(|| metric_of(&g.rhs));
             let side = |o: &Operand, v: &serde_json::Value| match (o, unit, v.as_f64()) {
                 (Operand::Verdict(vr), _, _) => {
-                    match verdict_row(r.comparison.as_ref(), vr, &proto) {
+                    match verdict_row(r.comparison.as_ref(), vr, proto) {
                         Ok(row) => format!("{} ({})", show(v), estimate_text(&row.judgement)),
                         Err(_) => show(v),
                     }

@@ -18,10 +18,10 @@
 //! interval inside the tolerance the user asked for, and a calibrated noise floor no wider than
 //! it. Anything else is `inconclusive`, with the run length that would resolve it.
 
-use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal};
 
 use super::slices::{Pool, Slice, SliceSet};
+use crate::model::comparison::Judgement;
 use crate::model::metric::Metric;
 use crate::model::metric::Verdict;
 
@@ -33,54 +33,6 @@ pub const DEFAULT_TOLERANCE: f64 = 0.10;
 /// more precision than it has (an A/A pair was called worse that way). The sign test still
 /// speaks, and with so few pairs it cannot reach significance but for a huge, consistent effect.
 pub const MIN_PAIRS: usize = 5;
-/// The one-sided level of a `worse` or `better` claim about one metric on its own.
-pub const ALPHA: f64 = 0.025;
-
-/// The judgement of one metric.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Judgement {
-    /// The metric.
-    pub metric: Metric,
-    /// The candidate's pooled value.
-    pub candidate: Option<f64>,
-    /// The baseline's pooled value.
-    pub baseline: Option<f64>,
-    /// candidate / baseline, or candidate − baseline for error rates.
-    pub estimate: Option<f64>,
-    /// 95% interval, low end.
-    pub ci_low: Option<f64>,
-    /// 95% interval, high end.
-    pub ci_high: Option<f64>,
-    /// The change treated as real: the tolerance the user asked for (default 10%).
-    pub tolerance: f64,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// Slice pairs behind it.
-    pub slices: usize,
-    /// When inconclusive: measured seconds per side that would resolve a change of the tolerance.
-    pub needed_s_per_side: Option<f64>,
-    /// The one-sided level of a worse or better claim (smaller for the headline metrics, whose
-    /// family decides the exit code).
-    #[serde(default = "default_alpha")]
-    pub alpha: f64,
-    /// Slice pairs in which the candidate's own figure was worse, and better.
-    #[serde(default)]
-    pub pairs_worse: u32,
-    /// See `pairs_worse`.
-    #[serde(default)]
-    pub pairs_better: u32,
-    /// The A/A noise floor of this metric, when calibrated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub noise_floor: Option<f64>,
-    /// Why the verdict is inconclusive, when it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-fn default_alpha() -> f64 {
-    ALPHA
-}
-
 /// What to judge and how.
 pub struct JudgeConfig {
     /// Bootstrap resamples.
@@ -401,6 +353,7 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::comparison::ALPHA;
 
     use super::super::slices::RawSlice;
 

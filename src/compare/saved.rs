@@ -8,7 +8,7 @@
 
 use super::analyze::{analyze, AnalysisConfig};
 use super::gate::{self, Gate, GateContext};
-use crate::report::json::{LaneJson, ResultsFile};
+use crate::model::results::{LaneJson, ResultsFile};
 use crate::scenario::model::ScenarioFile;
 
 /// Two saved runs side by side, ready for the verdict pipeline.
@@ -85,7 +85,7 @@ pub fn differences(base: &ResultsFile, new: &ResultsFile) -> Vec<String> {
         out.push(format!("rate plan: {} vs {}", plan(base), plan(new)));
     }
     let protocols = |r: &ResultsFile| {
-        let mut p: Vec<String> = r.lanes.iter().map(|l| l.protocol.clone()).collect();
+        let mut p: Vec<&str> = r.lanes.iter().map(|l| l.protocol.as_str()).collect();
         p.sort();
         p.dedup();
         p.join(",")
@@ -198,14 +198,8 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Sav
         .collect();
     let mut protocols = Vec::new();
     for l in &out.lanes {
-        if let Some(p) = [
-            crate::model::Protocol::H1,
-            crate::model::Protocol::H2,
-            crate::model::Protocol::H3,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == l.protocol)
         {
+            let p = l.protocol;
             if !protocols.contains(&p) {
                 protocols.push(p);
             }

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Headers that differ between any two servers or any two moments, always ignored.
@@ -34,49 +33,6 @@ pub enum Sample {
     },
     /// No response: the error class and code.
     Failed(String),
-}
-
-/// One reported difference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Difference {
-    /// Protocol.
-    pub protocol: String,
-    /// Request name.
-    pub request: String,
-    /// `status`, `header:NAME`, `body` or `body:$.path`.
-    pub field: String,
-    /// The candidate's value (first differing sample).
-    pub candidate: String,
-    /// The baseline's value in that sample.
-    pub baseline: String,
-    /// Fraction of samples where the candidate differs from the baseline.
-    pub candidate_rate: f64,
-    /// Fraction of samples where the baseline differs from its second sample.
-    pub noise_rate: f64,
-    /// `curl` commands that reproduce the request on each path.
-    pub reproducers: Reproducers,
-}
-
-/// A reproducer per path.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Reproducers {
-    /// On the candidate.
-    pub candidate: String,
-    /// On the baseline.
-    pub baseline: String,
-}
-
-/// The differential in `results.json`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct DifferentialJson {
-    /// Samples per request, protocol and path.
-    pub samples: u32,
-    /// Headers ignored.
-    pub ignored_headers: Vec<String>,
-    /// Fields compared in all.
-    pub fields_compared: u64,
-    /// What differs.
-    pub differences: Vec<Difference>,
 }
 
 fn flatten_json(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, String>) {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::probes::{self, Cx, Probe, Rfc, Suite};
+use crate::model::conformance::{ConformanceJson, Parity, PathResults, ProbeResult, Reproducer};
 use crate::origin::recording::Recorder;
 use crate::proto::raw::{escaped, hex, RawTarget};
 
@@ -49,97 +50,6 @@ impl Selection {
             })
             .collect()
     }
-}
-
-/// The bytes of a failing probe and a way to send them again.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Reproducer {
-    /// What the probe sent, in hex (for HTTP/3, the request stream's bytes).
-    pub hex: String,
-    /// The same, with C escapes, to read.
-    pub text: String,
-    /// One shell line that sends them again.
-    pub replay: String,
-}
-
-/// One probe's verdict on one path.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ProbeResult {
-    /// Probe id.
-    pub id: String,
-    /// Family.
-    pub suite: Suite,
-    /// RFC section.
-    pub rfc_ref: String,
-    /// What it checks.
-    pub title: String,
-    /// The RFC verdict.
-    pub verdict: Rfc,
-    /// What the client saw, in a few words.
-    pub observed: String,
-    /// Why the verdict.
-    pub why: String,
-    /// Present for failures and errors.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reproducer: Option<Reproducer>,
-}
-
-/// Every probe's verdict on one path.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct PathResults {
-    /// The path's name.
-    pub name: String,
-    /// Its URL.
-    pub url: String,
-    /// Whether the origin behind it was watched (decisive smuggling checks ran).
-    pub origin_watched: bool,
-    /// Results in probe order.
-    pub probes: Vec<ProbeResult>,
-}
-
-impl PathResults {
-    /// How many probes got `v`.
-    pub fn count(&self, v: Rfc) -> usize {
-        self.probes.iter().filter(|p| p.verdict == v).count()
-    }
-}
-
-/// One probe's parity verdict.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Parity {
-    /// Probe id.
-    pub id: String,
-    /// The candidate's verdict and observation.
-    pub candidate: String,
-    /// The baseline's verdict and observation.
-    pub baseline: String,
-    /// Whether they agree.
-    pub agree: bool,
-    /// The quirk that accepts this difference, if one does.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quirk: Option<String>,
-    /// Whether this difference is a regression that fails the run: the candidate's verdict is
-    /// worse than the baseline's (pass, then variant, then fail) and no quirk names it.
-    pub failure: bool,
-}
-
-/// Conformance results of a run.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ConformanceJson {
-    /// One entry per path.
-    pub paths: Vec<PathResults>,
-    /// Candidate vs baseline, per probe, when two paths were probed.
-    #[serde(default)]
-    pub parity: Vec<Parity>,
-    /// Candidate (or single-path) RFC failures plus parity failures.
-    pub failures: u64,
-    /// Parity failures alone: probes where the candidate does worse than the baseline and no
-    /// quirk accepts it (the migration question).
-    #[serde(default)]
-    pub regressions: u64,
-    /// Whether probing was interrupted (the paths hold the probes that finished).
-    #[serde(default)]
-    pub interrupted: bool,
 }
 
 /// A known, accepted deviation of a path.

@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::probes::ProxyPolicy;
-use super::run::{self, ConformanceJson, PathSpec, Quirks, Selection};
+use super::run::{self, PathSpec, Quirks, Selection};
+use crate::model::conformance::ConformanceJson;
 use crate::origin::raw::RawOrigin;
 use crate::origin::recording::Recorder;
 use crate::origin::{Origin, OriginConfig};

@@ -6,6 +6,7 @@
 //! control runtime on the calling thread hosts the embedded origin and the progress display.
 
 pub mod plan;
+pub mod results;
 pub mod sample;
 pub mod schedule;
 pub mod thread;
@@ -20,6 +21,7 @@ use http::{HeaderMap, Uri};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio_util::sync::CancellationToken;
 
+use crate::model::results::AltSvcReport;
 use crate::origin::{Origin, OriginConfig};
 use crate::proto::hyper_io::StreamDialer;
 use crate::proto::{alt_svc, tls, Protocol};
@@ -86,19 +88,6 @@ pub struct LaneResult {
     pub alt_svc: Option<AltSvcReport>,
     /// A `curl` command per request, reproducing it on this lane's path.
     pub reproducers: Vec<String>,
-}
-
-/// The outcome of `alt_svc: discover` for one target.
-#[derive(
-    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-pub struct AltSvcReport {
-    /// The Alt-Svc value the target sent over HTTP/2 ("" when none).
-    pub header: String,
-    /// The HTTP/3 endpoint used, `host:port`, when one was advertised.
-    pub h3: Option<String>,
-    /// Why discovery failed, when it did (the lane then dials the URL's port).
-    pub error: Option<String>,
 }
 
 struct Discovery {
@@ -180,7 +169,7 @@ pub struct RunOutcome {
     /// The measured part of the run (the denominator of rates).
     pub measured: Duration,
     /// The response differential, when two paths were compared.
-    pub differential: Option<crate::conformance::differential::DifferentialJson>,
+    pub differential: Option<crate::model::differential::DifferentialJson>,
     /// Faults of the harness during the run (a client thread that panicked): its requests are
     /// lost, so the run cannot pass.
     pub faults: Vec<String>,

@@ -9,9 +9,8 @@ use std::sync::Arc;
 use super::transport::{self, WithTransport};
 use super::worker::PreparedRequest;
 use super::LaneSetup;
-use crate::conformance::differential::{
-    self, CurlTarget, Difference, DifferentialJson, Reproducers, Sample,
-};
+use crate::conformance::differential::{self, CurlTarget, Sample};
+use crate::model::differential::{Difference, DifferentialJson, Reproducers};
 use crate::proto::{Connection, Protocol, Transport};
 use crate::scenario::{DifferentialOptions, TlsOptions};
 
@@ -158,7 +157,7 @@ pub async fn run(
             let (rc, rb) = (&cand.requests[i], &base.requests[i]);
             for (field, cv, bv, rate, noise) in found {
                 differences.push(Difference {
-                    protocol: cand.protocol.as_str().into(),
+                    protocol: cand.protocol,
                     request: name.clone(),
                     field,
                     candidate: cv,

@@ -3,12 +3,19 @@
 //! the bottom layer: it imports nothing of the crate, the engine produces it, `compare` judges it,
 //! `report` renders it, and `verdict` decides the exit code from it.
 
+pub mod comparison;
+pub mod conformance;
+pub mod differential;
 pub mod errors;
 pub mod hist;
 pub mod metric;
 pub mod peer;
 pub mod protocol;
+pub mod results;
+pub mod verdict;
 
 pub use errors::ErrorClass;
 pub use metric::Metric;
 pub use protocol::Protocol;
+pub use results::ResultsFile;
+pub use verdict::{code, Verdict};

@@ -50,3 +50,19 @@ impl Protocol {
         !matches!(self, Protocol::H1)
     }
 }
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Protocol {
+    /// Every protocol, in report order.
+    pub const ALL: [Protocol; 3] = [Protocol::H1, Protocol::H2, Protocol::H3];
+
+    /// Parses `h1`, `h2` or `h3`.
+    pub fn parse(s: &str) -> Option<Protocol> {
+        Protocol::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}

@@ -3,10 +3,11 @@
 
 use std::fmt::Write as _;
 
-use super::json::{LaneJson, ResultsFile, Summary};
 use super::{fmt_us, JudgementText};
-use crate::compare::evaluate::show;
+use crate::model::comparison::show;
 use crate::model::metric::Metric;
+use crate::model::results::{LaneJson, ResultsFile, Summary};
+use crate::model::Protocol;
 
 fn row(out: &mut String, target: &str, proto: &str, name: &str, s: &Summary) {
     let l = &s.latency_us;
@@ -100,7 +101,7 @@ fn lane_notes(out: &mut String, l: &LaneJson) {
     );
     let f = &c.control_frames;
     if c.recycled > 0 || l.summary.retried > 0 || f.goaway > 0 {
-        let ended = if l.protocol == "h1" {
+        let ended = if l.protocol == Protocol::H1 {
             "Connection: close"
         } else {
             "GOAWAY"
@@ -165,7 +166,7 @@ pub fn render_comparison(out: &mut String, r: &ResultsFile) {
         for g in &r.gates {
             let on = g
                 .protocol
-                .as_deref()
+                .map(|p| p.as_str())
                 .map(|p| format!(" [{p}]"))
                 .unwrap_or_default();
             let detail = g
@@ -210,7 +211,7 @@ pub fn render(r: &ResultsFile) -> String {
         row(
             &mut out,
             &truncate(&l.target, 12),
-            &l.protocol,
+            l.protocol.as_str(),
             "(all)",
             &l.summary,
         );

@@ -7,8 +7,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use hdrhistogram::serialization::V2DeflateSerializer;
 
-use super::json::{LaneJson, ResultsFile};
 use crate::model::hist;
+use crate::model::results::{LaneJson, ResultsFile};
 
 /// The file name of a lane's log.
 pub fn file_name(l: &LaneJson) -> String {
@@ -23,7 +23,7 @@ pub fn file_name(l: &LaneJson) -> String {
             })
             .collect::<String>()
     };
-    format!("{}-{}.hlog", safe(&l.target), safe(&l.protocol))
+    format!("{}-{}.hlog", safe(&l.target), safe(l.protocol.as_str()))
 }
 
 /// Writes the interval log of one lane.

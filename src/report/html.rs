@@ -5,11 +5,12 @@
 use std::fmt::Write as _;
 
 use super::charts::{self, css_colour, Series};
-use super::json::{LaneJson, ResultsFile};
 use super::{fmt_us, JudgementText};
-use crate::compare::evaluate::show;
+use crate::model::comparison::show;
 use crate::model::hist::{self, Hist};
 use crate::model::metric::Metric;
+use crate::model::results::{LaneJson, ResultsFile};
+use crate::model::Protocol;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -51,11 +52,11 @@ fn lane_latency(l: &LaneJson) -> Hist {
     h
 }
 
-fn protocols(r: &ResultsFile) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn protocols(r: &ResultsFile) -> Vec<Protocol> {
+    let mut out: Vec<Protocol> = Vec::new();
     for l in &r.lanes {
         if !out.contains(&l.protocol) {
-            out.push(l.protocol.clone());
+            out.push(l.protocol);
         }
     }
     out
@@ -128,7 +129,7 @@ fn comparison(out: &mut String, r: &ResultsFile) {
     );
     let _ = writeln!(out, "<p class=\"note\">Fairness: {}; slices of {} s; 95% intervals from a paired bootstrap over slices ({} resamples).</p>", esc(&c.fairness), c.slice_s, c.resamples);
     for p in protocols(r) {
-        let _ = writeln!(out, "<h3>{}</h3>\n<table class=\"verdicts\"><tr><th class=\"l\">request</th><th class=\"l\">metric</th><th>candidate</th><th>baseline</th><th>ratio</th><th>95% interval</th><th>tolerance</th><th class=\"l\">verdict</th></tr>", esc(&p));
+        let _ = writeln!(out, "<h3>{}</h3>\n<table class=\"verdicts\"><tr><th class=\"l\">request</th><th class=\"l\">metric</th><th>candidate</th><th>baseline</th><th>ratio</th><th>95% interval</th><th>tolerance</th><th class=\"l\">verdict</th></tr>", esc(p.as_str()));
         for v in c.verdicts.iter().filter(|v| v.protocol == p) {
             let j = &v.judgement;
             let t = JudgementText::of(j);
@@ -159,7 +160,7 @@ fn comparison(out: &mut String, r: &ResultsFile) {
             .map(|k| {
                 format!(
                     "{} p99 noise floor ±{:.1}%",
-                    esc(&k.protocol),
+                    esc(k.protocol.as_str()),
                     k.noise * 100.0
                 )
             })
@@ -188,7 +189,7 @@ fn summary_table(out: &mut String, r: &ResultsFile) {
                 out,
                 "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}%</td></tr>",
                 esc(&l.target),
-                esc(&l.protocol),
+                esc(l.protocol.as_str()),
                 esc(&name),
                 s.count,
                 s.rps,
@@ -240,7 +241,9 @@ fn charts_section(out: &mut String, r: &ResultsFile) {
             &spectrum,
         ));
         out.push_str("</div>\n");
-        let over = |pick: &dyn Fn(&super::json::SecondJson) -> f64, suffix: &str| -> Vec<Series> {
+        let over = |pick: &dyn Fn(&crate::model::results::SecondJson) -> f64,
+                    suffix: &str|
+         -> Vec<Series> {
             lanes
                 .iter()
                 .map(|l| Series {
@@ -302,7 +305,7 @@ fn errors_section(out: &mut String, r: &ResultsFile) {
     for l in &r.lanes {
         for q in &l.requests {
             for e in &q.errors {
-                let _ = writeln!(out, "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{}</td><td class=\"l\">{}</td></tr>", esc(&l.target), esc(&l.protocol), esc(&q.name), esc(&e.class), esc(&e.code), e.count, esc(&e.example));
+                let _ = writeln!(out, "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{}</td><td class=\"l\">{}</td></tr>", esc(&l.target), esc(l.protocol.as_str()), esc(&q.name), esc(&e.class), esc(&e.code), e.count, esc(&e.example));
             }
             if !q.errors.is_empty() && !q.reproducer.is_empty() {
                 let _ = writeln!(
@@ -336,7 +339,7 @@ fn connections_section(out: &mut String, r: &ResultsFile) {
         .iter()
         .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
         .collect();
-        let _ = writeln!(out, "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>", esc(&l.target), esc(&l.protocol), c.opened, c.failed, c.recycled, l.summary.retried, f.goaway, f.settings, f.ping, f.window_update, f.rst_stream, esc(&limits.join(", ")));
+        let _ = writeln!(out, "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>", esc(&l.target), esc(l.protocol.as_str()), c.opened, c.failed, c.recycled, l.summary.retried, f.goaway, f.settings, f.ping, f.window_update, f.rst_stream, esc(&limits.join(", ")));
         for w in &c.warnings {
             let _ = writeln!(
                 out,
@@ -359,7 +362,7 @@ fn gates_section(out: &mut String, r: &ResultsFile) {
         } else {
             ("worse", "FAIL")
         };
-        let _ = writeln!(out, "<tr><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td class=\"l {class}\">{word}{}</td></tr>", esc(&g.gate), esc(g.protocol.as_deref().unwrap_or("")), esc(&show(&g.lhs)), esc(&show(&g.rhs)), g.note.as_deref().map(|n| format!(": {}", esc(n))).unwrap_or_default());
+        let _ = writeln!(out, "<tr><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td class=\"l {class}\">{word}{}</td></tr>", esc(&g.gate), esc(g.protocol.map_or("", |p| p.as_str())), esc(&show(&g.lhs)), esc(&show(&g.rhs)), g.note.as_deref().map(|n| format!(": {}", esc(n))).unwrap_or_default());
     }
     out.push_str("</table>\n");
 }
@@ -374,7 +377,7 @@ fn differences_section(out: &mut String, r: &ResultsFile) {
     }
     out.push_str("<table class=\"differences\"><tr><th class=\"l\">protocol</th><th class=\"l\">request</th><th class=\"l\">field</th><th class=\"l\">candidate</th><th class=\"l\">baseline</th><th>differs</th><th>noise</th></tr>\n");
     for x in &d.differences {
-        let _ = writeln!(out, "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{:.0}%</td><td>{:.0}%</td></tr>", esc(&x.protocol), esc(&x.request), esc(&x.field), esc(&x.candidate), esc(&x.baseline), x.candidate_rate * 100.0, x.noise_rate * 100.0);
+        let _ = writeln!(out, "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{:.0}%</td><td>{:.0}%</td></tr>", esc(x.protocol.as_str()), esc(&x.request), esc(&x.field), esc(&x.candidate), esc(&x.baseline), x.candidate_rate * 100.0, x.noise_rate * 100.0);
         let _ = writeln!(
             out,
             "<tr><td colspan=\"7\" class=\"l\"><pre>{}\n{}</pre></td></tr>",

@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use super::html::esc;
-use super::json::ResultsFile;
-use crate::compare::evaluate::show;
+use crate::model::comparison::show;
+use crate::model::results::ResultsFile;
 
 struct Case {
     class: String,
@@ -60,7 +60,7 @@ fn suite(out: &mut String, name: &str, cases: &[Case]) {
 /// A case per probe per path (a failing RFC verdict is a `failure`, a probe that could not run
 /// an `error`), and a case per parity verdict.
 fn probe_cases(r: &ResultsFile) -> Vec<Case> {
-    use crate::conformance::probes::Rfc;
+    use crate::model::conformance::Rfc;
     let Some(c) = &r.conformance else {
         return Vec::new();
     };
@@ -113,7 +113,7 @@ pub fn render(r: &ResultsFile) -> String {
                 "{}{}",
                 g.gate,
                 g.protocol
-                    .as_deref()
+                    .map(|p| p.as_str())
                     .map(|p| format!(" [{p}]"))
                     .unwrap_or_default()
             ),

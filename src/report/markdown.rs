@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use super::fmt_us;
-use super::json::ResultsFile;
-use crate::compare::evaluate::show;
+use crate::model::comparison::show;
 use crate::model::metric::Metric;
+use crate::model::results::ResultsFile;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -108,7 +108,7 @@ pub fn render(r: &ResultsFile) -> String {
                 "- `{}`{}: {} vs {}",
                 cell(&g.gate),
                 g.protocol
-                    .as_deref()
+                    .map(|p| p.as_str())
                     .map(|p| format!(" ({p})"))
                     .unwrap_or_default(),
                 show(&g.lhs),

@@ -5,14 +5,13 @@ pub mod charts;
 pub mod console;
 pub mod hlog;
 pub mod html;
-pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod probes;
 pub mod progress;
 pub mod publish;
 
-use crate::compare::judge::Judgement;
+use crate::model::comparison::Judgement;
 use crate::model::metric::Metric;
 
 pub use crate::model::metric::{fmt_metric, fmt_us};

@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use crate::conformance::probes::Rfc;
-use crate::conformance::run::{ConformanceJson, PathResults};
-use crate::report::json::ResultsFile;
+use crate::model::conformance::Rfc;
+use crate::model::conformance::{ConformanceJson, PathResults};
+use crate::model::results::ResultsFile;
 
 /// Verdict counts of a path: `24 pass · 3 variant · 1 fail · 0 error · 2 skipped`.
 pub fn counts(p: &PathResults) -> String {

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::html::esc;
-use super::json::{self, ResultsFile};
 use super::{hlog, html, junit, markdown};
+use crate::model::results::{self as json, ResultsFile};
 
 /// Writes every artefact of a run into `dir`; returns the paths written.
 pub fn write_all(dir: &Path, r: &ResultsFile) -> std::io::Result<Vec<PathBuf>> {

@@ -89,7 +89,7 @@ pub struct LimitsSpec {
 pub struct ConformanceSpec {
     /// Probe families (default: all of h1, h2, h3, proxy).
     #[serde(default)]
-    pub suites: Option<Vec<crate::conformance::probes::Suite>>,
+    pub suites: Option<Vec<crate::model::conformance::Suite>>,
     /// Only probes whose id starts with one of these.
     #[serde(default)]
     pub probes: Vec<String>,

@@ -127,9 +127,9 @@ pub fn text(o: &Output) -> String {
 /// makes inapplicable (nginx announces the largest frame size there is, so no frame can exceed
 /// it).
 pub fn without_verdict(
-    p: &gauntlet::conformance::run::PathResults,
-) -> Vec<&gauntlet::conformance::run::ProbeResult> {
-    use gauntlet::conformance::probes::Rfc;
+    p: &gauntlet::model::conformance::PathResults,
+) -> Vec<&gauntlet::model::conformance::ProbeResult> {
+    use gauntlet::model::conformance::Rfc;
     p.probes
         .iter()
         .filter(|x| matches!(x.verdict, Rfc::Error | Rfc::Skipped))

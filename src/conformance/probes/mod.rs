@@ -18,85 +18,10 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::conformance::{Rfc, Suite};
 use crate::origin::recording::{contains, Recorder};
 use crate::proto::raw::RawTarget;
 use crate::record::errors::RequestError;
-
-/// A probe family.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Suite {
-    /// HTTP/1.1 framing and parsing (smuggling).
-    H1,
-    /// HTTP/2 frames, HPACK and stream states.
-    H2,
-    /// HTTP/3 frames, QPACK and streams.
-    H3,
-    /// What a proxy does to messages between client and origin.
-    Proxy,
-}
-
-impl Suite {
-    /// Every suite, in report order.
-    pub const ALL: [Suite; 4] = [Suite::H1, Suite::H2, Suite::H3, Suite::Proxy];
-
-    /// The name used on the command line and in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Suite::H1 => "h1",
-            Suite::H2 => "h2",
-            Suite::H3 => "h3",
-            Suite::Proxy => "proxy",
-        }
-    }
-
-    /// Parses a suite name.
-    pub fn parse(s: &str) -> Option<Suite> {
-        Suite::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-}
-
-/// The RFC verdict of one probe on one path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Rfc {
-    /// The behaviour the RFC asks for.
-    Pass,
-    /// Another behaviour the RFC allows (e.g. a 400 where a stream reset is preferred).
-    Variant,
-    /// A behaviour the RFC forbids, or one that let a request through that must not pass.
-    Fail,
-    /// The probe could not run (connection refused, handshake failed): a harness-side fault.
-    Error,
-    /// Not run: it needs something this run does not have (the recording origin, a reload
-    /// command, a TLS target).
-    Skipped,
-}
-
-impl Rfc {
-    /// The word in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rfc::Pass => "pass",
-            Rfc::Variant => "variant",
-            Rfc::Fail => "fail",
-            Rfc::Error => "error",
-            Rfc::Skipped => "skipped",
-        }
-    }
-}
 
 /// What one probe found.
 #[derive(Debug, Clone)]

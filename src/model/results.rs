@@ -8,11 +8,13 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::RunOutcome;
-use crate::model::hist::{self, Hist};
-use crate::record::stats::RequestStats;
-use crate::scenario::{Model, Scenario};
-use crate::verdict::Verdict;
+use super::comparison::{ComparisonJson, GateResult};
+use super::conformance::ConformanceJson;
+use super::differential::DifferentialJson;
+use super::hist::{self, Hist};
+use super::peer::{ControlFrames, PeerLimits};
+use super::verdict::Verdict;
+use super::Protocol;
 
 /// Bumped when a field changes meaning or is removed.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -28,16 +30,16 @@ pub struct ResultsFile {
     pub lanes: Vec<LaneJson>,
     /// The two paths compared, when the scenario names them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comparison: Option<crate::compare::analyze::ComparisonJson>,
+    pub comparison: Option<ComparisonJson>,
     /// Each gate's value and outcome.
     #[serde(default)]
-    pub gates: Vec<crate::compare::evaluate::GateResult>,
+    pub gates: Vec<GateResult>,
     /// Response differences between the paths.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub differential: Option<crate::conformance::differential::DifferentialJson>,
+    pub differential: Option<DifferentialJson>,
     /// Protocol probe verdicts per path, and parity between the paths.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conformance: Option<crate::conformance::run::ConformanceJson>,
+    pub conformance: Option<ConformanceJson>,
     /// The verdict and exit code.
     pub verdict: Verdict,
 }
@@ -170,43 +172,6 @@ pub struct Summary {
     pub ttfb_us: Pcts,
 }
 
-impl Summary {
-    fn of(r: &RequestStats, measured_s: f64) -> Self {
-        let errors = r.error_count();
-        let mut by_class = BTreeMap::new();
-        for ((class, _), n) in &r.errors {
-            *by_class.entry(class.as_str().to_string()).or_default() += n;
-        }
-        Summary {
-            count: r.count,
-            ok: r.ok,
-            errors,
-            error_rate: if r.count == 0 {
-                0.0
-            } else {
-                errors as f64 / r.count as f64
-            },
-            rps: if measured_s > 0.0 {
-                r.count as f64 / measured_s
-            } else {
-                0.0
-            },
-            bytes: r.bytes,
-            warmup: r.warmup,
-            retried: r.retried,
-            errors_by_class: by_class,
-            statuses: r
-                .statuses
-                .iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
-            latency_us: Pcts::of(&r.latency),
-            latency_uncorrected_us: Pcts::of(&r.latency_uncorrected),
-            ttfb_us: Pcts::of(&r.ttfb),
-        }
-    }
-}
-
 /// One error class and code.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorJson {
@@ -282,10 +247,10 @@ pub struct ConnectionsJson {
     pub recycled: u64,
     /// Control frames the server sent (HTTP/1.1: `goaway` counts `Connection: close`).
     #[serde(default)]
-    pub control_frames: crate::record::peer::ControlFrames,
+    pub control_frames: ControlFrames,
     /// The smallest limits the server announced in its SETTINGS.
     #[serde(default)]
-    pub peer_limits: crate::record::peer::PeerLimits,
+    pub peer_limits: PeerLimits,
     /// What the server did that deserves a look although no request failed (control-frame
     /// floods).
     #[serde(default)]
@@ -344,7 +309,7 @@ pub struct LaneJson {
     /// Target URL.
     pub url: String,
     /// `h1`, `h2` or `h3`.
-    pub protocol: String,
+    pub protocol: Protocol,
     /// All requests together.
     pub summary: Summary,
     /// Connections.
@@ -357,10 +322,10 @@ pub struct LaneJson {
     pub timeline: Vec<SecondJson>,
     /// Alt-Svc discovery, for HTTP/3 lanes with `alt_svc: discover`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alt_svc: Option<crate::engine::AltSvcReport>,
+    pub alt_svc: Option<AltSvcReport>,
 }
 
-fn rfc3339(t: SystemTime) -> String {
+pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
@@ -375,178 +340,6 @@ pub fn commit_from_env() -> Option<String> {
     ]
     .iter()
     .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-}
-
-/// Builds the wire form of a run.
-pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
-    let wall = o
-        .finished
-        .duration_since(o.started)
-        .unwrap_or(Duration::ZERO)
-        .as_secs_f64();
-    let measured_s = o.measured.as_secs_f64().max(0.001);
-    let lanes = o
-        .lanes
-        .iter()
-        .map(|l| {
-            let st = &l.stats;
-            let total = st.total();
-            let requests = s
-                .requests
-                .iter()
-                .zip(&st.requests)
-                .enumerate()
-                .map(|(i, (r, rs))| RequestJson {
-                    reproducer: l.reproducers.get(i).cloned().unwrap_or_default(),
-                    name: r.name.clone(),
-                    summary: Summary::of(rs, measured_s),
-                    errors: rs
-                        .errors
-                        .iter()
-                        .map(|((class, code), n)| ErrorJson {
-                            class: class.as_str().into(),
-                            code: code.clone(),
-                            count: *n,
-                            example: rs
-                                .error_examples
-                                .get(&(*class, code.clone()))
-                                .cloned()
-                                .unwrap_or_default(),
-                        })
-                        .collect(),
-                    histograms: RequestHists {
-                        latency_us: hist::encode(&rs.latency),
-                        latency_uncorrected_us: hist::encode(&rs.latency_uncorrected),
-                        ttfb_us: hist::encode(&rs.ttfb),
-                    },
-                    slices: rs
-                        .slices
-                        .iter()
-                        .map(|sl| SliceJson {
-                            count: sl.count,
-                            errors: sl.errors,
-                            latency_us: hist::encode(&sl.latency.to_hist()),
-                        })
-                        .collect(),
-                })
-                .collect();
-            let timeline = st
-                .timeline
-                .seconds
-                .iter()
-                .enumerate()
-                .map(|(t, sec)| SecondJson {
-                    t: t as u64,
-                    warmup: (t as f64) < o.warmup.as_secs_f64(),
-                    requests: sec.requests,
-                    errors: sec.errors,
-                    bytes: sec.bytes,
-                    p50_us: hist::pct(&sec.latency, 50.0),
-                    p99_us: hist::pct(&sec.latency, 99.0),
-                    max_us: sec.latency.max(),
-                    latency_us: hist::encode(&sec.latency),
-                })
-                .collect();
-            LaneJson {
-                target: l.target.clone(),
-                url: l.url.clone(),
-                protocol: l.protocol.as_str().into(),
-                summary: Summary::of(&total, measured_s),
-                connections: ConnectionsJson {
-                    opened: st.connections_opened,
-                    failed: st.connections_failed,
-                    resumed: st.resumed,
-                    early_data_attempted: st.early_data_attempted,
-                    early_data_accepted: st.early_data_accepted,
-                    requests_per_connection: if st.connections_opened == 0 {
-                        0.0
-                    } else {
-                        (total.count + total.warmup) as f64 / st.connections_opened as f64
-                    },
-                    recycled: st.recycled,
-                    control_frames: st.peer_frames,
-                    peer_limits: st.peer_limits,
-                    warnings: crate::record::peer::floods(
-                        &st.peer_frames,
-                        st.connections_opened,
-                        measured_s + o.warmup.as_secs_f64(),
-                    )
-                    .into_iter()
-                    .map(|(kind, rate)| {
-                        format!(
-                            "the server sent {kind} frames at {rate:.0}/s ({} over {} connections): \
-                             a control-frame flood (CVE-2019-9512/9515 style)",
-                            if kind == "PING" { st.peer_frames.ping } else { st.peer_frames.settings },
-                            st.connections_opened
-                        )
-                    })
-                    .collect(),
-                    connect_us: Pcts::of(&st.connect),
-                    handshake_us: Pcts::of(&st.handshake),
-                    connect_hist: hist::encode(&st.connect),
-                    handshake_hist: hist::encode(&st.handshake),
-                },
-                pacing: PacingJson {
-                    late_starts: st.late_starts,
-                    max_lag_us: st.max_lag_us,
-                    not_sent: st.not_sent,
-                },
-                requests,
-                timeline,
-                alt_svc: l.alt_svc.clone(),
-            }
-        })
-        .collect();
-    ResultsFile {
-        schema_version: SCHEMA_VERSION,
-        meta: Meta {
-            tool: "gauntlet".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            commit: commit_from_env(),
-            scenario: s.name.clone(),
-            scenario_path: s.source.path.clone(),
-            scenario_digest: s.source.digest.clone(),
-            scenario_text: s.source.text.clone(),
-            host: gethostname::gethostname().to_string_lossy().into_owned(),
-            started: rfc3339(o.started),
-            finished: rfc3339(o.finished),
-            duration_s: wall,
-            measured_s,
-            warmup_s: o.warmup.as_secs_f64(),
-            model: match s.load.model {
-                Model::Open { .. } => "open".into(),
-                Model::Closed { .. } => "closed".into(),
-            },
-            threads: o.threads,
-            interrupted: o.interrupted,
-            stages: match &s.load.model {
-                Model::Open { stages } => {
-                    let mut t = 0.0;
-                    stages
-                        .iter()
-                        .map(|st| {
-                            let j = StageJson {
-                                start_s: t,
-                                duration_s: st.duration.as_secs_f64(),
-                                rate_start: st.rate_start,
-                                rate_end: st.rate_end,
-                                warmup: st.warmup,
-                            };
-                            t += st.duration.as_secs_f64();
-                            j
-                        })
-                        .collect()
-                }
-                Model::Closed { .. } => Vec::new(),
-            },
-        },
-        lanes,
-        comparison: None,
-        gates: Vec::new(),
-        differential: None,
-        conformance: None,
-        verdict: verdict.clone(),
-    }
 }
 
 impl Meta {
@@ -632,4 +425,17 @@ pub fn check_histograms(r: &ResultsFile) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The outcome of `alt_svc: discover` for one target.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct AltSvcReport {
+    /// The Alt-Svc value the target sent over HTTP/2 ("" when none).
+    pub header: String,
+    /// The HTTP/3 endpoint used, `host:port`, when one was advertised.
+    pub h3: Option<String>,
+    /// Why discovery failed, when it did (the lane then dials the URL's port).
+    pub error: Option<String>,
 }

@@ -1,0 +1,171 @@
+//! Protocol probe results as results.json holds them: the RFC verdict of each probe on each
+//! path, and the parity of two paths.
+
+use serde::{Deserialize, Serialize};
+
+/// A probe family.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Suite {
+    /// HTTP/1.1 framing and parsing (smuggling).
+    H1,
+    /// HTTP/2 frames, HPACK and stream states.
+    H2,
+    /// HTTP/3 frames, QPACK and streams.
+    H3,
+    /// What a proxy does to messages between client and origin.
+    Proxy,
+}
+
+impl Suite {
+    /// Every suite, in report order.
+    pub const ALL: [Suite; 4] = [Suite::H1, Suite::H2, Suite::H3, Suite::Proxy];
+
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suite::H1 => "h1",
+            Suite::H2 => "h2",
+            Suite::H3 => "h3",
+            Suite::Proxy => "proxy",
+        }
+    }
+
+    /// Parses a suite name.
+    pub fn parse(s: &str) -> Option<Suite> {
+        Suite::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// The RFC verdict of one probe on one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Rfc {
+    /// The behaviour the RFC asks for.
+    Pass,
+    /// Another behaviour the RFC allows (e.g. a 400 where a stream reset is preferred).
+    Variant,
+    /// A behaviour the RFC forbids, or one that let a request through that must not pass.
+    Fail,
+    /// The probe could not run (connection refused, handshake failed): a harness-side fault.
+    Error,
+    /// Not run: it needs something this run does not have (the recording origin, a reload
+    /// command, a TLS target).
+    Skipped,
+}
+
+impl Rfc {
+    /// The word in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rfc::Pass => "pass",
+            Rfc::Variant => "variant",
+            Rfc::Fail => "fail",
+            Rfc::Error => "error",
+            Rfc::Skipped => "skipped",
+        }
+    }
+}
+
+/// The bytes of a failing probe and a way to send them again.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Reproducer {
+    /// What the probe sent, in hex (for HTTP/3, the request stream's bytes).
+    pub hex: String,
+    /// The same, with C escapes, to read.
+    pub text: String,
+    /// One shell line that sends them again.
+    pub replay: String,
+}
+
+/// One probe's verdict on one path.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProbeResult {
+    /// Probe id.
+    pub id: String,
+    /// Family.
+    pub suite: Suite,
+    /// RFC section.
+    pub rfc_ref: String,
+    /// What it checks.
+    pub title: String,
+    /// The RFC verdict.
+    pub verdict: Rfc,
+    /// What the client saw, in a few words.
+    pub observed: String,
+    /// Why the verdict.
+    pub why: String,
+    /// Present for failures and errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproducer: Option<Reproducer>,
+}
+
+/// Every probe's verdict on one path.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PathResults {
+    /// The path's name.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+    /// Whether the origin behind it was watched (decisive smuggling checks ran).
+    pub origin_watched: bool,
+    /// Results in probe order.
+    pub probes: Vec<ProbeResult>,
+}
+
+impl PathResults {
+    /// How many probes got `v`.
+    pub fn count(&self, v: Rfc) -> usize {
+        self.probes.iter().filter(|p| p.verdict == v).count()
+    }
+}
+
+/// One probe's parity verdict.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Parity {
+    /// Probe id.
+    pub id: String,
+    /// The candidate's verdict and observation.
+    pub candidate: String,
+    /// The baseline's verdict and observation.
+    pub baseline: String,
+    /// Whether they agree.
+    pub agree: bool,
+    /// The quirk that accepts this difference, if one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quirk: Option<String>,
+    /// Whether this difference is a regression that fails the run: the candidate's verdict is
+    /// worse than the baseline's (pass, then variant, then fail) and no quirk names it.
+    pub failure: bool,
+}
+
+/// Conformance results of a run.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ConformanceJson {
+    /// One entry per path.
+    pub paths: Vec<PathResults>,
+    /// Candidate vs baseline, per probe, when two paths were probed.
+    #[serde(default)]
+    pub parity: Vec<Parity>,
+    /// Candidate (or single-path) RFC failures plus parity failures.
+    pub failures: u64,
+    /// Parity failures alone: probes where the candidate does worse than the baseline and no
+    /// quirk accepts it (the migration question).
+    #[serde(default)]
+    pub regressions: u64,
+    /// Whether probing was interrupted (the paths hold the probes that finished).
+    #[serde(default)]
+    pub interrupted: bool,
+}
