@@ -39,7 +39,7 @@ fn verdicts(r: &ResultsFile, metric: &str) -> Vec<(String, Verdict)> {
         .verdicts
         .iter()
         .filter(|v| v.request.is_none() && v.judgement.metric.name() == metric)
-        .map(|v| (v.protocol.clone(), v.judgement.verdict))
+        .map(|v| (v.protocol.to_string(), v.judgement.verdict))
         .collect()
 }
 
