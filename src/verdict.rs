@@ -4,7 +4,6 @@
 
 use crate::compare::analyze::{analyze, AnalysisConfig, HEADLINE};
 use crate::compare::evaluate::{estimate_text, evaluate, Roles};
-use crate::compare::gate::Gate;
 use crate::engine::results::build;
 use crate::engine::RunOutcome;
 use crate::model::comparison::VerdictRow;
@@ -13,6 +12,7 @@ use crate::model::metric::Metric;
 use crate::model::metric::Verdict as GateVerdict;
 use crate::model::results::ResultsFile;
 use crate::model::verdict::{code, Verdict};
+use crate::scenario::gate::Gate;
 use crate::scenario::Scenario;
 
 /// The comparison configuration of a scenario's `compare` section.

@@ -147,7 +147,7 @@ gates:
             .unwrap()
             .verdicts
             .iter()
-            .map(|v| (v.protocol.clone(), v.request.clone(), v.judgement.clone()))
+            .map(|v| (v.protocol, v.request.clone(), v.judgement.clone()))
             .collect::<Vec<_>>()
     };
     assert_eq!(rows(&c2), rows(&r), "compare reproduces the run's verdicts");

@@ -28,7 +28,10 @@ fn every_broken_scenario_renders_as_committed() {
             case.file_name().unwrap().to_string_lossy()
         );
         let text = std::fs::read_to_string(case).unwrap();
-        let rendered = match load_str(&name, &text, &dir, &Overrides::default()) {
+        // As the command line does: load, then check probe ids against the catalogue.
+        let loaded = load_str(&name, &text, &dir, &Overrides::default())
+            .and_then(|s| gauntlet::conformance::check::scenario(&s).map(|()| s));
+        let rendered = match loaded {
             Ok(_) => format!("(no error: {name} was accepted)\n"),
             Err(ScenarioError::Invalid {
                 rendered,

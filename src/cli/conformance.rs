@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::conformance::probes::{ProxyPolicy, ViaPolicy, XffPolicy};
 use crate::conformance::run::{Quirks, Selection};
 use crate::conformance::scenario::{embedded, probe_all, proxied};
+use crate::conformance::{check, probes};
 use crate::model::conformance::Suite;
 use crate::model::results::{Meta, ResultsFile, SCHEMA_VERSION};
 use crate::model::verdict::{code, Verdict};
@@ -131,7 +132,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// The probe catalogue, one line each.
 fn list(sel: &Selection) -> ExitCode {
-    for p in sel.probes() {
+    for p in probes::selected(sel) {
         println!(
             "{:<36} {:<6} {:<34} {}",
             p.id,
@@ -156,7 +157,7 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         },
         Err(e) => return harness(e),
     };
-    if sel.probes().is_empty() {
+    if probes::selected(&sel).is_empty() {
         return harness("no probe matches --suite/--probe");
     }
     let Some(target) = a.target.as_ref().filter(|_| !a.list) else {
@@ -167,7 +168,7 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         Err(e) => return harness(e),
     };
     let quirks = match &a.quirks {
-        Some(p) => match Quirks::load(p) {
+        Some(p) => match Quirks::load(p).and_then(|q| check::quirks(&q).map(|()| q)) {
             Ok(q) => q,
             Err(e) => return harness(e),
         },

@@ -269,9 +269,16 @@ fn scenario_error(e: &ScenarioError) -> ExitCode {
     ExitCode::from(code::HARNESS)
 }
 
+/// Loads a scenario and checks the probe ids it names against the catalogue.
+fn load_scenario(path: &Path, overrides: &Overrides) -> Result<scenario::Scenario, ScenarioError> {
+    let s = scenario::load_file(path, overrides)?;
+    crate::conformance::check::scenario(&s)?;
+    Ok(s)
+}
+
 /// `gauntlet run`.
 pub fn run(cfg: RunConfig) -> ExitCode {
-    let s = match scenario::load_file(&cfg.scenario, &cfg.overrides) {
+    let s = match load_scenario(&cfg.scenario, &cfg.overrides) {
         Ok(s) => s,
         Err(e) => return scenario_error(&e),
     };
@@ -480,7 +487,7 @@ pub fn compare(
 pub fn validate(files: &[PathBuf]) -> ExitCode {
     let mut worst = code::OK;
     for f in files {
-        match scenario::load_file(f, &Overrides::default()) {
+        match load_scenario(f, &Overrides::default()) {
             Ok(s) => println!(
                 "{}: ok ({} targets, {} protocols, {} requests)",
                 f.display(),

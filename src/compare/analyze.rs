@@ -146,7 +146,7 @@ pub fn analyze(
                     .max(half);
                 floors.push((j.metric, noise));
                 calibration.push(CalibrationRow {
-                    protocol: a.protocol.clone(),
+                    protocol: a.protocol,
                     judgement: j,
                     noise,
                 });
@@ -174,7 +174,7 @@ pub fn analyze(
         };
         for j in run_judge(&lane_total(a)?, &base_total, &headline, &jc) {
             verdicts.push(VerdictRow {
-                protocol: a.protocol.clone(),
+                protocol: a.protocol,
                 request: None,
                 judgement: j,
             });
@@ -191,7 +191,7 @@ pub fn analyze(
                 &jc,
             ) {
                 verdicts.push(VerdictRow {
-                    protocol: a.protocol.clone(),
+                    protocol: a.protocol,
                     request: Some(ra.name.clone()),
                     judgement: j,
                 });

@@ -3,11 +3,11 @@
 //! `inconclusive` fails closed (the run could not tell, so it cannot pass), saying how long a run
 //! would have to be, unless inconclusive verdicts are explicitly allowed.
 
-use super::gate::{Gate, MetricRef, Operand, Role, VerdictRef};
 use crate::model::comparison::{show, ComparisonJson, GateResult, Judgement};
 use crate::model::metric::{fmt_metric, Metric};
 use crate::model::results::{ResultsFile, Summary};
 use crate::model::Protocol;
+use crate::scenario::gate::{Gate, MetricRef, Operand, Role, VerdictRef};
 
 /// Names of the compared targets, if any.
 pub struct Roles<'a> {

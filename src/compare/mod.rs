@@ -3,7 +3,6 @@
 
 pub mod analyze;
 pub mod evaluate;
-pub mod gate;
 pub mod judge;
 pub mod saved;
 pub mod slices;

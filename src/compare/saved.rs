@@ -7,8 +7,8 @@
 //! itself is reached by the same pipeline as a live run's.
 
 use super::analyze::{analyze, AnalysisConfig};
-use super::gate::{self, Gate, GateContext};
 use crate::model::results::{LaneJson, ResultsFile};
+use crate::scenario::gate::{self, Gate, GateContext};
 use crate::scenario::model::ScenarioFile;
 
 /// Two saved runs side by side, ready for the verdict pipeline.
@@ -130,7 +130,7 @@ fn rename(text: &str, name: &str, role: &str) -> String {
 }
 
 /// Compares two saved runs: both paths (named `candidate` and `baseline`), the comparison and
-/// NEW's gates, for [`crate::verdict::conclude`]. Refuses runs that are not comparable unless
+/// NEW's gates, for the verdict pipeline (`verdict::conclude`). Refuses runs that are not comparable unless
 /// `force`.
 pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Saved, String> {
     let differ = differences(base, new);
@@ -198,11 +198,8 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Sav
         .collect();
     let mut protocols = Vec::new();
     for l in &out.lanes {
-        {
-            let p = l.protocol;
-            if !protocols.contains(&p) {
-                protocols.push(p);
-            }
+        if !protocols.contains(&l.protocol) {
+            protocols.push(l.protocol);
         }
     }
     let requests: Vec<String> = out

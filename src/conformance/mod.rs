@@ -2,8 +2,8 @@
 //! two paths differ (the differential), and byte- and frame-level protocol probes with an RFC
 //! verdict and a parity verdict per path (probes, run, scenario).
 
+pub mod check;
 pub mod differential;
-pub mod expect;
 pub mod probes;
 pub mod run;
 pub mod scenario;

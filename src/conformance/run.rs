@@ -2,16 +2,15 @@
 //! verdict per probe across candidate and baseline, the quirks that silence known parity
 //! differences, and the wire form of all of it for results.json.
 
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::probes::{self, Cx, Probe, Rfc, Suite};
 use crate::model::conformance::{ConformanceJson, Parity, PathResults, ProbeResult, Reproducer};
 use crate::origin::recording::Recorder;
 use crate::proto::raw::{escaped, hex, RawTarget};
+pub use crate::scenario::probing::{Quirk, Quirks, Selection};
 
 /// How to run the probes against one path.
 #[derive(Debug, Clone)]
@@ -28,79 +27,6 @@ pub struct PathSpec {
     pub proxied: bool,
     /// What the operator expects of Via and X-Forwarded-For.
     pub policy: probes::ProxyPolicy,
-}
-
-/// Which probes to run.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    /// Families (all when empty).
-    pub suites: Vec<Suite>,
-    /// Only probes whose id starts with one of these (all when empty).
-    pub only: Vec<String>,
-}
-
-impl Selection {
-    /// The probes selected, in report order.
-    pub fn probes(&self) -> Vec<Probe> {
-        probes::all()
-            .into_iter()
-            .filter(|p| self.suites.is_empty() || self.suites.contains(&p.suite))
-            .filter(|p| {
-                self.only.is_empty() || self.only.iter().any(|o| p.id.starts_with(o.as_str()))
-            })
-            .collect()
-    }
-}
-
-/// A known, accepted deviation of a path.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Quirk {
-    /// The path's name (a scenario target name such as `nginx`).
-    pub path: String,
-    /// The probe id.
-    pub probe: String,
-    /// Why it is accepted.
-    pub reason: String,
-}
-
-/// A quirks file.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Quirks {
-    /// The accepted deviations.
-    pub quirks: Vec<Quirk>,
-}
-
-impl Quirks {
-    /// Reads a quirks file.
-    pub fn load(path: &Path) -> Result<Quirks, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let q: Quirks =
-            serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        // A quirk for a probe that does not exist would silently accept nothing.
-        let ids: Vec<&str> = probes::all().iter().map(|p| p.id).collect();
-        for (i, quirk) in q.quirks.iter().enumerate() {
-            if !ids.contains(&quirk.probe.as_str()) {
-                let hint = match crate::scenario::diagnostic::did_you_mean(&quirk.probe, &ids) {
-                    Some(id) => format!("did you mean `{id}`?"),
-                    None => "`gauntlet conformance --list` lists them".into(),
-                };
-                return Err(format!(
-                    "{}: quirks[{i}].probe: no probe `{}` ({hint})",
-                    path.display(),
-                    quirk.probe
-                ));
-            }
-        }
-        Ok(q)
-    }
-
-    fn find(&self, paths: [&str; 2], probe: &str) -> Option<&Quirk> {
-        self.quirks
-            .iter()
-            .find(|q| q.probe == probe && paths.contains(&q.path.as_str()))
-    }
 }
 
 /// A string no earlier probe run used.
@@ -149,7 +75,7 @@ fn replay(p: &Probe, t: &RawTarget, bytes: &[u8]) -> String {
 /// abandoned; those finished are kept).
 pub async fn run_path(spec: &PathSpec, sel: &Selection, stop: &CancellationToken) -> PathResults {
     let mut out = Vec::new();
-    for p in sel.probes() {
+    for p in probes::selected(sel) {
         if stop.is_cancelled() {
             break;
         }
@@ -328,6 +254,7 @@ mod tests {
                 probe: "h2.a".into(),
                 reason: "answers 400 before reading the stream".into(),
             }],
+            file: String::new(),
         };
         let p = parity(&cand, &base, &quirks);
         let by = |id: &str| p.iter().find(|x| x.id == id).unwrap();
@@ -351,7 +278,7 @@ mod tests {
             "quirks:\n  - { path: caddy, probe: h1.smugling.cl-te, reason: x }\n",
         )
         .unwrap();
-        let e = Quirks::load(&f).unwrap_err();
+        let e = crate::conformance::check::quirks(&Quirks::load(&f).unwrap()).unwrap_err();
         assert!(
             e.contains("quirks[0].probe") && e.contains("did you mean `h1.smuggling.cl-te`?"),
             "{e}"
@@ -361,7 +288,9 @@ mod tests {
             "quirks:\n  - { path: caddy, probe: h1.smuggling.cl-te, reason: x }\n",
         )
         .unwrap();
-        assert_eq!(Quirks::load(&f).unwrap().quirks.len(), 1);
+        let q = Quirks::load(&f).unwrap();
+        assert!(crate::conformance::check::quirks(&q).is_ok());
+        assert_eq!(q.quirks.len(), 1);
     }
 
     #[test]
@@ -382,7 +311,7 @@ mod tests {
             suites: vec![Suite::H1],
             only: vec!["h1.smuggling".into()],
         };
-        let ids: Vec<_> = sel.probes().iter().map(|p| p.id).collect();
+        let ids: Vec<_> = probes::selected(&sel).iter().map(|p| p.id).collect();
         assert_eq!(ids.len(), 4, "{ids:?}");
         assert!(ids.iter().all(|i| i.starts_with("h1.smuggling")));
         // Ids are unique across families.

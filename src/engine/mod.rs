@@ -6,6 +6,7 @@
 //! control runtime on the calling thread hosts the embedded origin and the progress display.
 
 pub mod plan;
+pub mod progress;
 pub mod results;
 pub mod sample;
 pub mod schedule;
@@ -429,9 +430,7 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
 
     let total_secs = expected_length(s).as_secs_f64();
     control.block_on(async {
-        let mut progress = opts
-            .progress
-            .then(|| crate::report::progress::Progress::new(total_secs));
+        let mut progress = opts.progress.then(|| progress::Progress::new(total_secs));
         while !handles.iter().all(|h| h.is_finished()) {
             if let Some(p) = progress.as_mut() {
                 p.update(&live, t0);

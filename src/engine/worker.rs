@@ -14,11 +14,11 @@ use http::{HeaderMap, Method, Uri};
 
 use super::schedule::{Job, Schedule};
 use super::Live;
-use crate::conformance::expect::{Expect, Observed};
 use crate::model::hist;
 use crate::proto::{Connection, Exchange, Transport};
 use crate::record::errors::{ErrorClass, RequestError};
 use crate::record::stats::LaneStats;
+use crate::scenario::expect::{Expect, Observed};
 
 /// A request ready to clone onto the wire for one lane.
 #[derive(Debug, Clone)]

@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
+pub use crate::proto::raw::h1_parse::{contains, field_values};
+
 /// One request as an origin parsed it.
 #[derive(Debug, Clone, Default)]
 pub struct Received {
@@ -60,20 +62,6 @@ impl Received {
                 .iter()
                 .any(|(k, v)| k.contains(needle) || contains(v, n))
     }
-}
-
-/// Every value of the field `name` (case-insensitive) in an HTTP/1 field list.
-pub fn field_values<'a>(fields: &'a [(String, Vec<u8>)], name: &str) -> Vec<&'a [u8]> {
-    fields
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_slice())
-        .collect()
-}
-
-/// Whether `needle` occurs in `hay`.
-pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Something told of every request as it is recorded.

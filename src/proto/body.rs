@@ -6,9 +6,7 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::record::errors::{ErrorClass, RequestError};
-
-/// The cap on a kept body when neither the scenario nor the request sets one.
-pub const DEFAULT_MAX_BODY: usize = 1 << 20;
+pub use crate::scenario::limits::DEFAULT_MAX_BODY;
 
 /// Counts a body's bytes and keeps them, up to a cap, when asked.
 #[derive(Debug)]

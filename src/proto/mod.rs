@@ -27,32 +27,7 @@ use crate::record::peer::PeerReport;
 
 pub use crate::model::Protocol;
 pub use crate::record::stats::ConnectTimings;
-
-/// Limits gauntlet's own protocol stacks enforce on what a server sends; the scenario's `limits`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientLimits {
-    /// The largest response header list accepted, bytes (HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE,
-    /// HTTP/3 SETTINGS_MAX_FIELD_SECTION_SIZE, the HTTP/1.1 head buffer).
-    pub max_header_list_size: u32,
-    /// The largest HTTP/2 frame accepted (SETTINGS_MAX_FRAME_SIZE).
-    pub max_frame_size: u32,
-}
-
-impl ClientLimits {
-    /// The default header list limit: 256 KiB, as browsers accept.
-    pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 256 << 10;
-    /// The protocol's own default frame size.
-    pub const DEFAULT_MAX_FRAME_SIZE: u32 = 16_384;
-}
-
-impl Default for ClientLimits {
-    fn default() -> Self {
-        ClientLimits {
-            max_header_list_size: Self::DEFAULT_MAX_HEADER_LIST_SIZE,
-            max_frame_size: Self::DEFAULT_MAX_FRAME_SIZE,
-        }
-    }
-}
+pub use crate::scenario::limits::ClientLimits;
 
 /// Resolves, once the handshake completes, to whether the server accepted 0-RTT early data.
 pub type EarlyData = std::pin::Pin<Box<dyn Future<Output = bool>>>;

@@ -8,7 +8,6 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod probes;
-pub mod progress;
 pub mod publish;
 
 use crate::model::comparison::Judgement;

@@ -91,6 +91,27 @@ pub fn load_str(
     validate::resolve(&file, &idx, source, dir).map_err(invalid)
 }
 
+impl Source {
+    /// Problems found after loading, by a layer that knows more than the scenario does (the
+    /// probe catalogue), each at its YAML path, rendered like the loader's own.
+    pub fn invalid(&self, problems: Vec<(String, String, Option<String>)>) -> ScenarioError {
+        let idx = SpanIndex::build(&self.text);
+        let diagnostics: Vec<Diagnostic> = problems
+            .into_iter()
+            .map(|(path, message, hint)| Diagnostic {
+                message,
+                pos: idx.nearest_pos(&path, false),
+                path: Some(path),
+                hint,
+            })
+            .collect();
+        ScenarioError::Invalid {
+            rendered: diagnostic::render(&self.path, &self.text, &diagnostics),
+            diagnostics,
+        }
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

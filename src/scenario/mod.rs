@@ -6,8 +6,12 @@
 //! [`Scenario`].
 
 pub mod diagnostic;
+pub mod expect;
+pub mod gate;
+pub mod limits;
 pub mod load;
 pub mod model;
+pub mod probing;
 mod resolve_compare;
 mod resolve_conformance;
 mod resolve_load;
@@ -20,9 +24,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method};
 
-use crate::compare::gate::Gate;
-use crate::conformance::expect::Expect;
 use crate::model::Protocol;
+use crate::scenario::expect::Expect;
+use crate::scenario::gate::Gate;
 
 pub use load::{load_file, load_str, Overrides, ScenarioError};
 
@@ -58,20 +62,20 @@ pub struct Scenario {
     /// Protocol probes after the load, when the scenario asks for them.
     pub conformance: Option<ConformanceOptions>,
     /// Limits gauntlet's own stacks enforce on what servers send.
-    pub limits: crate::proto::ClientLimits,
+    pub limits: limits::ClientLimits,
 }
 
 /// The resolved `conformance` section.
 #[derive(Debug, Clone)]
 pub struct ConformanceOptions {
     /// Which probes.
-    pub selection: crate::conformance::run::Selection,
+    pub selection: crate::scenario::probing::Selection,
     /// Where the recording origin listens while probing.
     pub origin: Option<std::net::SocketAddr>,
     /// Known, accepted parity differences.
-    pub quirks: crate::conformance::run::Quirks,
+    pub quirks: crate::scenario::probing::Quirks,
     /// Via and X-Forwarded-For expectations.
-    pub policy: crate::conformance::probes::ProxyPolicy,
+    pub policy: crate::scenario::probing::ProxyPolicy,
     /// Reload commands by target name.
     pub reload: std::collections::BTreeMap<String, String>,
     /// Deadline of each probe step.

@@ -102,7 +102,7 @@ pub struct ConformanceSpec {
     pub quirks: Option<String>,
     /// What the proxies are expected to do with Via and X-Forwarded-For.
     #[serde(default)]
-    pub policy: Option<crate::conformance::probes::ProxyPolicy>,
+    pub policy: Option<crate::scenario::probing::ProxyPolicy>,
     /// A shell command per target name that reloads it gracefully (for the reload probe).
     #[serde(default)]
     pub reload: BTreeMap<String, String>,

@@ -6,8 +6,8 @@ use http::HeaderName;
 use super::model::{FairnessName, ScenarioFile};
 use super::validate::{hint_for, Checker};
 use super::{Comparison, DifferentialOptions, Fairness, Request, Target};
-use crate::compare::gate::{self, Gate, GateContext};
 use crate::model::Protocol;
+use crate::scenario::gate::{self, Gate, GateContext};
 
 /// Resolves `compare`, if present.
 pub(super) fn resolve_compare(

@@ -1,15 +1,14 @@
-//! Resolution of the `conformance` section: probe prefixes that match no probe, the recording
-//! origin's address, the quirks file and reload commands for targets that do not exist are all
-//! reported at their node.
+//! Resolution of the `conformance` section: the recording origin's address, the quirks file and
+//! reload commands for targets that do not exist are reported at their node. Probe ids, in
+//! `probes` and in the quirks file, are checked against the catalogue by `conformance::check`.
 
 use std::path::Path;
 use std::time::Duration;
 
 use super::model::ScenarioFile;
+use super::probing::{Quirks, Selection};
 use super::validate::{hint_for, Checker};
 use super::ConformanceOptions;
-use crate::conformance::probes;
-use crate::conformance::run::{Quirks, Selection};
 
 /// The probe step deadline when the scenario names none.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -25,16 +24,6 @@ pub(super) fn resolve(
         suites: spec.suites.clone().unwrap_or_default(),
         only: spec.probes.clone(),
     };
-    let ids: Vec<&str> = probes::all().iter().map(|p| p.id).collect();
-    for (i, prefix) in spec.probes.iter().enumerate() {
-        if !ids.iter().any(|id| id.starts_with(prefix.as_str())) {
-            c.err(
-                &format!("conformance.probes[{i}]"),
-                format!("no probe id starts with `{prefix}`"),
-                Some(hint_for(prefix, &ids)),
-            );
-        }
-    }
     let origin = spec.origin.as_ref().and_then(|o| match o.parse() {
         Ok(a) => Some(a),
         Err(_) => {

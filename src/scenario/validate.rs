@@ -12,8 +12,8 @@ use super::diagnostic::{did_you_mean, Diagnostic};
 use super::model::{ProtocolName, RequestSpec, ScenarioFile, StatusItem};
 use super::spans::SpanIndex;
 use super::{Endpoint, Request, Scenario, Source, Target, TargetUrl, TlsOptions};
-use crate::conformance::expect::{Expect, Matcher};
 use crate::model::Protocol;
+use crate::scenario::expect::{Expect, Matcher};
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -527,8 +527,8 @@ const MAX_BODY_RANGE: (u64, u64) = (1, 1 << 30);
 fn resolve_limits(
     c: &mut Checker<'_>,
     l: Option<&super::model::LimitsSpec>,
-) -> (crate::proto::ClientLimits, usize) {
-    use crate::proto::ClientLimits;
+) -> (crate::scenario::limits::ClientLimits, usize) {
+    use crate::scenario::limits::ClientLimits;
     let l = l.cloned().unwrap_or_default();
     let headers = c.size_within(
         "limits.max_header_list_size",
@@ -548,7 +548,7 @@ fn resolve_limits(
                 .map_or(ClientLimits::DEFAULT_MAX_HEADER_LIST_SIZE, |v| v as u32),
             max_frame_size: frame.map_or(ClientLimits::DEFAULT_MAX_FRAME_SIZE, |v| v as u32),
         },
-        body.map_or(crate::proto::body::DEFAULT_MAX_BODY, |v| v as usize),
+        body.map_or(crate::scenario::limits::DEFAULT_MAX_BODY, |v| v as usize),
     )
 }
 

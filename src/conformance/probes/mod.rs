@@ -16,12 +16,11 @@ pub mod proxy_response;
 use std::future::Future;
 use std::pin::Pin;
 
-use serde::{Deserialize, Serialize};
-
 pub use crate::model::conformance::{Rfc, Suite};
 use crate::origin::recording::{contains, Recorder};
 use crate::proto::raw::RawTarget;
 use crate::record::errors::RequestError;
+pub use crate::scenario::probing::{ProxyPolicy, Selection, ViaPolicy, XffPolicy};
 
 /// What one probe found.
 #[derive(Debug, Clone)]
@@ -62,52 +61,6 @@ pub struct Cx {
     pub proxied: bool,
     /// What the operator expects of Via and X-Forwarded-For.
     pub policy: ProxyPolicy,
-}
-
-/// Whether a proxy must add `Via` (RFC 9110 §7.6.3 says it must; many deployments turn it off).
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum ViaPolicy {
-    /// Either way: absence is reported as a variant.
-    #[default]
-    Any,
-    /// Via must be added.
-    Required,
-    /// Via must not be added.
-    Forbidden,
-}
-
-/// What a proxy must do with `X-Forwarded-For`.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum XffPolicy {
-    /// Anything: what happened is reported.
-    #[default]
-    Any,
-    /// Keep the client's value and append the client address.
-    Append,
-    /// Replace the client's value with the client address.
-    Replace,
-    /// Send none.
-    Forbidden,
-}
-
-/// The operator's policy for fields a proxy adds.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
-#[serde(deny_unknown_fields)]
-pub struct ProxyPolicy {
-    /// Via.
-    #[serde(default)]
-    pub via: ViaPolicy,
-    /// X-Forwarded-For.
-    #[serde(default)]
-    pub x_forwarded_for: XffPolicy,
 }
 
 impl Cx {
@@ -217,6 +170,15 @@ pub fn all() -> Vec<Probe> {
     v.extend(h3::probes());
     v.extend(proxy::probes());
     v
+}
+
+/// The probes `sel` selects, in report order.
+pub fn selected(sel: &Selection) -> Vec<Probe> {
+    all()
+        .into_iter()
+        .filter(|p| sel.suites.is_empty() || sel.suites.contains(&p.suite))
+        .filter(|p| sel.only.is_empty() || sel.only.iter().any(|o| p.id.starts_with(o.as_str())))
+        .collect()
 }
 
 /// Judges a malformed request: rejected (a 4xx, or closed without an answer) and never reaching

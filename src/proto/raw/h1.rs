@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use super::h1_parse::{dechunk, field_values, parse_head};
 use super::{read_until, write, End, RawTarget};
-use crate::origin::raw::{dechunk, parse_head};
 use crate::record::errors::RequestError;
 
 /// One step of a probe's conversation.
@@ -35,7 +35,7 @@ pub struct Response {
 impl Response {
     /// Every value of `name` (case-insensitive).
     pub fn values(&self, name: &str) -> Vec<&[u8]> {
-        crate::origin::recording::field_values(&self.headers, name)
+        field_values(&self.headers, name)
     }
 
     /// Whether any field is named `name` (case-insensitive).

@@ -3,6 +3,7 @@
 //! send the malformed input probes need, so probes use these; load and positive traffic do not.
 
 pub mod h1;
+pub mod h1_parse;
 pub mod h2;
 pub mod h3;
 pub mod qpack;

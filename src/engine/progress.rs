@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::Live;
+use super::Live;
 
 /// A progress bar over the planned run length.
 pub struct Progress {

@@ -8,8 +8,8 @@ use globset::{Glob, GlobMatcher};
 use http::HeaderName;
 use regex::bytes::Regex;
 
-use crate::record::errors::ErrorClass;
-use crate::scenario::model::StatusItem;
+use super::model::StatusItem;
+use crate::model::ErrorClass;
 
 /// How a header value is matched.
 #[derive(Debug, Clone)]
