@@ -217,7 +217,62 @@ fn a_damaged_histogram_is_an_error_naming_its_field() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("slices[0].latency_us"), "{err}");
+    assert!(
+        err.contains("lanes[0].requests[0].slices[0].latency_us"),
+        "{err}"
+    );
+    // A header asking for a huge histogram is refused before anything is allocated.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    v["lanes"][0]["connections"]["connect_hist"] = huge_histogram().into();
+    std::fs::write(&damaged, v.to_string()).unwrap();
+    let out = gauntlet(&["report", damaged.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("lanes[0].connections.connect_hist") && err.contains("out of range"),
+        "{err}"
+    );
+    // Another schema version, and a file that is not ours, are named as such.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    v["schema_version"] = 99.into();
+    std::fs::write(&damaged, v.to_string()).unwrap();
+    let out = gauntlet(
+        &["compare", path.to_str().unwrap(), damaged.to_str().unwrap()],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("schema version 99"), "{}", text(&out));
+    std::fs::write(&damaged, r#"{"lanes": []}"#).unwrap();
+    let out = gauntlet(&["report", damaged.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("not a gauntlet results file"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// A V2-deflate histogram whose header announces 5 digits up to 2^62 µs (gigabytes of counts).
+fn huge_histogram() -> String {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let mut plain = Vec::new();
+    plain.extend_from_slice(&0x1c84_9313u32.to_be_bytes()); // V2 cookie
+    plain.extend_from_slice(&0u32.to_be_bytes()); // payload length
+    plain.extend_from_slice(&0u32.to_be_bytes()); // normalizing offset
+    plain.extend_from_slice(&5u32.to_be_bytes()); // significant digits
+    plain.extend_from_slice(&1u64.to_be_bytes()); // lowest
+    plain.extend_from_slice(&(1u64 << 62).to_be_bytes()); // highest
+    plain.extend_from_slice(&1f64.to_bits().to_be_bytes()); // conversion ratio
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&plain).unwrap();
+    let body = z.finish().unwrap();
+    let mut out = 0x1c84_9314u32.to_be_bytes().to_vec(); // V2-deflate cookie
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    base64::engine::general_purpose::STANDARD.encode(out)
 }
 
 #[test]

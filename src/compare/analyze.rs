@@ -45,16 +45,11 @@ pub const FAMILY_ALPHA: f64 = 0.05;
 /// The headline metrics: all requests together, per protocol.
 pub const HEADLINE: [Metric; 3] = [Metric::P50, Metric::P99, Metric::ErrorRate];
 
-/// Decodes a side's slices; a damaged histogram is an error naming its place, never an empty one.
-fn raw(slices: &[SliceJson], place: &str) -> Result<Vec<RawSlice>, String> {
+/// A side's slices, as the judge takes them (the model decoded them when the file was read).
+fn raw(slices: &[SliceJson]) -> Vec<RawSlice> {
     slices
         .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            hist::decode(&s.latency_us)
-                .map(|h| (h, s.count, s.errors))
-                .map_err(|e| format!("{place}.slices[{i}].latency_us: {e}"))
-        })
+        .map(|s| (s.latency_us.0.clone(), s.count, s.errors))
         .collect()
 }
 
@@ -62,8 +57,7 @@ fn raw(slices: &[SliceJson], place: &str) -> Result<Vec<RawSlice>, String> {
 fn lane_total(l: &LaneJson) -> Result<Vec<RawSlice>, String> {
     let mut out: Vec<RawSlice> = Vec::new();
     for r in &l.requests {
-        let place = format!("{} {} {}", l.target, l.protocol, r.name);
-        for (i, s) in raw(&r.slices, &place)?.into_iter().enumerate() {
+        for (i, s) in raw(&r.slices).into_iter().enumerate() {
             if out.len() <= i {
                 out.resize_with(i + 1, || (hist::new_coarse_hist(), 0, 0));
             }
@@ -183,13 +177,7 @@ pub fn analyze(
             let Some(rb) = b.requests.iter().find(|r| r.name == ra.name) else {
                 continue;
             };
-            let place = |l: &LaneJson| format!("{} {} {}", l.target, l.protocol, ra.name);
-            for j in run_judge(
-                &raw(&ra.slices, &place(a))?,
-                &raw(&rb.slices, &place(b))?,
-                &other,
-                &jc,
-            ) {
+            for j in run_judge(&raw(&ra.slices), &raw(&rb.slices), &other, &jc) {
                 verdicts.push(VerdictRow {
                     protocol: a.protocol,
                     request: Some(ra.name.clone()),

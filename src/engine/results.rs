@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::RunOutcome;
-use crate::model::hist;
+use crate::model::hist::{self, StoredHist};
 use crate::model::results::{
     commit_from_env, rfc3339, ConnectionsJson, ErrorJson, LaneJson, Meta, PacingJson, Pcts,
     RequestHists, RequestJson, ResultsFile, SecondJson, SliceJson, StageJson, Summary,
@@ -52,9 +52,9 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                         })
                         .collect(),
                     histograms: RequestHists {
-                        latency_us: hist::encode(&rs.latency),
-                        latency_uncorrected_us: hist::encode(&rs.latency_uncorrected),
-                        ttfb_us: hist::encode(&rs.ttfb),
+                        latency_us: StoredHist(rs.latency.clone()),
+                        latency_uncorrected_us: StoredHist(rs.latency_uncorrected.clone()),
+                        ttfb_us: StoredHist(rs.ttfb.clone()),
                     },
                     slices: rs
                         .slices
@@ -62,7 +62,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                         .map(|sl| SliceJson {
                             count: sl.count,
                             errors: sl.errors,
-                            latency_us: hist::encode(&sl.latency.to_hist()),
+                            latency_us: StoredHist(sl.latency.to_hist()),
                         })
                         .collect(),
                 })
@@ -81,7 +81,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                     p50_us: hist::pct(&sec.latency, 50.0),
                     p99_us: hist::pct(&sec.latency, 99.0),
                     max_us: sec.latency.max(),
-                    latency_us: hist::encode(&sec.latency),
+                    latency_us: StoredHist(sec.latency.clone()),
                 })
                 .collect();
             LaneJson {
@@ -120,8 +120,8 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                     .collect(),
                     connect_us: Pcts::of(&st.connect),
                     handshake_us: Pcts::of(&st.handshake),
-                    connect_hist: hist::encode(&st.connect),
-                    handshake_hist: hist::encode(&st.handshake),
+                    connect_hist: StoredHist(st.connect.clone()),
+                    handshake_hist: StoredHist(st.handshake.clone()),
                 },
                 pacing: PacingJson {
                     late_starts: st.late_starts,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::comparison::{ComparisonJson, GateResult};
 use super::conformance::ConformanceJson;
 use super::differential::DifferentialJson;
-use super::hist::{self, Hist};
+use super::hist::{self, Hist, StoredHist};
 use super::peer::{ControlFrames, PeerLimits};
 use super::verdict::Verdict;
 use super::Protocol;
@@ -189,11 +189,11 @@ pub struct ErrorJson {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestHists {
     /// Corrected latency.
-    pub latency_us: String,
+    pub latency_us: StoredHist,
     /// Uncorrected latency.
-    pub latency_uncorrected_us: String,
+    pub latency_uncorrected_us: StoredHist,
     /// Time to first byte.
-    pub ttfb_us: String,
+    pub ttfb_us: StoredHist,
 }
 
 /// One slice of a lane's own time.
@@ -204,7 +204,7 @@ pub struct SliceJson {
     /// Of which failed.
     pub errors: u64,
     /// Corrected latency, coarse histogram (2 significant digits), V2-deflate base64.
-    pub latency_us: String,
+    pub latency_us: StoredHist,
 }
 
 /// One request name within a lane.
@@ -260,9 +260,9 @@ pub struct ConnectionsJson {
     /// Handshake time.
     pub handshake_us: Pcts,
     /// Serialized connect histogram.
-    pub connect_hist: String,
+    pub connect_hist: StoredHist,
     /// Serialized handshake histogram.
-    pub handshake_hist: String,
+    pub handshake_hist: StoredHist,
 }
 
 /// Whether the client kept the schedule (open model).
@@ -298,7 +298,7 @@ pub struct SecondJson {
     /// Corrected latency of the second, coarse histogram (V2-deflate, base64): the source of the
     /// `.hlog` interval logs.
     #[serde(default)]
-    pub latency_us: String,
+    pub latency_us: StoredHist,
 }
 
 /// One target × protocol.
@@ -379,52 +379,85 @@ pub fn write(dir: &Path, r: &ResultsFile) -> std::io::Result<std::path::PathBuf>
     Ok(path)
 }
 
-/// Reads a `results.json`.
-pub fn read(path: &Path) -> Result<ResultsFile, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let r: ResultsFile = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a gauntlet results file: {e}", path.display()))?;
-    check_histograms(&r).map_err(|e| format!("{}: a damaged histogram: {e}", path.display()))?;
-    Ok(r)
+/// Why a results file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Not JSON, or JSON that is not a gauntlet results file.
+    #[error("not a gauntlet results file: {0}")]
+    Foreign(String),
+    /// A results file of another schema version.
+    #[error(
+        "a results file of schema version {found}; this gauntlet reads version {SCHEMA_VERSION}"
+    )]
+    Version {
+        /// The file's version.
+        found: u32,
+    },
+    /// A field that does not hold what it should: a damaged histogram, a wrong type.
+    #[error("{field}: {message}")]
+    Damaged {
+        /// The field's path in the file (`lanes[0].requests[1].slices[3].latency_us`).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
-/// Decodes every stored histogram once, so that a damaged one is an error naming its field when
-/// the file is read, never an empty histogram in a report or a verdict.
-pub fn check_histograms(r: &ResultsFile) -> Result<(), String> {
-    let check = |field: String, b64: &str| {
-        hist::decode(b64)
-            .map(|_| ())
-            .map_err(|e| format!("{field}: {e}"))
-    };
-    for (i, l) in r.lanes.iter().enumerate() {
-        let at = format!("lanes[{i}] ({} {})", l.target, l.protocol);
-        check(
-            format!("{at}.connections.connect_hist"),
-            &l.connections.connect_hist,
-        )?;
-        check(
-            format!("{at}.connections.handshake_hist"),
-            &l.connections.handshake_hist,
-        )?;
-        for (k, s) in l.timeline.iter().enumerate() {
-            check(format!("{at}.timeline[{k}].latency_us"), &s.latency_us)?;
+impl TryFrom<&str> for ResultsFile {
+    type Error = ReadError;
+
+    /// Decodes a results file once, histograms included: a foreign file, another schema version
+    /// or a damaged field is an error naming what is wrong, never an empty value in its place.
+    fn try_from(text: &str) -> Result<Self, ReadError> {
+        // The version first, so that a file of another version is named as such rather than by
+        // the first field that changed.
+        #[derive(Deserialize)]
+        struct Header {
+            schema_version: Option<u32>,
+            meta: Option<HeaderMeta>,
         }
-        for (j, q) in l.requests.iter().enumerate() {
-            let h = &q.histograms;
-            let rq = format!("{at}.requests[{j}] ({})", q.name);
-            check(format!("{rq}.histograms.latency_us"), &h.latency_us)?;
-            check(
-                format!("{rq}.histograms.latency_uncorrected_us"),
-                &h.latency_uncorrected_us,
-            )?;
-            check(format!("{rq}.histograms.ttfb_us"), &h.ttfb_us)?;
-            for (k, s) in q.slices.iter().enumerate() {
-                check(format!("{rq}.slices[{k}].latency_us"), &s.latency_us)?;
+        #[derive(Deserialize)]
+        struct HeaderMeta {
+            tool: Option<String>,
+        }
+        let h: Header =
+            serde_json::from_str(text).map_err(|e| ReadError::Foreign(e.to_string()))?;
+        let tool = h.meta.and_then(|m| m.tool);
+        match (h.schema_version, tool.as_deref()) {
+            (Some(SCHEMA_VERSION), Some("gauntlet")) => {}
+            (Some(v), Some("gauntlet")) => return Err(ReadError::Version { found: v }),
+            _ => {
+                return Err(ReadError::Foreign(
+                    "it has no `schema_version` and `meta.tool: gauntlet`".into(),
+                ))
             }
         }
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| ReadError::Damaged {
+            field: e.path().to_string(),
+            message: e.inner().to_string(),
+        })
     }
-    Ok(())
+}
+
+/// Reads a `results.json`: see [`ResultsFile::try_from`].
+pub fn read(path: &Path) -> Result<ResultsFile, String> {
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        ReadError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+        .to_string()
+    })?;
+    ResultsFile::try_from(text.as_str()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The outcome of `alt_svc: discover` for one target.

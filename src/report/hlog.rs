@@ -7,7 +7,6 @@ use std::time::{Duration, UNIX_EPOCH};
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use hdrhistogram::serialization::V2DeflateSerializer;
 
-use crate::model::hist;
 use crate::model::results::{LaneJson, ResultsFile};
 
 /// The file name of a lane's log.
@@ -43,15 +42,13 @@ pub fn render(r: &ResultsFile, l: &LaneJson) -> Result<Vec<u8>, String> {
     let tag_text = format!("{}.{}", l.target, l.protocol).replace([',', ' '], "_");
     let tag = Tag::new(&tag_text);
     for s in &l.timeline {
-        // A damaged second is an error naming it, never an empty interval in the log.
-        let h = hist::decode(&s.latency_us).map_err(|e| {
-            format!(
-                "{} {} timeline[{}].latency_us: {e}",
-                l.target, l.protocol, s.t
-            )
-        })?;
-        w.write_histogram(&h, Duration::from_secs(s.t), Duration::from_secs(1), tag)
-            .map_err(|e| format!("{e:?}"))?;
+        w.write_histogram(
+            &s.latency_us.0,
+            Duration::from_secs(s.t),
+            Duration::from_secs(1),
+            tag,
+        )
+        .map_err(|e| format!("{e:?}"))?;
     }
     drop(w);
     Ok(out)

@@ -45,9 +45,7 @@ pre, code { background: #f6f8fa; font-size: 0.8rem; } pre { padding: 0.5rem; ove
 fn lane_latency(l: &LaneJson) -> Hist {
     let mut h = hist::new_hist();
     for r in &l.requests {
-        if let Ok(x) = hist::decode(&r.histograms.latency_us) {
-            hist::merge(&mut h, &x);
-        }
+        hist::merge(&mut h, &r.histograms.latency_us.0);
     }
     h
 }
