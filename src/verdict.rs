@@ -20,7 +20,7 @@ pub fn analysis_config(s: &Scenario) -> Option<AnalysisConfig> {
     s.compare.as_ref().map(|c| AnalysisConfig {
         candidate: c.candidate.clone(),
         baseline: c.baseline.clone(),
-        fairness: c.fairness.name().to_string(),
+        fairness: c.fairness.into(),
         slice_s: s.slice.as_secs_f64(),
         resamples: c.resamples,
         calibrate: c.calibrate,

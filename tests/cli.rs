@@ -117,11 +117,18 @@ fn a_failed_expectation_exits_1_and_overrides_apply() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let r = read_results(&out_dir);
     assert_eq!(
-        r.meta.model, "closed",
+        r.meta.model,
+        gauntlet::model::results::RunModel::Closed,
         "--concurrency switches to the closed model"
     );
     assert_eq!(r.lanes[0].summary.count, 7);
-    assert_eq!(r.lanes[0].summary.errors_by_class.get("status"), Some(&7));
+    assert_eq!(
+        r.lanes[0]
+            .summary
+            .errors_by_class
+            .get(&gauntlet::model::ErrorClass::Status),
+        Some(&7)
+    );
     assert!(!r.verdict.passed && r.verdict.exit_code == 1);
 }
 

@@ -72,7 +72,7 @@ gates:
     let (code, r, out) = run_binary(&o, "aa", &yaml);
     assert_eq!(code, Some(0), "{out}");
     let c = r.comparison.as_ref().unwrap();
-    assert_eq!(c.fairness, "interleaved");
+    assert_eq!(c.fairness.name(), "interleaved");
     assert!(!c.calibration.is_empty(), "A/A calibration ran");
     for (p, v) in verdicts(&r, "p50").into_iter().chain(verdicts(&r, "p90")) {
         assert_ne!(v, Verdict::Worse, "{p}: {out}");
@@ -108,7 +108,10 @@ gates:
     );
     let (code, r, out) = run_binary(&o, "regression", &yaml);
     assert_eq!(code, Some(1), "{out}");
-    assert_eq!(r.comparison.as_ref().unwrap().fairness, "simultaneous");
+    assert_eq!(
+        r.comparison.as_ref().unwrap().fairness.name(),
+        "simultaneous"
+    );
     assert_eq!(
         verdicts(&r, "p50"),
         vec![("h1".to_string(), Verdict::Worse)],

@@ -14,7 +14,9 @@
 
 use super::judge::{judge, JudgeConfig, MetricRule, DEFAULT_TOLERANCE};
 use super::slices::{RawSlice, SliceSet};
-use crate::model::comparison::{CalibrationRow, ComparisonJson, Judgement, VerdictRow, ALPHA};
+use crate::model::comparison::{
+    CalibrationRow, ComparisonJson, Judgement, Sharing, VerdictRow, ALPHA,
+};
 use crate::model::hist;
 use crate::model::metric::Metric;
 use crate::model::results::{LaneJson, SliceJson};
@@ -27,7 +29,7 @@ pub struct AnalysisConfig {
     /// Baseline name.
     pub baseline: String,
     /// Fairness, for the record.
-    pub fairness: String,
+    pub fairness: Sharing,
     /// Slice length, seconds.
     pub slice_s: f64,
     /// Bootstrap resamples.
@@ -189,7 +191,7 @@ pub fn analyze(
     Ok(ComparisonJson {
         candidate: cfg.candidate.clone(),
         baseline: cfg.baseline.clone(),
-        fairness: cfg.fairness.clone(),
+        fairness: cfg.fairness,
         slice_s: cfg.slice_s,
         resamples: cfg.resamples,
         calibration,

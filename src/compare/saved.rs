@@ -7,7 +7,8 @@
 //! itself is reached by the same pipeline as a live run's.
 
 use super::analyze::{analyze, AnalysisConfig};
-use crate::model::results::{LaneJson, ResultsFile};
+use crate::model::comparison::Sharing;
+use crate::model::results::{LaneJson, ResultsFile, Role};
 use crate::scenario::gate::{self, Gate, GateContext};
 use crate::scenario::model::ScenarioFile;
 
@@ -156,9 +157,9 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Sav
         fairness: if same_run {
             new.comparison
                 .as_ref()
-                .map_or_else(|| "separate runs".into(), |c| c.fairness.clone())
+                .map_or(Sharing::SeparateRuns, |c| c.fairness)
         } else {
-            "separate runs".into()
+            Sharing::SeparateRuns
         },
         slice_s,
         resamples: spec
@@ -172,9 +173,11 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Sav
     };
     for l in &mut base_lanes {
         l.target = "baseline".into();
+        l.role = Some(Role::Baseline);
     }
     for l in &mut cand_lanes {
         l.target = "candidate".into();
+        l.role = Some(Role::Candidate);
     }
     let mut comparison = analyze(
         &cand_lanes.iter().collect::<Vec<_>>(),

@@ -7,8 +7,8 @@ use super::RunOutcome;
 use crate::model::hist::{self, StoredHist};
 use crate::model::results::{
     commit_from_env, rfc3339, ConnectionsJson, ErrorJson, LaneJson, Meta, PacingJson, Pcts,
-    RequestHists, RequestJson, ResultsFile, SecondJson, SliceJson, StageJson, Summary,
-    SCHEMA_VERSION,
+    RequestHists, RequestJson, ResultsFile, Role, RunModel, SecondJson, SliceJson, StageJson,
+    Summary, SCHEMA_VERSION,
 };
 use crate::model::verdict::Verdict;
 use crate::record::stats::RequestStats;
@@ -41,7 +41,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                         .errors
                         .iter()
                         .map(|((class, code), n)| ErrorJson {
-                            class: class.as_str().into(),
+                            class: *class,
                             code: code.clone(),
                             count: *n,
                             example: rs
@@ -87,6 +87,15 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
             LaneJson {
                 target: l.target.clone(),
                 url: l.url.clone(),
+                role: s.compare.as_ref().and_then(|c| {
+                    if c.candidate == l.target {
+                        Some(Role::Candidate)
+                    } else if c.baseline == l.target {
+                        Some(Role::Baseline)
+                    } else {
+                        None
+                    }
+                }),
                 protocol: l.protocol,
                 summary: summary_of(&total, measured_s),
                 connections: ConnectionsJson {
@@ -151,8 +160,8 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
             measured_s,
             warmup_s: o.warmup.as_secs_f64(),
             model: match s.load.model {
-                Model::Open { .. } => "open".into(),
-                Model::Closed { .. } => "closed".into(),
+                Model::Open { .. } => RunModel::Open,
+                Model::Closed { .. } => RunModel::Closed,
             },
             threads: o.threads,
             interrupted: o.interrupted,
@@ -191,7 +200,7 @@ fn summary_of(r: &RequestStats, measured_s: f64) -> Summary {
     let errors = r.error_count();
     let mut by_class = BTreeMap::new();
     for ((class, _), n) in &r.errors {
-        *by_class.entry(class.as_str().to_string()).or_default() += n;
+        *by_class.entry(*class).or_default() += n;
     }
     Summary {
         count: r.count,

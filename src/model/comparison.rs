@@ -13,8 +13,8 @@ pub struct ComparisonJson {
     pub candidate: String,
     /// Baseline target.
     pub baseline: String,
-    /// How the paths shared the run: `interleaved`, `simultaneous`, or `separate runs`.
-    pub fairness: String,
+    /// How the paths shared the run.
+    pub fairness: Sharing,
     /// Slice length, seconds.
     pub slice_s: f64,
     /// Bootstrap resamples.
@@ -27,6 +27,37 @@ pub struct ComparisonJson {
     /// For saved runs compared with `--force`: what made them incomparable.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forced: Vec<String>,
+}
+
+/// How two paths shared the time they were measured in: what the verdict's fairness rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum Sharing {
+    /// Alternating slices from one pacer, in pairs whose order was drawn.
+    #[serde(rename = "interleaved")]
+    Interleaved,
+    /// One arrival stream split between the paths.
+    #[serde(rename = "simultaneous")]
+    Simultaneous,
+    /// Two saved runs, made at different times (`gauntlet compare`).
+    #[serde(rename = "separate runs")]
+    SeparateRuns,
+}
+
+impl Sharing {
+    /// Its name in results and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sharing::Interleaved => "interleaved",
+            Sharing::Simultaneous => "simultaneous",
+            Sharing::SeparateRuns => "separate runs",
+        }
+    }
+}
+
+impl std::fmt::Display for Sharing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// A verdict with where it applies.

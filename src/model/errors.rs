@@ -61,8 +61,19 @@ impl ErrorClass {
         }
     }
 
+    /// Whether the class is a failed check (status or expectation) rather than a transport fault.
+    pub fn is_check(self) -> bool {
+        !self.is_transport()
+    }
+
     /// Whether the class is a transport fault (as opposed to a check that did not hold).
     pub fn is_transport(self) -> bool {
         !matches!(self, ErrorClass::Status | ErrorClass::Expectation)
+    }
+}
+
+impl std::fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

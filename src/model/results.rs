@@ -14,7 +14,7 @@ use super::differential::DifferentialJson;
 use super::hist::{self, Hist, StoredHist};
 use super::peer::{ControlFrames, PeerLimits};
 use super::verdict::Verdict;
-use super::Protocol;
+use super::{ErrorClass, Protocol};
 
 /// Bumped when a field changes meaning or is removed.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -73,8 +73,8 @@ pub struct Meta {
     pub measured_s: f64,
     /// Seconds of warm-up at the start of the timeline.
     pub warmup_s: f64,
-    /// `open` or `closed`.
-    pub model: String,
+    /// How load was generated.
+    pub model: RunModel,
     /// Client threads.
     pub threads: u32,
     /// Whether the run was interrupted.
@@ -161,7 +161,7 @@ pub struct Summary {
     #[serde(default)]
     pub retried: u64,
     /// Failures by class.
-    pub errors_by_class: BTreeMap<String, u64>,
+    pub errors_by_class: BTreeMap<ErrorClass, u64>,
     /// Responses by status.
     pub statuses: BTreeMap<String, u64>,
     /// Latency from the intended start.
@@ -176,7 +176,7 @@ pub struct Summary {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorJson {
     /// Class.
-    pub class: String,
+    pub class: ErrorClass,
     /// Code within the class.
     pub code: String,
     /// How many.
@@ -301,6 +301,38 @@ pub struct SecondJson {
     pub latency_us: StoredHist,
 }
 
+/// How a run generated its load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunModel {
+    /// Arrivals at a planned rate, whatever the answers do (wrk2, k6's arrival-rate executors).
+    Open,
+    /// N users each sending the next request when the last one is answered.
+    Closed,
+    /// No load: protocol probes only (`gauntlet conformance`).
+    Probes,
+}
+
+impl std::fmt::Display for RunModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RunModel::Open => "open",
+            RunModel::Closed => "closed",
+            RunModel::Probes => "probes",
+        })
+    }
+}
+
+/// A target's part in a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The path under test.
+    Candidate,
+    /// The path it is judged against.
+    Baseline,
+}
+
 /// One target × protocol.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LaneJson {
@@ -308,6 +340,9 @@ pub struct LaneJson {
     pub target: String,
     /// Target URL.
     pub url: String,
+    /// The target's part in a comparison, when the run compares two paths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
     /// `h1`, `h2` or `h3`.
     pub protocol: Protocol,
     /// All requests together.
@@ -362,7 +397,7 @@ impl Meta {
                 .as_secs_f64(),
             measured_s: 0.0,
             warmup_s: 0.0,
-            model: "probes".into(),
+            model: RunModel::Probes,
             threads: 1,
             interrupted: false,
             stages: Vec::new(),

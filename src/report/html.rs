@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::charts::{self, css_colour, Series};
 use super::{fmt_us, JudgementText};
-use crate::model::comparison::show;
+use crate::model::comparison::{show, Sharing};
 use crate::model::hist::{self, Hist};
 use crate::model::metric::Metric;
 use crate::model::results::{LaneJson, ResultsFile};
@@ -125,7 +125,7 @@ fn comparison(out: &mut String, r: &ResultsFile) {
         esc(&c.candidate),
         esc(&c.baseline)
     );
-    let _ = writeln!(out, "<p class=\"note\">Fairness: {}; slices of {} s; 95% intervals from a paired bootstrap over slices ({} resamples).</p>", esc(&c.fairness), c.slice_s, c.resamples);
+    let _ = writeln!(out, "<p class=\"note\">Fairness: {}; slices of {} s; 95% intervals from a paired bootstrap over slices ({} resamples).</p>", esc(c.fairness.name()), c.slice_s, c.resamples);
     for p in protocols(r) {
         let _ = writeln!(out, "<h3>{}</h3>\n<table class=\"verdicts\"><tr><th class=\"l\">request</th><th class=\"l\">metric</th><th>candidate</th><th>baseline</th><th>ratio</th><th>95% interval</th><th>tolerance</th><th class=\"l\">verdict</th></tr>", esc(p.as_str()));
         for v in c.verdicts.iter().filter(|v| v.protocol == p) {
@@ -213,7 +213,7 @@ fn charts_section(out: &mut String, r: &ResultsFile) {
     let turns = if r
         .comparison
         .as_ref()
-        .is_some_and(|c| c.fairness == "interleaved")
+        .is_some_and(|c| c.fairness == Sharing::Interleaved)
     {
         2.0
     } else {
@@ -303,7 +303,7 @@ fn errors_section(out: &mut String, r: &ResultsFile) {
     for l in &r.lanes {
         for q in &l.requests {
             for e in &q.errors {
-                let _ = writeln!(out, "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{}</td><td class=\"l\">{}</td></tr>", esc(&l.target), esc(l.protocol.as_str()), esc(&q.name), esc(&e.class), esc(&e.code), e.count, esc(&e.example));
+                let _ = writeln!(out, "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{}</td><td class=\"l\">{}</td></tr>", esc(&l.target), esc(l.protocol.as_str()), esc(&q.name), esc(e.class.as_str()), esc(&e.code), e.count, esc(&e.example));
             }
             if !q.errors.is_empty() && !q.reproducer.is_empty() {
                 let _ = writeln!(

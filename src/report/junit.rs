@@ -140,7 +140,7 @@ pub fn render(r: &ResultsFile) -> String {
             let (mut checks, mut faults) = (Vec::new(), Vec::new());
             for e in &q.errors {
                 let line = format!("{} × {}:{} — {}", e.count, e.class, e.code, e.example);
-                if e.class == "status" || e.class == "expectation" {
+                if e.class.is_check() {
                     checks.push((e.count, line));
                 } else {
                     faults.push((e.count, line));

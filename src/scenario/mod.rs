@@ -91,12 +91,11 @@ pub enum Fairness {
     Simultaneous,
 }
 
-impl Fairness {
-    /// Its name in results.
-    pub fn name(self) -> &'static str {
-        match self {
-            Fairness::Interleaved => "interleaved",
-            Fairness::Simultaneous => "simultaneous",
+impl From<Fairness> for crate::model::comparison::Sharing {
+    fn from(f: Fairness) -> Self {
+        match f {
+            Fairness::Interleaved => Self::Interleaved,
+            Fairness::Simultaneous => Self::Simultaneous,
         }
     }
 }
