@@ -72,16 +72,19 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                 .seconds
                 .iter()
                 .enumerate()
-                .map(|(t, sec)| SecondJson {
-                    t: t as u64,
-                    warmup: (t as f64) < o.warmup.as_secs_f64(),
-                    requests: sec.requests,
-                    errors: sec.errors,
-                    bytes: sec.bytes,
-                    p50_us: hist::pct(&sec.latency, 50.0),
-                    p99_us: hist::pct(&sec.latency, 99.0),
-                    max_us: sec.latency.max(),
-                    latency_us: StoredHist(sec.latency.clone()),
+                .map(|(t, sec)| {
+                    let latency = sec.latency.to_hist();
+                    SecondJson {
+                        t: t as u64,
+                        warmup: (t as f64) < o.warmup.as_secs_f64(),
+                        requests: sec.requests,
+                        errors: sec.errors,
+                        bytes: sec.bytes,
+                        p50_us: hist::pct(&latency, 50.0),
+                        p99_us: hist::pct(&latency, 99.0),
+                        max_us: latency.max(),
+                        latency_us: StoredHist(latency),
+                    }
                 })
                 .collect();
             LaneJson {

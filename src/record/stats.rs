@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::compact::{CompactHist, Precision};
 use super::errors::{ErrorClass, RequestError};
 use super::peer::{ControlFrames, PeerLimits, PeerReport};
 use super::timeline::Timeline;
@@ -11,113 +12,11 @@ use crate::model::hist::{self, new_hist, Hist};
 /// A start more than this late against its intended time counts as a late start (µs).
 pub const LATE_START_US: u64 = 1_000;
 
-/// A slice's latency counts: a whole coarse histogram while the slice is recent (cheap to
-/// record into), then only its occupied buckets. A long comparison keeps one slice per request,
-/// lane and thread for every second or so of the run; whole histograms (about 20 KB each) made
-/// memory grow with the run, the occupied buckets of one slice take a few hundred bytes.
-#[derive(Debug, Clone)]
-pub enum SliceLatency {
-    /// A coarse histogram (2 significant digits).
-    Dense(Hist),
-    /// `(highest equivalent value, count)` of each occupied bucket of such a histogram, ascending.
-    Sparse(Vec<(u64, u64)>),
-}
-
-/// The coarse histogram whose buckets sparse slices keep.
-fn template() -> &'static Hist {
-    static T: std::sync::OnceLock<Hist> = std::sync::OnceLock::new();
-    T.get_or_init(hist::new_coarse_hist)
-}
-
-impl SliceLatency {
-    fn record(&mut self, us: u64) {
-        match self {
-            SliceLatency::Dense(h) => hist::record_us(h, us),
-            SliceLatency::Sparse(cells) => {
-                let v = template().highest_equivalent(us.clamp(1, hist::MAX_US));
-                match cells.binary_search_by_key(&v, |c| c.0) {
-                    Ok(i) => cells[i].1 += 1,
-                    Err(i) => cells.insert(i, (v, 1)),
-                }
-            }
-        }
-    }
-
-    fn cells(&self) -> Vec<(u64, u64)> {
-        match self {
-            SliceLatency::Dense(h) => h
-                .iter_recorded()
-                .map(|v| {
-                    (
-                        h.highest_equivalent(v.value_iterated_to()),
-                        v.count_at_value(),
-                    )
-                })
-                .collect(),
-            SliceLatency::Sparse(c) => c.clone(),
-        }
-    }
-
-    /// Keeps only the occupied buckets.
-    pub fn compact(&mut self) {
-        if matches!(self, SliceLatency::Dense(_)) {
-            *self = SliceLatency::Sparse(self.cells());
-        }
-    }
-
-    /// The counts as a coarse histogram again (for the results file and the verdicts).
-    pub fn to_hist(&self) -> Hist {
-        match self {
-            SliceLatency::Dense(h) => h.clone(),
-            SliceLatency::Sparse(cells) => {
-                let mut h = hist::new_coarse_hist();
-                for (v, n) in cells {
-                    h.saturating_record_n(*v, *n);
-                }
-                h
-            }
-        }
-    }
-
-    fn merge(&mut self, o: &SliceLatency) {
-        if let (SliceLatency::Dense(a), SliceLatency::Dense(b)) = (&mut *self, o) {
-            hist::merge(a, b);
-            return;
-        }
-        let (a, b) = (self.cells(), o.cells());
-        let mut out = Vec::with_capacity(a.len() + b.len());
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() || j < b.len() {
-            match (a.get(i), b.get(j)) {
-                (Some(x), Some(y)) if x.0 == y.0 => {
-                    out.push((x.0, x.1 + y.1));
-                    i += 1;
-                    j += 1;
-                }
-                (Some(x), Some(y)) if x.0 < y.0 => {
-                    out.push(*x);
-                    i += 1;
-                }
-                (Some(_), Some(y)) | (None, Some(y)) => {
-                    out.push(*y);
-                    j += 1;
-                }
-                (Some(x), None) => {
-                    out.push(*x);
-                    i += 1;
-                }
-                (None, None) => break,
-            }
-        }
-        *self = SliceLatency::Sparse(out);
-    }
-}
-
 /// One slice of a lane's own time: what comparisons resample.
 #[derive(Debug, Clone)]
 pub struct SliceStats {
     /// Corrected latency of the responses (coarse: 2 significant digits).
-    pub latency: SliceLatency,
+    pub latency: CompactHist,
     /// Completed requests.
     pub count: u64,
     /// Of which failed.
@@ -127,7 +26,7 @@ pub struct SliceStats {
 impl Default for SliceStats {
     fn default() -> Self {
         SliceStats {
-            latency: SliceLatency::Dense(hist::new_coarse_hist()),
+            latency: CompactHist::dense(Precision::Slice),
             count: 0,
             errors: 0,
         }
@@ -148,7 +47,7 @@ pub fn merge_slices(into: &mut Vec<SliceStats>, from: &[SliceStats]) {
     if into.len() < from.len() {
         // Empty sparse slices: a whole histogram each would be allocated only to be compacted.
         into.resize_with(from.len(), || SliceStats {
-            latency: SliceLatency::Sparse(Vec::new()),
+            latency: CompactHist::empty_sparse(Precision::Slice),
             count: 0,
             errors: 0,
         });
@@ -411,8 +310,8 @@ mod tests {
                 hist::record_us(&mut whole, us);
             }
         }
-        assert!(matches!(r.slices[0].latency, SliceLatency::Sparse(_)));
-        assert!(matches!(r.slices[3].latency, SliceLatency::Dense(_)));
+        assert!(r.slices[0].latency.is_sparse());
+        assert!(!r.slices[3].latency.is_sparse());
         let back = r.slices[0].latency.to_hist();
         assert_eq!(back.len(), 3);
         for q in [0.0, 50.0, 99.0, 100.0] {

@@ -2,7 +2,7 @@
 //! histogram per second of wall time since the run started, at the precision a chart needs (one
 //! significant digit), since a long run keeps one per second per lane and thread.
 
-use crate::model::hist::{self, new_timeline_hist, Hist};
+use super::compact::{CompactHist, Precision};
 
 /// One second of the run.
 #[derive(Debug, Clone)]
@@ -14,7 +14,7 @@ pub struct Second {
     /// Body bytes received.
     pub bytes: u64,
     /// Corrected latency of the requests completed in this second.
-    pub latency: Hist,
+    pub latency: CompactHist,
 }
 
 impl Default for Second {
@@ -23,7 +23,7 @@ impl Default for Second {
             requests: 0,
             errors: 0,
             bytes: 0,
-            latency: new_timeline_hist(),
+            latency: CompactHist::dense(Precision::Timeline),
         }
     }
 }
@@ -33,12 +33,21 @@ impl Default for Second {
 pub struct Timeline {
     /// Index = second since start.
     pub seconds: Vec<Second>,
+    /// Seconds before this one hold only their occupied buckets.
+    compacted: usize,
 }
 
 impl Timeline {
     fn at(&mut self, sec: usize) -> &mut Second {
         if self.seconds.len() <= sec {
             self.seconds.resize_with(sec + 1, Second::default);
+            // Seconds two behind the newest are done but for a late straggler: an hour-long run
+            // keeps 3,600 per lane and thread, so only their occupied buckets stay.
+            let upto = sec.saturating_sub(1);
+            for s in &mut self.seconds[self.compacted.min(upto)..upto] {
+                s.latency.compact();
+            }
+            self.compacted = self.compacted.max(upto);
         }
         &mut self.seconds[sec]
     }
@@ -52,7 +61,7 @@ impl Timeline {
             s.errors += 1;
         }
         if let Some(us) = latency_us {
-            hist::record_us(&mut s.latency, us);
+            s.latency.record(us);
         }
     }
 
@@ -63,7 +72,7 @@ impl Timeline {
             s.requests += o.requests;
             s.errors += o.errors;
             s.bytes += o.bytes;
-            hist::merge(&mut s.latency, &o.latency);
+            s.latency.merge(&o.latency);
         }
     }
 }
