@@ -37,8 +37,10 @@ impl Precision {
 #[derive(Debug, Clone)]
 enum Repr {
     Dense(Hist),
-    /// `(highest equivalent value, count)` of each occupied bucket, ascending.
-    Sparse(Vec<(u64, u64)>),
+    /// `(highest equivalent value, count)` of each occupied bucket, ascending. Values are at most
+    /// a little over 60 s in µs and a bucket of one slice or second never counts 2^32 requests,
+    /// so 32 bits each halve what a finished histogram keeps.
+    Sparse(Vec<(u32, u32)>),
 }
 
 /// A histogram of microseconds at a fixed [`Precision`], dense while recent, sparse once
@@ -79,23 +81,23 @@ impl CompactHist {
                 let v = self
                     .precision
                     .template()
-                    .highest_equivalent(us.clamp(1, hist::MAX_US));
+                    .highest_equivalent(us.clamp(1, hist::MAX_US)) as u32;
                 match cells.binary_search_by_key(&v, |c| c.0) {
-                    Ok(i) => cells[i].1 += 1,
+                    Ok(i) => cells[i].1 = cells[i].1.saturating_add(1),
                     Err(i) => cells.insert(i, (v, 1)),
                 }
             }
         }
     }
 
-    fn cells(&self) -> Vec<(u64, u64)> {
+    fn cells(&self) -> Vec<(u32, u32)> {
         match &self.repr {
             Repr::Dense(h) => h
                 .iter_recorded()
                 .map(|v| {
                     (
-                        h.highest_equivalent(v.value_iterated_to()),
-                        v.count_at_value(),
+                        h.highest_equivalent(v.value_iterated_to()) as u32,
+                        v.count_at_value().min(u32::MAX as u64) as u32,
                     )
                 })
                 .collect(),
@@ -117,7 +119,7 @@ impl CompactHist {
             Repr::Sparse(cells) => {
                 let mut h = self.precision.new_hist();
                 for (v, n) in cells {
-                    h.saturating_record_n(*v, *n);
+                    h.saturating_record_n(u64::from(*v), u64::from(*n));
                 }
                 h
             }
@@ -136,7 +138,7 @@ impl CompactHist {
         while i < a.len() || j < b.len() {
             match (a.get(i), b.get(j)) {
                 (Some(x), Some(y)) if x.0 == y.0 => {
-                    out.push((x.0, x.1 + y.1));
+                    out.push((x.0, x.1.saturating_add(y.1)));
                     i += 1;
                     j += 1;
                 }
