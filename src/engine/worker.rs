@@ -138,7 +138,11 @@ impl<C: Connection> ConnCell<C> {
     ) -> Result<Rc<Leased<C>>, RequestError> {
         let mut st = self.state.lock().await;
         let fresh_enough = ctx.requests_per_connection.is_none_or(|n| st.used < n);
-        let open = st.conn.as_ref().is_some_and(|c| c.is_open());
+        // A retired connection refused work: it is not reused even while its socket is open.
+        let open = st
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.is_open() && !c.recycled.get());
         if !(open && fresh_enough) {
             if let Some(old) = st.conn.take() {
                 old.recycled.set(!open);
@@ -174,17 +178,11 @@ impl<C: Connection> ConnCell<C> {
         Ok(st.conn.clone().expect("a connection was just stored"))
     }
 
-    /// Takes `conn` out of the cell, when it is still the cell's, so that the next request
-    /// opens a fresh one: the server refused work on it.
+    /// Marks `conn` so that the next request through the cell opens a fresh one: the server
+    /// refused work on it. `get` sees the mark under its lock, so a slot holding the lock at
+    /// this moment cannot hand the refused connection out again.
     fn retire(&self, conn: &Rc<Leased<C>>) {
         conn.recycled.set(true);
-        // Another slot holding the lock is already replacing it.
-        let Ok(mut st) = self.state.try_lock() else {
-            return;
-        };
-        if st.conn.as_ref().is_some_and(|c| Rc::ptr_eq(c, conn)) {
-            st.conn = None;
-        }
     }
 }
 
@@ -195,6 +193,9 @@ struct Attempt<C: Connection> {
     retried: bool,
 }
 
+/// How many times a request the server did not process is sent in all.
+const UNPROCESSED_ATTEMPTS: usize = 3;
+
 async fn exchange<T: Transport>(
     ctx: &LaneCtx<T>,
     cell: &ConnCell<T::Conn>,
@@ -203,19 +204,23 @@ async fn exchange<T: Transport>(
 ) -> Result<Exchange, RequestError> {
     let conn = cell.get(ctx).await?;
     at.conn = Some(conn.clone());
-    match conn.send(req.build(), req.keep()).await {
-        Err(e) if e.unprocessed => {
-            // The server did not process the request (it never left, or the server refused it
-            // or went away before it): send it once more, on a fresh connection. A second
-            // failure counts against the target with its own class.
-            cell.retire(&conn);
-            at.retried = true;
-            let conn = cell.get(ctx).await?;
-            at.conn = Some(conn.clone());
-            conn.send(req.build(), req.keep()).await
+    let mut result = conn.send(req.build(), req.keep()).await;
+    // The server did not process the request (it never left, or the server refused it or went
+    // away before it): it is safe to send again on a fresh connection. A fresh connection can
+    // itself be ended at once (a server recycling connections under load), so a few attempts
+    // are allowed; past them the failure counts against the target with its own class.
+    for _ in 1..UNPROCESSED_ATTEMPTS {
+        match &result {
+            Err(e) if e.unprocessed => {}
+            _ => break,
         }
-        r => r,
+        cell.retire(at.conn.as_ref().expect("an attempt was made"));
+        at.retried = true;
+        let conn = cell.get(ctx).await?;
+        at.conn = Some(conn.clone());
+        result = conn.send(req.build(), req.keep()).await;
     }
+    result
 }
 
 fn record<T: Transport>(
