@@ -7,7 +7,6 @@ use crate::compare::evaluate::{estimate_text, evaluate, Roles};
 use crate::engine::results::build;
 use crate::engine::RunOutcome;
 use crate::model::comparison::VerdictRow;
-use crate::model::conformance::{PathResults, Rfc};
 use crate::model::metric::Metric;
 use crate::model::metric::Verdict as GateVerdict;
 use crate::model::results::ResultsFile;
@@ -163,23 +162,10 @@ pub fn conclude(r: &mut ResultsFile, rules: Rules<'_>) {
         }
     }
     if let Some(c) = &r.conformance {
-        let ran = |p: &PathResults| {
-            p.probes
-                .iter()
-                .filter(|x| x.verdict != Rfc::Skipped)
-                .count()
-        };
-        for p in c
-            .paths
-            .iter()
-            .filter(|p| ran(p) > 0 && p.count(Rfc::Error) == ran(p))
-        {
-            let example = p.probes.iter().find(|x| x.verdict == Rfc::Error);
-            harness.push(format!(
-                "every probe of {} failed to run ({})",
-                p.name,
-                example.map(|x| x.why.as_str()).unwrap_or("")
-            ));
+        for p in &c.paths {
+            if let Some(e) = &p.error {
+                harness.push(format!("{}: {e}", p.name));
+            }
         }
         if c.failures > 0 && !have_gates {
             failed.push(format!("{} conformance failure(s)", c.failures));

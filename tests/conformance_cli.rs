@@ -84,7 +84,8 @@ fn an_unreachable_target_exits_2_and_a_bad_suite_too() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let r = results(&out);
     assert!(
-        r.verdict.reasons[0].contains("failed to run"),
+        r.verdict.reasons[0].contains("canary before the probes failed")
+            && r.verdict.reasons[0].contains("refused"),
         "{:?}",
         r.verdict
     );

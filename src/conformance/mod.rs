@@ -2,6 +2,7 @@
 //! two paths differ (the differential), and byte- and frame-level protocol probes with an RFC
 //! verdict and a parity verdict per path (probes, run, scenario).
 
+pub mod canary;
 pub mod check;
 pub mod differential;
 pub mod probes;

@@ -2,12 +2,15 @@
 //! verdict per probe across candidate and baseline, the quirks that silence known parity
 //! differences, and the wire form of all of it for results.json.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio_util::sync::CancellationToken;
 
+use super::canary::{self, Sick, Wire};
 use super::probes::{self, Cx, Probe, Rfc, Suite};
-use crate::model::conformance::{ConformanceJson, Parity, PathResults, ProbeResult, Reproducer};
+use crate::model::conformance::{
+    Capture, ConformanceJson, Evidence, Parity, PathResults, ProbeResult, Reproducer,
+};
 use crate::origin::recording::Recorder;
 use crate::proto::raw::{escaped, hex, RawTarget};
 pub use crate::scenario::probing::{Quirk, Quirks, Selection};
@@ -71,10 +74,114 @@ fn replay(p: &Probe, t: &RawTarget, bytes: &[u8]) -> String {
     }
 }
 
+/// Why `p` does not run on this path, when it cannot.
+fn skip_reason(p: &Probe, cx: &Cx) -> Option<&'static str> {
+    if p.suite == Suite::Proxy && !cx.proxied {
+        Some("not run: proxy probes need a proxy in front of the recording origin (--origin)")
+    } else if p.needs_origin && cx.origin.is_none() {
+        Some("not run: needs the recording origin behind the target (--origin)")
+    } else if p.suite == Suite::H3 && !cx.target.tls {
+        Some("not run: HTTP/3 needs an https target")
+    } else {
+        None
+    }
+}
+
+/// Runs one probe, bounded even if a step's own deadline is not; `None` when `stop` came first.
+async fn run_one(p: &Probe, cx: &Cx, stop: &CancellationToken) -> Option<probes::Outcome> {
+    let limit = cx.target.timeout * 4 + Duration::from_secs(5);
+    let bounded = tokio::time::timeout(limit, (p.run)(cx, *p));
+    let finished = tokio::select! {
+        f = bounded => f,
+        _ = stop.cancelled() => return None,
+    };
+    Some(match finished {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => probes::Outcome::new(
+            Rfc::Error,
+            format!("{}:{}", e.class.as_str(), e.code),
+            e.message,
+        ),
+        Err(_) => probes::Outcome::new(Rfc::Error, "hang", format!("no end within {limit:?}")),
+    })
+}
+
+/// Some bytes as evidence, cut at [`Capture::LIMIT`].
+pub fn capture(bytes: &[u8]) -> Capture {
+    let shown = &bytes[..bytes.len().min(Capture::LIMIT)];
+    Capture {
+        hex: hex(shown),
+        text: escaped(shown),
+        len: bytes.len() as u64,
+    }
+}
+
+/// How often, and how far apart, a canary that found the path down is tried again before the
+/// path is declared stopped: long enough for a graceful reload to finish.
+const RECOVERY_TRIES: u32 = 5;
+const RECOVERY_PAUSE: Duration = Duration::from_millis(600);
+
+/// The canary on `wire`, tried again while the path is down (a reload under way); the first
+/// failure that is not "down" is returned at once, since it is evidence in itself.
+async fn canary_recovering(spec: &PathSpec, wire: Wire) -> Result<(), Sick> {
+    let mut last = Ok(());
+    for i in 0..RECOVERY_TRIES {
+        if i > 0 {
+            tokio::time::sleep(RECOVERY_PAUSE).await;
+        }
+        last = canary::send(&spec.target, spec.origin.as_ref(), wire, &nonce()).await;
+        match &last {
+            Err(s) if s.down() => continue,
+            _ => return last,
+        }
+    }
+    last
+}
+
+/// What the canary before a wire's first probe found.
+enum Vouched {
+    /// It got through.
+    Yes,
+    /// It did not: the wire's probes are errors, and so is the path.
+    No(String),
+    /// The path does not offer the wire and the run did not ask for it by name.
+    Absent(String),
+}
+
+/// The canary before `wire`'s first probe on this path.
+async fn vouch(spec: &PathSpec, wire: Wire, sel: &Selection) -> Vouched {
+    match canary::send(&spec.target, spec.origin.as_ref(), wire, &nonce()).await {
+        Ok(()) => Vouched::Yes,
+        // HTTP/3 is an option a path may not offer: unless asked for by name, a path without it
+        // skips that family, loudly, rather than failing.
+        Err(Sick::Unreachable(why)) if wire == Wire::H3 && !sel.suites.contains(&Suite::H3) => {
+            Vouched::Absent(format!(
+                "not run: no HTTP/3 at this target ({why}); name --suite h3 to require it"
+            ))
+        }
+        Err(s) => Vouched::No(format!(
+            "not run: the {} canary before the probes failed: {}",
+            wire.as_str(),
+            s.reason()
+        )),
+    }
+}
+
+/// What the canaries of a path found so far.
+#[derive(Default)]
+struct Health {
+    /// Per wire, what the canary before its first probe found.
+    wires: std::collections::HashMap<Wire, Vouched>,
+    /// Set once the path stopped serving: every later probe is an error with this reason.
+    stopped: Option<String>,
+}
+
 /// Runs `sel` against one path, one probe at a time, until `stop` (the probe under way is
-/// abandoned; those finished are kept).
+/// abandoned; those finished are kept). A canary vouches for each wire before its first probe
+/// and checks the path after every probe; see [`canary`].
 pub async fn run_path(spec: &PathSpec, sel: &Selection, stop: &CancellationToken) -> PathResults {
     let mut out = Vec::new();
+    let mut health = Health::default();
     for p in probes::selected(sel) {
         if stop.is_cancelled() {
             break;
@@ -87,46 +194,57 @@ pub async fn run_path(spec: &PathSpec, sel: &Selection, stop: &CancellationToken
             proxied: spec.proxied,
             policy: spec.policy,
         };
-        let outcome = if p.suite == Suite::Proxy && !cx.proxied {
-            probes::Outcome::new(
-                Rfc::Skipped,
-                "",
-                "proxy probes need a proxy in front of the recording origin (--origin)",
+        let wire = Wire::of(p.suite);
+        let started = Instant::now();
+        let (outcome, evidence) = if let Some(why) = skip_reason(&p, &cx) {
+            (
+                probes::Outcome::new(Rfc::Skipped, "", why),
+                Evidence::default(),
             )
-        } else if p.needs_origin && cx.origin.is_none() {
-            probes::Outcome::new(
-                Rfc::Skipped,
-                "",
-                "needs the recording origin behind the target (--origin)",
+        } else if let Some(why) = &health.stopped {
+            (
+                probes::Outcome::new(Rfc::Error, "", why.clone()),
+                Evidence::default(),
             )
         } else {
-            // A probe is bounded even if a step's own deadline is not.
-            let limit = spec.target.timeout * 4 + Duration::from_secs(5);
-            let bounded = tokio::time::timeout(limit, (p.run)(&cx, p));
-            let finished = tokio::select! {
-                f = bounded => f,
-                _ = stop.cancelled() => break,
-            };
-            match finished {
-                Ok(Ok(o)) => o,
-                Ok(Err(e)) => probes::Outcome::new(
-                    Rfc::Error,
-                    format!("{}:{}", e.class.as_str(), e.code),
-                    e.message,
+            if let std::collections::hash_map::Entry::Vacant(e) = health.wires.entry(wire) {
+                e.insert(vouch(spec, wire, sel).await);
+            }
+            match &health.wires[&wire] {
+                Vouched::Absent(why) => (
+                    probes::Outcome::new(Rfc::Skipped, "", why.clone()),
+                    Evidence::default(),
                 ),
-                Err(_) => {
-                    probes::Outcome::new(Rfc::Error, "hang", format!("no end within {limit:?}"))
+                Vouched::No(why) => (
+                    probes::Outcome::new(Rfc::Error, "", why.clone()),
+                    Evidence::default(),
+                ),
+                Vouched::Yes => {
+                    let Some(mut o) = run_one(&p, &cx, stop).await else {
+                        break;
+                    };
+                    let mut ev = Evidence {
+                        client_received: o.received.take().map(|b| capture(&b)),
+                        origin_received: cx
+                            .received()
+                            .iter()
+                            .map(|r| capture(&canary::shown(r)))
+                            .collect(),
+                        canary: None,
+                    };
+                    after_probe(spec, wire, &p, &mut o, &mut ev, &mut health).await;
+                    (o, ev)
                 }
             }
         };
-        let reproducer = matches!(outcome.rfc, Rfc::Fail | Rfc::Error).then(|| {
-            let bytes = (p.bytes)(&cx);
-            Reproducer {
+        let reproducer = matches!(outcome.rfc, Rfc::Fail | Rfc::Error)
+            .then(|| (p.bytes)(&cx))
+            .filter(|b| !b.is_empty())
+            .map(|bytes| Reproducer {
                 hex: hex(&bytes),
                 text: escaped(&bytes),
                 replay: replay(&p, &spec.target, &bytes),
-            }
-        });
+            });
         out.push(ProbeResult {
             id: p.id.to_string(),
             suite: p.suite,
@@ -136,14 +254,102 @@ pub async fn run_path(spec: &PathSpec, sel: &Selection, stop: &CancellationToken
             observed: outcome.observed,
             why: outcome.why,
             reproducer,
+            evidence,
+            duration_ms: started.elapsed().as_millis() as u64,
         });
     }
-    PathResults {
+    let mut path = PathResults {
         name: spec.name.clone(),
         url: spec.target.url.clone(),
         origin_watched: spec.origin.is_some(),
+        error: None,
         probes: out,
+    };
+    path.error = path_error(&path, &health);
+    path
+}
+
+/// After a probe, a canary on a new connection: a path that stopped serving convicts the probe
+/// of a crash and ends the run of this path; a canary that arrives altered convicts it of a
+/// cross-client desync, and the origin's connections are ended before going on.
+async fn after_probe(
+    spec: &PathSpec,
+    wire: Wire,
+    p: &Probe,
+    o: &mut probes::Outcome,
+    ev: &mut Evidence,
+    health: &mut Health,
+) {
+    let first = canary::send(&spec.target, spec.origin.as_ref(), wire, &nonce()).await;
+    let sick = match first {
+        Ok(()) => return,
+        Err(s) if s.down() => match canary_recovering(spec, wire).await {
+            Ok(()) => return,
+            Err(s) => s,
+        },
+        Err(s) => s,
+    };
+    ev.canary = Some(sick.reason().to_string());
+    if sick.down() {
+        if o.rfc != Rfc::Error {
+            o.rfc = Rfc::Fail;
+            o.why = format!(
+                "the path stopped serving after this probe (a crash or a hang): {}",
+                sick.reason()
+            );
+        }
+        health.stopped = Some(format!(
+            "not run: the path stopped serving after {} ({})",
+            p.id,
+            sick.reason()
+        ));
+        return;
     }
+    o.rfc = Rfc::Fail;
+    o.observed = format!("{} desync", o.observed).trim().to_string();
+    o.why = format!(
+        "after this probe, another client's request did not reach the origin intact (a cross-client desync): {}",
+        sick.reason()
+    );
+    // What the probe left in the proxy's upstream connections must not reach the next probe.
+    if let Some(r) = &spec.origin {
+        r.end_connections();
+    }
+    if let Err(s) = canary_recovering(spec, wire).await {
+        health.stopped = Some(format!(
+            "not run: the path did not serve a plain request intact again after {} ({})",
+            p.id,
+            s.reason()
+        ));
+    }
+}
+
+/// Why the path as a whole has no verdict: a wire whose canary failed, a stop, or more probes
+/// without a verdict than with one.
+fn path_error(path: &PathResults, health: &Health) -> Option<String> {
+    let mut wires: Vec<&String> = health
+        .wires
+        .values()
+        .filter_map(|v| match v {
+            Vouched::No(why) => Some(why),
+            _ => None,
+        })
+        .collect();
+    wires.sort();
+    if let Some(w) = wires.first() {
+        return Some(w.trim_start_matches("not run: ").to_string());
+    }
+    if let Some(s) = &health.stopped {
+        return Some(s.trim_start_matches("not run: ").to_string());
+    }
+    let errors = path.count(Rfc::Error);
+    (errors > 0 && errors >= path.judged()).then(|| {
+        format!(
+            "{errors} of {} probes could not reach a verdict, against {} that did",
+            path.probes.len(),
+            path.judged()
+        )
+    })
 }
 
 /// The parity verdicts of `cand` against `base`.
@@ -189,11 +395,25 @@ pub fn conformance(
         None => (Vec::new(), paths.iter().collect()),
     };
     let regressions = parity.iter().filter(|p| p.failure).count() as u64;
-    let failures = judged
+    // A probe that both fails the RFC and regresses against the baseline is one failure.
+    let mut failing: std::collections::BTreeSet<(&str, &str)> = judged
         .iter()
-        .map(|p| p.count(Rfc::Fail) as u64)
-        .sum::<u64>()
-        + regressions;
+        .flat_map(|p| {
+            p.probes
+                .iter()
+                .filter(|x| x.verdict == Rfc::Fail)
+                .map(|x| (p.name.as_str(), x.id.as_str()))
+        })
+        .collect();
+    if let Some((cand, _)) = pair {
+        failing.extend(
+            parity
+                .iter()
+                .filter(|p| p.failure)
+                .map(|p| (cand, p.id.as_str())),
+        );
+    }
+    let failures = failing.len() as u64;
     ConformanceJson {
         paths: paths.clone(),
         parity,
@@ -212,6 +432,7 @@ mod tests {
             name: name.into(),
             url: format!("https://{name}"),
             origin_watched: true,
+            error: None,
             probes: verdicts
                 .iter()
                 .map(|(id, v, o)| ProbeResult {
@@ -223,6 +444,8 @@ mod tests {
                     observed: o.to_string(),
                     why: String::new(),
                     reproducer: None,
+                    evidence: Default::default(),
+                    duration_ms: 0,
                 })
                 .collect(),
         }

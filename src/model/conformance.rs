@@ -59,7 +59,9 @@ pub enum Rfc {
     Variant,
     /// A behaviour the RFC forbids, or one that let a request through that must not pass.
     Fail,
-    /// The probe could not run (connection refused, handshake failed): a harness-side fault.
+    /// No verdict: the probe could not run (connection refused, handshake failed), or it saw
+    /// nothing to judge (silence, a hang, a peer that does not speak the protocol, a request
+    /// that never reached the origin when the verdict needs it there). Never a pass.
     Error,
     /// Not run: it needs something this run does not have (the recording origin, a reload
     /// command, a TLS target).
@@ -110,6 +112,50 @@ pub struct ProbeResult {
     /// Present for failures and errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproducer: Option<Reproducer>,
+    /// What the verdict rests on: the bytes the client got back and what the origin received.
+    #[serde(default, skip_serializing_if = "Evidence::is_empty")]
+    pub evidence: Evidence,
+    /// How long the probe took, in milliseconds (its canary not included).
+    #[serde(default)]
+    pub duration_ms: u64,
+}
+
+/// Some bytes, shown two ways, cut at [`Capture::LIMIT`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Capture {
+    /// Lower-case hex.
+    pub hex: String,
+    /// With C escapes, to read.
+    pub text: String,
+    /// How many bytes there were in all (more than shown when cut).
+    pub len: u64,
+}
+
+impl Capture {
+    /// The most bytes a capture keeps: evidence enough, and a results file that stays small.
+    pub const LIMIT: usize = 2048;
+}
+
+/// What a probe's verdict rests on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Evidence {
+    /// What came back to the client (HTTP/1.1 probes: the bytes as received).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_received: Option<Capture>,
+    /// Each request of the probe as the origin received it, in arrival order (for HTTP/2 and
+    /// HTTP/3 origins, the decoded fields written out as text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origin_received: Vec<Capture>,
+    /// What the canary sent after the probe found, when it found something wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<String>,
+}
+
+impl Evidence {
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self == &Evidence::default()
+    }
 }
 
 /// Every probe's verdict on one path.
@@ -121,6 +167,11 @@ pub struct PathResults {
     pub url: String,
     /// Whether the origin behind it was watched (decisive smuggling checks ran).
     pub origin_watched: bool,
+    /// Why this path as a whole has no verdict, when it has none: its canary never got through,
+    /// it stopped serving, or most of its probes could not run. A path with an error fails the
+    /// run with exit 2, whatever its probes say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// Results in probe order.
     pub probes: Vec<ProbeResult>,
 }
@@ -129,6 +180,27 @@ impl PathResults {
     /// How many probes got `v`.
     pub fn count(&self, v: Rfc) -> usize {
         self.probes.iter().filter(|p| p.verdict == v).count()
+    }
+
+    /// How many probes reached a verdict (pass, variant or fail).
+    pub fn judged(&self) -> usize {
+        self.count(Rfc::Pass) + self.count(Rfc::Variant) + self.count(Rfc::Fail)
+    }
+
+    /// How many probes did not run or reached no verdict, with their reasons, most common
+    /// first: `(count, reason)`.
+    pub fn not_run(&self) -> Vec<(usize, String)> {
+        let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
+        for p in self
+            .probes
+            .iter()
+            .filter(|p| matches!(p.verdict, Rfc::Skipped | Rfc::Error))
+        {
+            *by.entry(p.why.as_str()).or_default() += 1;
+        }
+        let mut v: Vec<(usize, String)> = by.into_iter().map(|(w, n)| (n, w.to_string())).collect();
+        v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        v
     }
 }
 

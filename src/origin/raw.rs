@@ -152,10 +152,12 @@ impl RawOrigin {
                 if let Ok((s, _)) = accepted {
                     let conn = next.fetch_add(1, Ordering::Relaxed);
                     let (rec, s3) = (rec.clone(), s2.clone());
+                    let ended = rec.connection_token();
                     t2.spawn(async move {
                         tokio::select! {
                             _ = serve(s, conn, rec) => {}
                             _ = s3.cancelled() => {}
+                            _ = ended.cancelled() => {}
                         }
                     });
                 }

@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use tokio_util::sync::CancellationToken;
+
 pub use crate::proto::raw::h1_parse::{contains, field_values};
 
 /// One request as an origin parsed it.
@@ -67,9 +69,14 @@ impl Received {
 /// Something told of every request as it is recorded.
 pub type Tap = Arc<dyn Fn(&Received) + Send + Sync>;
 
-/// The shared log of received requests.
+/// The shared log of received requests, and the means to end every connection of the origin
+/// that records into it.
 #[derive(Clone, Default)]
-pub struct Recorder(Arc<Mutex<Vec<Received>>>, Option<Tap>);
+pub struct Recorder(
+    Arc<Mutex<Vec<Received>>>,
+    Option<Tap>,
+    Arc<Mutex<CancellationToken>>,
+);
 
 impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -81,7 +88,21 @@ impl Recorder {
     /// A recorder that also hands every request to `tap` (`gauntlet origin --record` prints
     /// them).
     pub fn with_tap(tap: Tap) -> Recorder {
-        Recorder(Arc::default(), Some(tap))
+        Recorder(Arc::default(), Some(tap), Arc::default())
+    }
+
+    /// What a connection accepted now watches: cancelled by [`Recorder::end_connections`].
+    pub fn connection_token(&self) -> CancellationToken {
+        self.2.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Ends every connection the origin holds now (a proxy's pooled upstream connections
+    /// included), so that what one probe left in them cannot reach the next; connections
+    /// accepted later are not affected.
+    pub fn end_connections(&self) {
+        let mut t = self.2.lock().unwrap_or_else(|p| p.into_inner());
+        t.cancel();
+        *t = CancellationToken::new();
     }
 
     /// Appends a request.

@@ -16,6 +16,56 @@ pub fn counts(p: &PathResults) -> String {
         .join(" · ")
 }
 
+/// What a path's counts leave out, in one line: why it has no verdict, or how many probes did
+/// not run and why (`33 of 42 not run: needs the recording origin …`); empty when all ran.
+pub fn standing(p: &PathResults) -> String {
+    if let Some(e) = &p.error {
+        return format!("ERROR: {e}");
+    }
+    let not_run = p.not_run();
+    if not_run.is_empty() {
+        return String::new();
+    }
+    let n: usize = not_run.iter().map(|(n, _)| n).sum();
+    let reasons: Vec<String> = not_run
+        .iter()
+        .take(3)
+        .map(|(k, why)| format!("{k}: {}", why.trim_start_matches("not run: ")))
+        .collect();
+    let more = if not_run.len() > 3 { "; …" } else { "" };
+    format!(
+        "{n} of {} not run or without a verdict ({}{more})",
+        p.probes.len(),
+        reasons.join("; ")
+    )
+}
+
+/// The verdict word with what it does not cover: `PASS`, or `PASS · 33 of 42 not run` when
+/// probes were skipped or reached no verdict, so a partial run never reads as a bare PASS.
+pub fn verdict_word(r: &ResultsFile) -> String {
+    let word = if r.verdict.passed { "PASS" } else { "FAIL" };
+    let Some(c) = &r.conformance else {
+        return word.to_string();
+    };
+    let total: usize = c.paths.iter().map(|p| p.probes.len()).sum();
+    let missing: usize = c.paths.iter().map(|p| p.probes.len() - p.judged()).sum();
+    if missing == 0 {
+        word.to_string()
+    } else {
+        format!("{word} · {missing} of {total} not run or without a verdict")
+    }
+}
+
+/// The ids of the parity regressions: where the candidate does worse than the baseline and no
+/// quirk accepts it.
+pub fn regressions(c: &ConformanceJson) -> Vec<&str> {
+    c.parity
+        .iter()
+        .filter(|p| p.failure)
+        .map(|p| p.id.as_str())
+        .collect()
+}
+
 /// One row per probe: id, then each path's verdict and observation.
 pub fn rows(c: &ConformanceJson) -> Vec<(String, Vec<(Rfc, String)>)> {
     let Some(first) = c.paths.first() else {
@@ -65,6 +115,10 @@ pub fn console(r: &ResultsFile) -> String {
     }
     for p in &c.paths {
         let _ = writeln!(s, "  {:<12} {}", p.name, counts(p));
+        let st = standing(p);
+        if !st.is_empty() {
+            let _ = writeln!(s, "    {st}");
+        }
         for f in p.probes.iter().filter(|x| x.verdict == Rfc::Fail) {
             let _ = writeln!(s, "    FAIL {}: {} ({})", f.id, f.why, f.rfc_ref);
         }
@@ -79,11 +133,15 @@ pub fn console(r: &ResultsFile) -> String {
             differ.iter().filter(|p| p.quirk.is_some()).count(),
             differ.iter().filter(|p| p.failure).count()
         );
+        let reg = regressions(c);
+        if !reg.is_empty() {
+            let _ = writeln!(s, "  regressions: {}", reg.join(", "));
+        }
     }
     let _ = writeln!(
         s,
         "  verdict: {} (exit {})",
-        if r.verdict.passed { "PASS" } else { "FAIL" },
+        verdict_word(r),
         r.verdict.exit_code
     );
     s
@@ -105,9 +163,10 @@ pub fn html(out: &mut String, r: &ResultsFile) {
     let Some(c) = &r.conformance else { return };
     out.push_str("<h2>Conformance probes</h2>\n<ul>\n");
     for p in &c.paths {
+        let st = standing(p);
         let _ = writeln!(
             out,
-            "<li><b>{}</b> <code>{}</code>: {}{}</li>",
+            "<li><b>{}</b> <code>{}</code>: {}{}{}</li>",
             esc(&p.name),
             esc(&p.url),
             esc(&counts(p)),
@@ -115,6 +174,11 @@ pub fn html(out: &mut String, r: &ResultsFile) {
                 ""
             } else {
                 " (origin not watched: smuggling probes skipped)"
+            },
+            if st.is_empty() {
+                String::new()
+            } else {
+                format!("<br><b class=\"worse\">{}</b>", esc(&st))
             }
         );
     }
@@ -183,7 +247,13 @@ pub fn markdown(out: &mut String, r: &ResultsFile) {
     let Some(c) = &r.conformance else { return };
     let _ = writeln!(out, "\n**Conformance probes:** {} failure(s)", c.failures);
     for p in &c.paths {
-        let _ = writeln!(out, "- `{}`: {}", p.name, counts(p));
+        let st = standing(p);
+        let st = if st.is_empty() {
+            st
+        } else {
+            format!(" · **{st}**")
+        };
+        let _ = writeln!(out, "- `{}`: {}{st}", p.name, counts(p));
     }
     let fails: Vec<_> = c
         .paths
@@ -218,5 +288,10 @@ pub fn markdown(out: &mut String, r: &ResultsFile) {
             differ.iter().filter(|p| p.quirk.is_some()).count(),
             differ.iter().filter(|p| p.failure).count()
         );
+        let reg = regressions(c);
+        if !reg.is_empty() {
+            let ids: Vec<String> = reg.iter().map(|i| format!("`{i}`")).collect();
+            let _ = writeln!(out, "- regressions: {}", ids.join(", "));
+        }
     }
 }

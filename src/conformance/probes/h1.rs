@@ -70,7 +70,7 @@ async fn send(
 fn run_smuggle(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
         let reply = send(cx, (p.bytes)(cx), 2).await?;
-        Ok(judge_smuggle(cx, &reply))
+        Ok(judge_smuggle(cx, &reply).with_received(&reply.received))
     })
 }
 
@@ -107,6 +107,11 @@ fn judge_smuggle(cx: &Cx, reply: &Reply) -> Outcome {
             observed,
             format!("answered {s} and kept the connection open after ambiguous framing (RFC 9112 §6.1: must close)"),
         ),
+        None if reply.end == End::Open => Outcome::new(
+            Rfc::Error,
+            observed,
+            "no answer and the connection still open: nothing to judge",
+        ),
         None => Outcome::new(Rfc::Variant, observed, "closed without an answer"),
     }
 }
@@ -115,12 +120,7 @@ fn judge_smuggle(cx: &Cx, reply: &Reply) -> Outcome {
 fn run_reject(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
         let reply = send(cx, (p.bytes)(cx), 1).await?;
-        Ok(judge_rejected(
-            cx,
-            reply.signature(),
-            reply.statuses().first().copied(),
-            None,
-        ))
+        Ok(judge_rejected(cx, &reply, None))
     })
 }
 
@@ -130,12 +130,7 @@ fn run_reject_or_repair<'a>(cx: &'a Cx, p: Probe, bad: &'static [u8]) -> ProbeFu
     Box::pin(async move {
         let reply = send(cx, (p.bytes)(cx), 1).await?;
         let repaired = move |cx: &Cx| !cx.forwarded_bytes(bad) && cx.origin.is_some();
-        Ok(judge_rejected(
-            cx,
-            reply.signature(),
-            reply.statuses().first().copied(),
-            Some(&repaired),
-        ))
+        Ok(judge_rejected(cx, &reply, Some(&repaired)))
     })
 }
 

@@ -18,7 +18,8 @@ use std::pin::Pin;
 
 pub use crate::model::conformance::{Rfc, Suite};
 use crate::origin::recording::{contains, Recorder};
-use crate::proto::raw::RawTarget;
+use crate::proto::raw::h1::Reply;
+use crate::proto::raw::{End, RawTarget};
 use crate::record::errors::RequestError;
 pub use crate::scenario::probing::{ProxyPolicy, Selection, ViaPolicy, XffPolicy};
 
@@ -32,6 +33,8 @@ pub struct Outcome {
     pub observed: String,
     /// Why the verdict is what it is.
     pub why: String,
+    /// What came back to the client, kept as evidence.
+    pub received: Option<Vec<u8>>,
 }
 
 impl Outcome {
@@ -41,6 +44,15 @@ impl Outcome {
             rfc,
             observed: observed.into(),
             why: why.into(),
+            received: None,
+        }
+    }
+
+    /// The same outcome, keeping what the client received as evidence.
+    pub fn with_received(self, bytes: &[u8]) -> Self {
+        Outcome {
+            received: Some(bytes.to_vec()),
+            ..self
         }
     }
 }
@@ -183,15 +195,13 @@ pub fn selected(sel: &Selection) -> Vec<Probe> {
 
 /// Judges a malformed request: rejected (a 4xx, or closed without an answer) and never reaching
 /// the origin passes; reaching the origin fails. `normalised` says whether what reached the
-/// origin was repaired (the RFC allows, say, replacing obs-fold with a space).
-pub fn judge_rejected(
-    cx: &Cx,
-    observed: String,
-    status: Option<u16>,
-    normalised: Option<&dyn Fn(&Cx) -> bool>,
-) -> Outcome {
-    if cx.reached(&cx.nonce) == Some(true) {
-        return match normalised {
+/// origin was repaired (the RFC allows, say, replacing obs-fold with a space). Silence is no
+/// rejection: a connection still open without an answer has no verdict.
+pub fn judge_rejected(cx: &Cx, reply: &Reply, normalised: Option<&dyn Fn(&Cx) -> bool>) -> Outcome {
+    let observed = reply.signature();
+    let status = reply.statuses().first().copied();
+    let judged = if cx.reached(&cx.nonce) == Some(true) {
+        match normalised {
             Some(f) if f(cx) => Outcome::new(
                 Rfc::Variant,
                 observed,
@@ -202,26 +212,36 @@ pub fn judge_rejected(
                 observed,
                 "the origin received the malformed request",
             ),
-        };
-    }
-    match status {
-        Some(s) if (400..500).contains(&s) => {
-            Outcome::new(Rfc::Pass, observed, "rejected with a 4xx")
         }
-        Some(s) if s >= 500 => Outcome::new(
-            Rfc::Variant,
-            observed,
-            format!("refused with {s} (a 400 is what the RFC asks for)"),
-        ),
-        Some(s) => Outcome::new(
-            Rfc::Fail,
-            observed,
-            format!("answered {s} to a request it must reject"),
-        ),
-        None => Outcome::new(
-            Rfc::Variant,
-            observed,
-            "closed or reset without an answer (a 400 is what the RFC asks for)",
-        ),
-    }
+    } else {
+        match status {
+            Some(s) if (400..500).contains(&s) => {
+                Outcome::new(Rfc::Pass, observed, "rejected with a 4xx")
+            }
+            Some(s) if s >= 500 => Outcome::new(
+                Rfc::Variant,
+                observed,
+                format!("refused with {s} (a 400 is what the RFC asks for)"),
+            ),
+            Some(s) => Outcome::new(
+                Rfc::Fail,
+                observed,
+                format!("answered {s} to a request it must reject"),
+            ),
+            None if reply.end == End::Open => Outcome::new(
+                Rfc::Error,
+                observed,
+                format!(
+                    "no answer within {:?} and the connection still open: nothing to judge",
+                    cx.target.timeout
+                ),
+            ),
+            None => Outcome::new(
+                Rfc::Variant,
+                observed,
+                "closed or reset without an answer (a 400 is what the RFC asks for)",
+            ),
+        }
+    };
+    judged.with_received(&reply.received)
 }
