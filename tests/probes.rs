@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::expected::table;
 use common::naive::{NaiveProxy, Upstream};
 use gauntlet::conformance::probes::{ProxyPolicy, Rfc, Suite, ViaPolicy, XffPolicy};
 use gauntlet::conformance::run::{run_path, PathSpec, Selection};
@@ -70,22 +71,6 @@ fn against_naive(suite: Suite, style: Upstream, policy: ProxyPolicy) -> PathResu
         raw.shutdown().await;
         r
     })
-}
-
-fn table(r: &PathResults) -> String {
-    r.probes
-        .iter()
-        .map(|p| {
-            format!(
-                "{:<36} {:<8} {:<20} {}",
-                p.id,
-                p.verdict.as_str(),
-                p.observed,
-                p.why
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Every probe of the family failed, each with a reproducer.

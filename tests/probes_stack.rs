@@ -2,18 +2,19 @@
 //! h3) and Caddy (h1, h2, h3), each a reverse proxy in front of the recording raw origin, each
 //! reloaded gracefully mid-probe. Their verdicts are findings, not fixtures: the test asserts
 //! that every probe ran and reached a verdict, that the decisive smuggling checks held on every
-//! proxy, and that parity and quirks come out of a real pair.
+//! proxy, that parity and quirks come out of a real pair, and that every verdict is the one
+//! committed in `conformance/expected/` for that proxy.
 
 mod common;
 
 use std::time::Duration;
 
+use common::expected::{check_expected, recording_origin, table};
 use common::servers;
 use gauntlet::conformance::probes::{ProxyPolicy, Rfc, Suite};
 use gauntlet::conformance::run::{conformance, run_path, PathSpec, Quirks, Selection};
 use gauntlet::model::conformance::PathResults;
 use gauntlet::origin::raw::RawOrigin;
-use gauntlet::origin::recording::Recorder;
 use gauntlet::proto::raw::RawTarget;
 use gauntlet::scenario::TlsOptions;
 
@@ -38,35 +39,9 @@ fn spec(name: &str, host: &str, s: &servers::Server, origin: &RawOrigin) -> Path
     }
 }
 
-fn table(r: &PathResults) -> String {
-    r.probes
-        .iter()
-        .map(|p| {
-            format!(
-                "{:<36} {:<8} {:<28} {}",
-                p.id,
-                p.verdict.as_str(),
-                p.observed,
-                p.why
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn probes_run_against_nginx_and_caddy() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let raw = rt
-        .block_on(RawOrigin::start(
-            "127.0.0.1:0".parse().unwrap(),
-            Recorder::default(),
-        ))
-        .unwrap();
+    let (rt, raw) = recording_origin();
     let n122 = servers::nginx(raw.addr(), false);
     let n126 = servers::nginx(raw.addr(), true);
     let caddy = servers::caddy(raw.addr());
@@ -110,6 +85,9 @@ fn probes_run_against_nginx_and_caddy() {
         serde_json::to_string_pretty(&c).unwrap(),
     )
     .unwrap();
+    for p in &paths {
+        check_expected(&p.name, p);
+    }
     for p in &paths {
         let errors = common::without_verdict(p);
         assert!(

@@ -4,7 +4,11 @@
 //!
 //! It frames requests the way a permissive back end does (any `Transfer-Encoding` mentioning
 //! `chunked` wins over `Content-Length`, names are trimmed, folded lines are joined), so a request
-//! that a proxy should have refused shows up here as the smuggled request it would become.
+//! that a proxy should have refused shows up here as the smuggled request it would become; every
+//! field is recorded as received, both framings included when both arrive, for the probes to
+//! judge. Where it is not under test it follows the RFCs, so a proxy is never blamed for the
+//! origin: `100 Continue` at once on `Expect: 100-continue`, a close after answering a request
+//! with `Connection: close`, and no body on an answer to HEAD.
 //!
 //! The response is chosen by the last path segment of `/probe/<nonce>/<kind>`; see [`Kind`].
 
@@ -19,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::recording::{Received, Recorder};
-pub use crate::proto::raw::h1_parse::{dechunk, framing, parse_head, Framing, Head};
+pub use crate::proto::raw::h1_parse::{dechunk, field_values, framing, parse_head, Framing, Head};
 
 /// The largest request head or body the raw origin buffers.
 const MAX_REQUEST: usize = 1 << 20;
@@ -226,12 +230,36 @@ async fn serve(mut s: TcpStream, conn: u64, rec: Recorder) {
             return;
         };
         let kind = Kind::of(&head.target);
-        let reply = response(kind, &head, conn);
+        let mut reply = response(kind, &head, conn);
+        // A HEAD answer has no body, whatever its fields announce (RFC 9110 §9.3.2).
+        if head.method == "HEAD" {
+            if let Some(end) = reply.windows(4).position(|w| w == b"\r\n\r\n") {
+                reply.truncate(end + 4);
+            }
+        }
         if kind == Kind::Early && s.write_all(&reply).await.is_err() {
             return;
         }
         let hl = head.len;
-        let framed = match framing(&head.headers) {
+        let framing = framing(&head.headers);
+        // RFC 9110 §10.1.1: a server that will read the body sends 100 Continue at once,
+        // rather than leave a client (or a proxy) waiting for it.
+        let expects = field_values(&head.headers, "expect")
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(b"100-continue"));
+        if expects
+            && kind != Kind::Early
+            && framing != Framing::None
+            && s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err()
+        {
+            return;
+        }
+        // RFC 9112 §9.6: after answering a request with `Connection: close`, close.
+        let close_after = field_values(&head.headers, "connection").iter().any(|v| {
+            v.split(|b| *b == b',')
+                .any(|o| o.trim_ascii().eq_ignore_ascii_case(b"close"))
+        });
+        let framed = match framing {
             Framing::None => Some(Ok((Vec::new(), 0))),
             Framing::Length(n) if n > MAX_REQUEST => Some(Err(())),
             Framing::Length(n) => {
@@ -274,7 +302,7 @@ async fn serve(mut s: TcpStream, conn: u64, rec: Recorder) {
             Kind::Slow => tokio::time::sleep(SLOW).await,
             _ => {}
         }
-        if s.write_all(&reply).await.is_err() {
+        if s.write_all(&reply).await.is_err() || close_after {
             return;
         }
     }

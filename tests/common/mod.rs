@@ -2,6 +2,7 @@
 //! runs through the library or the real binary.
 #![allow(dead_code)]
 
+pub mod expected;
 pub mod hostile_h2;
 pub mod hostile_h3;
 pub mod naive;

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 /// A server process and the folder it runs in.
 pub struct Server {
-    child: Child,
+    /// The process, when the test started it itself; else `stop` ends it.
+    child: Option<Child>,
+    /// A shell command that stops a server started in the background by a script.
+    stop: Option<String>,
     pub dir: tempfile::TempDir,
     /// Cleartext HTTP/1.1 port, where the server has one.
     pub h1_port: u16,
@@ -29,20 +32,26 @@ pub struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if let Some(stop) = &self.stop {
+            let _ = Command::new("bash").args(["-c", stop]).status();
+        }
+        let Some(child) = self.child.as_mut() else {
+            return;
+        };
         // SIGTERM first: nginx's master then stops its workers. A SIGKILL would orphan them,
         // still holding their listening sockets.
         let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args(["-TERM", &child.id().to_string()])
             .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            if let Ok(Some(_)) = child.try_wait() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
@@ -97,7 +106,8 @@ fn start(
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     let mut s = Server {
-        child,
+        child: Some(child),
+        stop: None,
         ca: dir.path().join("ca.pem"),
         dir,
         h1_port,
@@ -108,7 +118,7 @@ fn start(
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", tls_port)).is_err() {
-        if let Ok(Some(status)) = s.child.try_wait() {
+        if let Some(Ok(Some(status))) = s.child.as_mut().map(|c| c.try_wait()) {
             eprintln!(
                 "server exited ({status}); trying other ports: {}",
                 std::fs::read_to_string(s.dir.path().join(log)).unwrap_or_default()
@@ -349,4 +359,109 @@ fn hypercorn_once() -> Option<Server> {
         "app:app",
     ]);
     start(cmd, dir, 0, tls_port, "hypercorn.log")
+}
+
+/// The four proxies of Debian 12 the stack runs besides nginx and Caddy, each started by
+/// `ci/lib/proxies.sh` (the same config writers `ci/stack.sh` uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebianProxy {
+    /// HAProxy 2.6: HTTP/1.1 in cleartext, h2 and HTTP/1.1 over TLS.
+    Haproxy,
+    /// Apache httpd 2.4 with mod_proxy_http and mod_http2: HTTP/1.1 in cleartext, h2 over TLS.
+    Apache,
+    /// Varnish 7.1: HTTP/1.1 in cleartext only.
+    Varnish,
+    /// nghttpx 1.52: HTTP/1.1 and h2c in cleartext, h2 and HTTP/1.1 over TLS.
+    Nghttpx,
+}
+
+impl DebianProxy {
+    /// Every one, in table order.
+    pub const ALL: [DebianProxy; 4] = [
+        DebianProxy::Haproxy,
+        DebianProxy::Apache,
+        DebianProxy::Varnish,
+        DebianProxy::Nghttpx,
+    ];
+
+    /// The name `ci/lib/proxies.sh` uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            DebianProxy::Haproxy => "haproxy",
+            DebianProxy::Apache => "apache",
+            DebianProxy::Varnish => "varnish",
+            DebianProxy::Nghttpx => "nghttpx",
+        }
+    }
+
+    /// Whether it has a TLS listener.
+    pub fn tls(self) -> bool {
+        self != DebianProxy::Varnish
+    }
+}
+
+/// `kind` in front of `upstream` (every path goes there), on fresh loopback ports: `h1_port` in
+/// cleartext, `tls_port` over TLS where it has one.
+pub fn debian_proxy(kind: DebianProxy, upstream: SocketAddr) -> Server {
+    with_retries(|| debian_proxy_once(kind, upstream))
+}
+
+fn debian_proxy_once(kind: DebianProxy, upstream: SocketAddr) -> Option<Server> {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    write_certs(dir.path());
+    let clear = free_port();
+    let tls = if kind.tls() { free_port() } else { 0 };
+    let tls_addr = if kind.tls() {
+        format!("127.0.0.1:{tls}")
+    } else {
+        String::new()
+    };
+    let lib = repo().join("ci/lib/proxies.sh");
+    let k = kind.name();
+    let script = format!(
+        "set -e; source '{}'; {k}_conf '{d}' '{upstream}' '' '127.0.0.1:{clear}' '{tls_addr}' '{d}/cert.pem' '{d}/key.pem'; {k}_start '{d}'",
+        lib.display()
+    );
+    let ok = Command::new("bash")
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let stop = format!("source '{}'; {k}_stop '{d}'", lib.display());
+    let s = Server {
+        child: None,
+        stop: Some(stop),
+        ca: dir.path().join("ca.pem"),
+        dir,
+        h1_port: clear,
+        h2c_port: if kind == DebianProxy::Nghttpx {
+            clear
+        } else {
+            0
+        },
+        tls_port: tls,
+        quic_port: 0,
+        reload: Some(format!(
+            "bash -c \"source '{}'; {k}_reload '{d}'\"",
+            lib.display()
+        )),
+    };
+    if !ok {
+        eprintln!("{k} did not start");
+        return None;
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ports = [clear, tls];
+    for port in ports.into_iter().filter(|p| *p != 0) {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                eprintln!("{k} did not open port {port}");
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    Some(s)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::{judge_rejected, Bytes, Cx, Outcome, Probe, ProbeFuture, Rfc, Run, Suite};
 use crate::proto::raw::h1::{exchange, Reply, Step};
+use crate::proto::raw::h1_parse::{contains, strict_head_problem};
 use crate::proto::raw::End;
 
 /// A request head with Host, then `fields` (each line ending CRLF unless it brings its own), a
@@ -93,6 +94,16 @@ fn judge_smuggle(cx: &Cx, reply: &Reply) -> Outcome {
             "the origin received the smuggled request: proxy and origin framed the message differently",
         );
     }
+    if cx.received().iter().any(|r| {
+        !r.header_values("content-length").is_empty()
+            && !r.header_values("transfer-encoding").is_empty()
+    }) {
+        return Outcome::new(
+            Rfc::Fail,
+            format!("{observed} cl+te-forwarded"),
+            "forwarded with both Content-Length and Transfer-Encoding: an intermediary must remove Content-Length first (RFC 9112 §6.1), or the next hop may frame it the other way",
+        );
+    }
     match st.first() {
         Some(s) if (400..600).contains(s) => {
             Outcome::new(Rfc::Pass, observed, format!("rejected with {s}"))
@@ -125,13 +136,43 @@ fn run_reject(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
 }
 
 /// A malformed field the RFC lets a recipient repair (replace with SP) instead of rejecting:
-/// forwarding passes only if the bad bytes did not go on.
-fn run_reject_or_repair<'a>(cx: &'a Cx, p: Probe, bad: &'static [u8]) -> ProbeFuture<'a> {
+/// forwarding is a repair only if what the origin received parses by the strict grammar and the
+/// bad bytes did not go on; for a body (`body: Some`), only if the origin got that body whole.
+fn run_reject_or_repair<'a>(
+    cx: &'a Cx,
+    p: Probe,
+    bad: &'static [u8],
+    body: Option<&'static [u8]>,
+) -> ProbeFuture<'a> {
     Box::pin(async move {
         let reply = send(cx, (p.bytes)(cx), 1).await?;
-        let repaired = move |cx: &Cx| !cx.forwarded_bytes(bad) && cx.origin.is_some();
+        let repaired = move |cx: &Cx| repaired(cx, bad, body);
         Ok(judge_rejected(cx, &reply, Some(&repaired)))
     })
+}
+
+/// Whether every request of the probe that reached the origin is well-formed (parsed, not
+/// searched), free of `bad`, and carries `body` when one is expected; if not, what is wrong.
+fn repaired(cx: &Cx, bad: &[u8], body: Option<&[u8]>) -> Result<(), String> {
+    for r in cx.received() {
+        if r.raw.is_empty() {
+            return Err("the origin's record has no bytes to check".into());
+        }
+        if let Some(why) = strict_head_problem(&r.raw) {
+            return Err(format!("what the origin received is malformed: {why}"));
+        }
+        if contains(&r.raw, bad) {
+            return Err("the malformed bytes reached the origin as sent".into());
+        }
+        if let Some(b) = body.filter(|b| r.body != *b) {
+            return Err(format!(
+                "the body was not kept: the origin received {} byte(s) where {} were sent",
+                r.body.len(),
+                b.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The bytes of a field line ending in a bare CR (for the repair check).
@@ -286,21 +327,21 @@ pub fn probes() -> Vec<Probe> {
             |cx| request(cx, &format!("POST {} HTTP/1.1", cx.path("ok")), "Content-Length: +5\r\n", "hello"), run_reject),
         probe("h1.chunk.bad-size", "RFC 9112 §7.1", "A chunk size `0x5`: not hex digits, the body must not be forwarded as sent", true,
             |cx| request(cx, &format!("POST {} HTTP/1.1", cx.path("ok")), "Transfer-Encoding: chunked\r\n", "0x5\r\nhello\r\n0\r\n\r\n"),
-            |cx, p| run_reject_or_repair(cx, p, b"0x5\r\n")),
+            |cx, p| run_reject_or_repair(cx, p, b"0x5\r\n", Some(b"hello"))),
         probe("h1.line.bare-cr", "RFC 9112 §2.2", "A bare CR inside a field value: reject, or replace with SP before forwarding", false,
             |cx| request(cx, &format!("GET {} HTTP/1.1", cx.path("ok")), "X-Probe: a\rb\r\n", ""),
-            |cx, p| run_reject_or_repair(cx, p, BARE_CR)),
+            |cx, p| run_reject_or_repair(cx, p, BARE_CR, None)),
         probe("h1.header.space-before-colon", "RFC 9112 §5.1", "`X-Probe : v`: whitespace between name and colon must be rejected with 400", false,
             |cx| request(cx, &format!("GET {} HTTP/1.1", cx.path("ok")), "X-Probe : v\r\n", ""), run_reject),
         probe("h1.header.obs-fold", "RFC 9112 §5.2", "A folded field line: reject, or replace the fold with SP before forwarding", false,
             |cx| request(cx, &format!("GET {} HTTP/1.1", cx.path("ok")), "X-Probe: a\r\n b\r\n", ""),
-            |cx, p| run_reject_or_repair(cx, p, FOLD)),
+            |cx, p| run_reject_or_repair(cx, p, FOLD, None)),
         probe("h1.header.nul", "RFC 9110 §5.5", "A NUL in a field value: reject, or replace with SP before forwarding", false,
             |cx| request(cx, &format!("GET {} HTTP/1.1", cx.path("ok")), "X-Probe: a\0b\r\n", ""),
-            |cx, p| run_reject_or_repair(cx, p, NUL)),
+            |cx, p| run_reject_or_repair(cx, p, NUL, None)),
         probe("h1.header.invalid-name", "RFC 9110 §5.1", "A field name with a character outside token (`X\"Probe`): rejected, or dropped before forwarding", false,
             |cx| request(cx, &format!("GET {} HTTP/1.1", cx.path("ok")), "X\"Probe: v\r\n", ""),
-            |cx, p| run_reject_or_repair(cx, p, b"X\"Probe")),
+            |cx, p| run_reject_or_repair(cx, p, b"X\"Probe", None)),
         probe("h1.host.missing", "RFC 9112 §3.2", "An HTTP/1.1 request without Host: must be rejected with 400", false,
             |cx| format!("GET {} HTTP/1.1\r\n\r\n", cx.path("ok")).into_bytes(), run_reject),
         probe("h1.host.duplicate", "RFC 9112 §3.2", "Two Host fields: must be rejected with 400", false,

@@ -124,6 +124,14 @@ fn judge_connection(log: &H2Log, stream: u32, code: u32) -> Outcome {
     }
     match log.goaway() {
         Some(c) if c == code => Outcome::new(Rfc::Pass, observed, format!("GOAWAY({want})")),
+        // A graceful GOAWAY (an idle timeout, a shutdown) is no reaction to the error.
+        Some(0) => Outcome::new(
+            Rfc::Fail,
+            observed,
+            format!(
+                "ignored: no error, only a graceful GOAWAY(NO_ERROR) where {want} is specified"
+            ),
+        ),
         Some(c) => Outcome::new(
             Rfc::Variant,
             observed,

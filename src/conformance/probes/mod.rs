@@ -193,21 +193,32 @@ pub fn selected(sel: &Selection) -> Vec<Probe> {
         .collect()
 }
 
+/// Whether what reached the origin is a sound repair of a malformed request, or what is wrong.
+pub type Repair = dyn Fn(&Cx) -> Result<(), String>;
+
 /// Judges a malformed request: rejected (a 4xx, or closed without an answer) and never reaching
 /// the origin passes; reaching the origin fails. `normalised` says whether what reached the
 /// origin was repaired (the RFC allows, say, replacing obs-fold with a space). Silence is no
 /// rejection: a connection still open without an answer has no verdict.
-pub fn judge_rejected(cx: &Cx, reply: &Reply, normalised: Option<&dyn Fn(&Cx) -> bool>) -> Outcome {
+pub fn judge_rejected(cx: &Cx, reply: &Reply, normalised: Option<&Repair>) -> Outcome {
     let observed = reply.signature();
     let status = reply.statuses().first().copied();
-    let judged = if cx.reached(&cx.nonce) == Some(true) {
-        match normalised {
-            Some(f) if f(cx) => Outcome::new(
+    // Probing an origin directly, its record shows the head reached its application; a 4xx
+    // then means the server itself refused the message (say, on reading the body).
+    let refused_itself = !cx.proxied && status.is_some_and(|s| (400..500).contains(&s));
+    let judged = if cx.reached(&cx.nonce) == Some(true) && !refused_itself {
+        match normalised.map(|f| f(cx)) {
+            Some(Ok(())) => Outcome::new(
                 Rfc::Variant,
                 observed,
                 "forwarded after repairing the malformed part, as the RFC allows",
             ),
-            _ => Outcome::new(
+            Some(Err(why)) => Outcome::new(
+                Rfc::Fail,
+                observed,
+                format!("forwarded without a sound repair: {why}"),
+            ),
+            None => Outcome::new(
                 Rfc::Fail,
                 observed,
                 "the origin received the malformed request",

@@ -13,6 +13,13 @@ pub(super) fn run_bad_response(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
         let r = send(cx, (p.bytes)(cx), 1).await?;
         let observed = r.signature();
+        if cx.received().is_empty() {
+            return Ok(Outcome::new(
+                Rfc::Error,
+                observed,
+                "the request never reached the origin, so the malformed answer was never sent: nothing to judge",
+            ));
+        }
         let Some(resp) = first_ok(&r) else {
             return Ok(if r.end == End::Open {
                 Outcome::new(
@@ -40,25 +47,67 @@ pub(super) fn run_bad_response(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
 }
 
 /// A bodiless response announcing a length, then another request on the same connection: both
-/// must be answered, nothing may hang.
+/// must be answered, nothing may hang. The origin must have been asked as the probe says (a
+/// HEAD as a HEAD, nothing from a cache), or there is nothing to judge.
 pub(super) fn run_bodiless(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
         let head = p.id.ends_with("head-cl");
         let r = exchange(&cx.target, &[Step::Send((p.bytes)(cx))], 2, &[head, false]).await?;
         let observed = r.signature();
         let st = r.statuses();
-        Ok(if st.len() >= 2 && st[1] < 300 {
-            Outcome::new(
-                Rfc::Pass,
+        let got = cx.received();
+        let Some(first) = got.first() else {
+            return Ok(Outcome::new(
+                Rfc::Error,
                 observed,
-                "no body waited for; the next request was served",
-            )
-        } else {
-            Outcome::new(
+                "the first request never reached the origin (answered from a cache?): nothing to judge",
+            ));
+        };
+        if head && first.method != "HEAD" {
+            return Ok(Outcome::new(
+                Rfc::Error,
+                format!("{observed} origin-saw:{}", first.method),
+                format!(
+                    "the origin was asked with {} rather than HEAD, so no HEAD answer passed through: nothing to judge",
+                    first.method
+                ),
+            ));
+        }
+        let want = match p.id {
+            id if id.ends_with("204-cl") => 204,
+            id if id.ends_with("304-cl") => 304,
+            _ => 200,
+        };
+        Ok(match st.first().copied() {
+            Some(s) if s == want && st.get(1).is_some_and(|s| (200..300).contains(s)) => {
+                Outcome::new(
+                    Rfc::Pass,
+                    observed,
+                    "no body waited for; the next request was served",
+                )
+            }
+            // Refusing the malformed answer is allowed, as long as nothing hangs: the
+            // connection closes, or the next request is served.
+            Some(s)
+                if s >= 500
+                    && (r.end != End::Open || st.get(1).is_some_and(|s| (200..300).contains(s))) =>
+            {
+                Outcome::new(
+                    Rfc::Variant,
+                    observed,
+                    format!("refused the origin's answer with {s}: nothing waited for, though the answer ends at its head (RFC 9112 §6.3)"),
+                )
+            }
+            Some(s) if s != want => Outcome::new(
+                Rfc::Fail,
+                observed,
+                format!("answered {s} where the origin answered {want}"),
+            ),
+            _ => Outcome::new(
                 Rfc::Fail,
                 observed,
                 "the response or the request after it did not complete (a body was waited for)",
-            )
+            ),
         })
     })
 }

@@ -35,6 +35,82 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// What is wrong with a request head by the strict grammar of RFC 9112 §2–§5 (CRLF line ends,
+/// a request line of three parts, field names that are non-empty tokens directly followed by a
+/// colon, no folded lines, no control characters but HTAB in values), or `None` when nothing
+/// is. `raw` may go on past the head; the body is not looked at.
+pub fn strict_head_problem(raw: &[u8]) -> Option<String> {
+    let Some(end) = find(raw, b"\r\n\r\n") else {
+        return Some("the head does not end with CRLF CRLF".into());
+    };
+    let head = &raw[..end];
+    let mut lines = split_crlf(head);
+    let first = lines.next().unwrap_or_default();
+    if first
+        .split(|b| *b == b' ')
+        .filter(|p| !p.is_empty())
+        .count()
+        != 3
+        || first.iter().any(|b| b.is_ascii_control())
+    {
+        return Some(format!(
+            "request line `{}` is not METHOD SP TARGET SP VERSION",
+            String::from_utf8_lossy(first).escape_debug()
+        ));
+    }
+    let token = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+    for line in lines {
+        if line.contains(&b'\n') || line.contains(&b'\r') {
+            return Some(format!(
+                "field line `{}` holds a bare CR or LF",
+                String::from_utf8_lossy(line).escape_debug()
+            ));
+        }
+        let shown = || String::from_utf8_lossy(line).escape_debug().to_string();
+        if matches!(line.first(), Some(b' ' | b'\t')) {
+            return Some(format!("field line `{}` is folded (obs-fold)", shown()));
+        }
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            return Some(format!("field line `{}` has no colon", shown()));
+        };
+        let name = &line[..colon];
+        if name.is_empty() || !name.iter().all(token) {
+            return Some(format!(
+                "field line `{}` has an empty name or one outside token",
+                shown()
+            ));
+        }
+        if line[colon + 1..]
+            .iter()
+            .any(|b| (b.is_ascii_control() && *b != b'\t') || *b == 0x7f)
+        {
+            return Some(format!(
+                "field `{}` has a control character in its value",
+                String::from_utf8_lossy(name)
+            ));
+        }
+    }
+    None
+}
+
+/// The lines of `b` split at CRLF only (a bare CR or LF stays inside its line).
+fn split_crlf(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(b);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match find(r, b"\r\n") {
+            Some(i) => {
+                rest = Some(&r[i + 2..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 /// Parses a request head leniently; `None` until the blank line has arrived.
 pub fn parse_head(buf: &[u8]) -> Option<Head> {
     let end = match (find(buf, b"\r\n\r\n"), find(buf, b"\n\n")) {
@@ -149,4 +225,31 @@ pub fn field_values<'a>(fields: &'a [(String, Vec<u8>)], name: &str) -> Vec<&'a 
 /// Whether `needle` occurs in `hay`.
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strict_head_problem;
+
+    #[test]
+    fn the_strict_grammar_finds_what_a_lenient_parser_repairs() {
+        let ok = b"GET /a HTTP/1.1\r\nHost: x\r\nX-A: b\tc\r\n\r\nbody";
+        assert_eq!(strict_head_problem(ok), None);
+        for (bad, why) in [
+            (&b"GET /a HTTP/1.1\r\nX-A: a\r\n b\r\n\r\n"[..], "folded"),
+            (b"GET /a HTTP/1.1\r\n: v\r\n\r\n", "empty name"),
+            (b"GET /a HTTP/1.1\r\nX-A : v\r\n\r\n", "outside token"),
+            (b"GET /a HTTP/1.1\r\nX-A: a\0b\r\n\r\n", "control character"),
+            (
+                b"GET /a HTTP/1.1\r\nX-A: a\nX-B: b\r\n\r\n",
+                "bare CR or LF",
+            ),
+            (b"GET /a HTTP/1.1\r\nX-A: a\rb\r\n\r\n", "bare CR or LF"),
+            (b"GET /a\r\nX-A: a\r\n\r\n", "request line"),
+            (b"GET /a HTTP/1.1\r\nX-A: a\r\n", "CRLF CRLF"),
+        ] {
+            let p = strict_head_problem(bad).unwrap_or_default();
+            assert!(p.contains(why), "{:?}: {p}", String::from_utf8_lossy(bad));
+        }
+    }
 }
