@@ -10,7 +10,8 @@
 #   proxies for ci/stack.sh. They run only as the stack's own processes: no package service is
 #   started on install (policy-rc.d), nor left enabled where systemd runs;
 # - hypercorn with aioquic in a venv under .build/venv: an HTTP/3 server sharing no code with ours;
-# - Chromium (headless, for the HTML report test) and xmllint (JUnit schema validation).
+# - Chromium (headless, for the HTML report test), xmllint (JUnit schema validation) and nc
+#   (the probe reproducers' replay lines are run by a test).
 # The tests start and stop every server themselves, on free loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,7 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)        # the HTML report test
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)    # JUnit schema validation
+command -v nc >/dev/null 2>&1 || need+=(netcat-openbsd)         # probe replay lines, run by a test
 if [ ${#need[@]} -gt 0 ]; then
   echo "ci/install.sh: apt-get install ${need[*]}" >&2
   $SUDO apt-get update -qq

@@ -62,15 +62,20 @@ fn replay(p: &Probe, t: &RawTarget, bytes: &[u8]) -> String {
         _ => "http/1.1",
     };
     let (host, port) = t.dial();
+    // Any nc (OpenBSD's, the traditional one, busybox's) and openssl: the input stays open a
+    // moment for the answer, and `timeout` ends a connection the server keeps alive, since not
+    // every nc has -q or -N.
+    let wait = t.timeout.as_secs().clamp(1, 10);
+    let input = format!("(printf '%b' '{}'; sleep {wait})", printf_bytes(bytes));
+    let end = wait + 2;
     match p.suite {
         // No common tool speaks raw HTTP/3 frames: gauntlet itself replays the probe.
         Suite::H3 => format!("gauntlet conformance --target {} --probe {}", t.url, p.id),
         _ if t.tls => format!(
-            "printf '%b' '{}' | openssl s_client -quiet -alpn {alpn} -servername {} -connect {host}:{port}",
-            printf_bytes(bytes),
+            "{input} | timeout {end} openssl s_client -quiet -alpn {alpn} -servername {} -connect {host}:{port}",
             t.host
         ),
-        _ => format!("printf '%b' '{}' | nc -q 3 {host} {port}", printf_bytes(bytes)),
+        _ => format!("{input} | timeout {end} nc {host} {port}"),
     }
 }
 
@@ -526,6 +531,39 @@ mod tests {
             .output()
             .unwrap();
         assert_eq!(out.stdout, raw);
+    }
+
+    #[test]
+    fn the_replay_line_resends_the_bytes_with_the_system_nc() {
+        use std::io::Read;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let got = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut buf = Vec::new();
+            let _ = s.read_to_end(&mut buf);
+            buf
+        });
+        let raw = b"GET / HTTP/1.1\r\nHost: a\r\nX: 'q'%\0\r\n\r\n";
+        let t = RawTarget::from_url(
+            &format!("http://127.0.0.1:{port}"),
+            Default::default(),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let p = probes::all()[0];
+        let line = replay(&p, &t, raw);
+        assert!(!line.contains("-q"), "{line}");
+        let out = std::process::Command::new("bash")
+            .args(["-c", &line])
+            .output()
+            .expect("bash");
+        assert!(
+            out.status.code().is_some(),
+            "{line}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(got.join().unwrap(), raw, "{line}");
     }
 
     #[test]

@@ -11,6 +11,8 @@ use crate::model::results::ResultsFile;
 struct Case {
     class: String,
     name: String,
+    /// Seconds, when known.
+    time: Option<f64>,
     failure: Option<(String, String)>,
     error: Option<(String, String)>,
 }
@@ -31,6 +33,9 @@ fn suite(out: &mut String, name: &str, cases: &[Case]) {
             esc(&c.class),
             esc(&c.name)
         );
+        if let Some(t) = c.time {
+            let _ = write!(out, " time=\"{t:.3}\"");
+        }
         if c.failure.is_none() && c.error.is_none() {
             out.push_str("/>\n");
             continue;
@@ -70,17 +75,19 @@ fn probe_cases(r: &ResultsFile) -> Vec<Case> {
             let body = || {
                 let rep = x.reproducer.as_ref();
                 format!(
-                    "{} ({})\nobserved: {}\nsent: {}\nreplay: {}",
+                    "{} ({})\nobserved: {}\nsent: {}\nreplay: {}\n{}",
                     x.why,
                     x.rfc_ref,
                     x.observed,
                     rep.map(|r| r.text.as_str()).unwrap_or(""),
-                    rep.map(|r| r.replay.as_str()).unwrap_or("")
+                    rep.map(|r| r.replay.as_str()).unwrap_or(""),
+                    super::probes::evidence_text(x)
                 )
             };
             cases.push(Case {
                 class: format!("gauntlet.conformance.{}", p.name),
                 name: x.id.clone(),
+                time: Some(x.duration_ms as f64 / 1000.0),
                 failure: (x.verdict == Rfc::Fail).then(|| (x.why.clone(), body())),
                 error: (x.verdict == Rfc::Error).then(|| (x.why.clone(), body())),
             });
@@ -88,6 +95,7 @@ fn probe_cases(r: &ResultsFile) -> Vec<Case> {
     }
     for x in &c.parity {
         cases.push(Case {
+            time: None,
             class: "gauntlet.conformance.parity".into(),
             name: x.id.clone(),
             failure: x.failure.then(|| {
@@ -108,6 +116,7 @@ pub fn render(r: &ResultsFile) -> String {
         .gates
         .iter()
         .map(|g| Case {
+            time: None,
             class: "gauntlet.gates".into(),
             name: format!(
                 "{}{}",
@@ -157,6 +166,7 @@ pub fn render(r: &ResultsFile) -> String {
                 })
             };
             expectations.push(Case {
+                time: None,
                 class: format!("gauntlet.{}.{}", l.target, l.protocol),
                 name: q.name.clone(),
                 failure: summary(&checks),
@@ -169,6 +179,7 @@ pub fn render(r: &ResultsFile) -> String {
         .iter()
         .flat_map(|d| d.differences.iter())
         .map(|x| Case {
+            time: None,
             class: format!("gauntlet.differential.{}", x.protocol),
             name: format!("{} {}", x.request, x.field),
             failure: Some((

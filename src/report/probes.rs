@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::model::conformance::Rfc;
-use crate::model::conformance::{ConformanceJson, PathResults};
+use crate::model::conformance::{Capture, ConformanceJson, PathResults, ProbeResult};
 use crate::model::results::ResultsFile;
 
 /// Verdict counts of a path: `24 pass · 3 variant · 1 fail · 0 error · 2 skipped`.
@@ -64,6 +64,34 @@ pub fn regressions(c: &ConformanceJson) -> Vec<&str> {
         .filter(|p| p.failure)
         .map(|p| p.id.as_str())
         .collect()
+}
+
+/// What a probe's verdict rests on, as text: the bytes the client got back, each request as the
+/// origin received it, and what the canary after it found; empty when nothing was kept.
+pub fn evidence_text(x: &ProbeResult) -> String {
+    let e = &x.evidence;
+    let mut out = String::new();
+    let cut = |c: &crate::model::conformance::Capture| {
+        if c.len as usize > c.text.len().min(Capture::LIMIT) && c.len as usize > Capture::LIMIT {
+            format!(" (first {} of {} bytes)", Capture::LIMIT, c.len)
+        } else {
+            format!(" ({} bytes)", c.len)
+        }
+    };
+    if let Some(c) = &e.client_received {
+        let _ = writeln!(out, "client received{}: {}", cut(c), c.text);
+    }
+    if e.origin_received.is_empty() && x.verdict != Rfc::Skipped {
+        let _ = writeln!(out, "origin received: nothing of this probe");
+    }
+    for (i, c) in e.origin_received.iter().enumerate() {
+        let _ = writeln!(out, "origin received #{}{}: {}", i + 1, cut(c), c.text);
+        let _ = writeln!(out, "  hex: {}", c.hex);
+    }
+    if let Some(c) = &e.canary {
+        let _ = writeln!(out, "canary after the probe: {c}");
+    }
+    out
 }
 
 /// One row per probe: id, then each path's verdict and observation.
@@ -225,18 +253,31 @@ pub fn html(out: &mut String, r: &ResultsFile) {
     }
     out.push_str("</table>\n");
     for p in &c.paths {
-        for f in p.probes.iter().filter(|x| x.reproducer.is_some()) {
-            let rep = f.reproducer.as_ref().expect("filtered");
+        for f in p
+            .probes
+            .iter()
+            .filter(|x| matches!(x.verdict, Rfc::Fail | Rfc::Error | Rfc::Variant))
+        {
+            let sent = f
+                .reproducer
+                .as_ref()
+                .map(|rep| {
+                    format!(
+                        "sent: {}\n\nhex: {}\n\nreplay: {}\n\n",
+                        rep.text, rep.hex, rep.replay
+                    )
+                })
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "<details><summary>{} <code>{}</code> {}: {}</summary><pre>{}\n\nhex: {}\n\nreplay: {}</pre></details>",
+                "<details><summary>{} <code>{}</code> {} in {} ms: {}</summary><pre>{}{}</pre></details>",
                 esc(&p.name),
                 esc(&f.id),
                 f.verdict.as_str(),
+                f.duration_ms,
                 esc(&f.why),
-                esc(&rep.text),
-                esc(&rep.hex),
-                esc(&rep.replay)
+                esc(&sent),
+                esc(&evidence_text(f))
             );
         }
     }
