@@ -81,3 +81,16 @@ fn a_server_that_never_answers_is_a_timeout() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn a_204_with_content_length_is_a_protocol_error_over_http1() {
+    let errors = errors_for(
+        raw_server(b"HTTP/1.1 204 No Content\r\ncontent-length: 11\r\n\r\n"),
+        "2s",
+    );
+    assert_eq!(
+        errors.get(&(ErrorClass::Protocol, "framing:content-length-on-204".into())),
+        Some(&3),
+        "{errors:?}"
+    );
+}

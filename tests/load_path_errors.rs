@@ -144,6 +144,41 @@ fn a_content_length_that_lies_is_our_stack_s_error_not_a_reset_by_the_server() {
 }
 
 #[test]
+fn a_204_with_content_length_is_a_protocol_error_not_a_passing_204() {
+    let srv = HostileH2::start(Mode::NoContentWithLength);
+    let out = run_h2c(
+        &srv.url(),
+        "load: { model: closed, concurrency: 2, requests: 20 }\nrequests: [ { get: /, expect: { status: 204 } } ]\n",
+    );
+    let t = lane(&out, "t", "h2").stats.total();
+    assert_eq!(t.count, 20);
+    assert_eq!(t.ok, 0, "{:?}", t.errors);
+    assert!(
+        t.errors.keys().all(|(c, _)| *c == ErrorClass::Protocol),
+        "{:?}",
+        t.errors
+    );
+}
+
+/// The reference origin keeps the rules it holds servers to: no Content-Length on a 204, no
+/// content on a 304 or an answer to HEAD, on every protocol, checked by the same strict client.
+#[test]
+fn the_embedded_origin_answers_bodiless_statuses_by_the_rules_on_every_protocol() {
+    let o = TestOrigin::start();
+    let s = o.scenario(&format!(
+        "name: bodiless\ntargets: {{ t: \"{}\" }}\ntls: {{ ca: ca.pem }}\nprotocols: [h1, h2, h3]\nload: {{ model: closed, concurrency: 2, requests: 30 }}\nrequests:\n  - {{ get: /status/204, expect: {{ status: 204 }} }}\n  - {{ get: /status/304, expect: {{ status: 304 }} }}\n  - {{ head: /bytes/100, expect: {{ status: 200 }} }}\n",
+        o.https()
+    ));
+    let out = run(&s);
+    assert_eq!(out.lanes.len(), 3);
+    for l in &out.lanes {
+        let t = l.stats.total();
+        assert_eq!(t.count, 30, "{}", l.protocol.as_str());
+        assert_eq!(t.ok, 30, "{}: {:?}", l.protocol.as_str(), t.error_examples);
+    }
+}
+
+#[test]
 fn a_large_valid_header_block_is_our_limit_and_the_limit_is_a_setting() {
     let srv = HostileH2::start(Mode::LargeHeaders(1 << 20));
     let load = "load: { model: closed, concurrency: 1, requests: 3 }\nrequests: [ { get: / } ]\n";

@@ -141,7 +141,11 @@ async fn serve_request(
     let Ok(resp) = routes::handle(state, req.map(|()| Full::new(body.freeze()))).await;
     let (mut parts, mut body) = resp.into_parts();
     // hyper adds Content-Length for bodies of known size on HTTP/1.1 and HTTP/2; do the same.
-    if let Some(n) = body.size_hint().exact() {
+    if let Some(n) = body
+        .size_hint()
+        .exact()
+        .filter(|_| !routes::bodiless(parts.status))
+    {
         parts
             .headers
             .entry(http::header::CONTENT_LENGTH)

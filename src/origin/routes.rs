@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, StreamBody};
+use http_body_util::{BodyExt, Empty, Full, StreamBody};
 use hyper::body::{Body, Frame};
 
 /// The response body type of every endpoint.
@@ -107,7 +107,20 @@ impl OriginState {
     }
 }
 
+/// Whether a response with `status` has no content by definition (RFC 9110 §15.3.5, §15.4.5):
+/// it carries neither a body nor a Content-Length, on every protocol.
+pub fn bodiless(status: StatusCode) -> bool {
+    status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+}
+
 fn full(status: StatusCode, ctype: &'static str, body: impl Into<Bytes>) -> Response<OriginBody> {
+    if bodiless(status) {
+        let mut r = Response::new(Empty::new().boxed());
+        *r.status_mut() = status;
+        return r;
+    }
     let mut r = Response::new(Full::new(body.into()).boxed());
     *r.status_mut() = status;
     r.headers_mut()
@@ -247,8 +260,33 @@ where
     text(StatusCode::OK, "ok\n")
 }
 
-/// Answers one request.
+/// Answers one request, by the rules of the method (no content for HEAD) on every protocol.
 pub async fn handle<B>(
+    state: Arc<OriginState>,
+    req: Request<B>,
+) -> Result<Response<OriginBody>, Infallible>
+where
+    B: Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let head = req.method() == http::Method::HEAD;
+    let Ok(resp) = route(state, req).await;
+    if !head {
+        return Ok(resp);
+    }
+    // An answer to HEAD announces what a GET would get and carries no content (RFC 9110
+    // §9.3.2). hyper strips it on HTTP/1.1 only; HTTP/2 and HTTP/3 need it done here.
+    let (mut parts, body) = resp.into_parts();
+    if let Some(n) = body.size_hint().exact().filter(|_| !bodiless(parts.status)) {
+        parts
+            .headers
+            .entry(http::header::CONTENT_LENGTH)
+            .or_insert_with(|| HeaderValue::from(n));
+    }
+    Ok(Response::from_parts(parts, Empty::new().boxed()))
+}
+
+async fn route<B>(
     state: Arc<OriginState>,
     req: Request<B>,
 ) -> Result<Response<OriginBody>, Infallible>

@@ -50,9 +50,139 @@ impl BodySink {
     }
 }
 
+/// Checks a finished exchange against the message framing rules a strict client enforces
+/// (RFC 9110 §8.6, §9.3.2, §15.3.5, §15.4.5; RFC 9113 §8.1.1): no Content-Length on a 1xx or 204,
+/// no content on an answer to HEAD or on a 204 or 304, one Content-Length value, and, where it
+/// applies, as many bytes as it announced. A breach is a `protocol` error with its own code, as
+/// curl or nghttp would reset the stream: a broken answer must never count as a passing one.
+pub fn check_framing(
+    head: bool,
+    status: u16,
+    headers: &http::HeaderMap,
+    body_len: u64,
+) -> Result<(), RequestError> {
+    let fail = |code: String, msg: String| Err(RequestError::new(ErrorClass::Protocol, code, msg));
+    let lengths: Vec<&[u8]> = headers
+        .get_all(http::header::CONTENT_LENGTH)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(|v| v.trim_ascii())
+        .collect();
+    let no_content = (100..200).contains(&status) || status == 204;
+    if no_content && !lengths.is_empty() {
+        return fail(
+            format!("framing:content-length-on-{status}"),
+            format!("a {status} response carries Content-Length, which RFC 9110 §8.6 forbids"),
+        );
+    }
+    let bodiless = head || no_content || status == 304;
+    if bodiless && body_len > 0 {
+        let what = if head {
+            "head".to_string()
+        } else {
+            status.to_string()
+        };
+        return fail(
+            format!("framing:body-on-{what}"),
+            format!(
+                "{body_len} byte(s) of content on a response that has none by definition ({})",
+                if head {
+                    "an answer to HEAD".to_string()
+                } else {
+                    format!("a {status}")
+                }
+            ),
+        );
+    }
+    let Some(first) = lengths.first() else {
+        return Ok(());
+    };
+    let declared = std::str::from_utf8(first)
+        .ok()
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u64>().ok());
+    let Some(declared) = declared.filter(|_| lengths.iter().all(|v| v == first)) else {
+        return fail(
+            "framing:content-length-invalid".into(),
+            format!(
+                "Content-Length `{}` is not one decimal number",
+                lengths
+                    .iter()
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    };
+    // An answer to HEAD and a 304 announce the length a GET would get, with no content.
+    if !bodiless && declared != body_len {
+        return fail(
+            "framing:length-mismatch".into(),
+            format!("Content-Length announced {declared} byte(s), {body_len} arrived"),
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn framing_breaches_are_protocol_errors_with_their_own_code() {
+        let h = |pairs: &[(&str, &str)]| {
+            let mut m = http::HeaderMap::new();
+            for (n, v) in pairs {
+                m.append(
+                    http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                    http::HeaderValue::from_str(v).unwrap(),
+                );
+            }
+            m
+        };
+        let code = |r: Result<(), RequestError>| r.err().map(|e| (e.class, e.code));
+        let cl = h(&[("content-length", "11")]);
+        assert_eq!(code(check_framing(false, 200, &cl, 11)), None);
+        assert_eq!(code(check_framing(true, 200, &cl, 0)), None);
+        assert_eq!(code(check_framing(false, 304, &cl, 0)), None);
+        assert_eq!(
+            code(check_framing(false, 204, &cl, 0)),
+            Some((ErrorClass::Protocol, "framing:content-length-on-204".into()))
+        );
+        assert_eq!(
+            code(check_framing(true, 200, &cl, 11)),
+            Some((ErrorClass::Protocol, "framing:body-on-head".into()))
+        );
+        assert_eq!(
+            code(check_framing(false, 304, &h(&[]), 3)),
+            Some((ErrorClass::Protocol, "framing:body-on-304".into()))
+        );
+        assert_eq!(
+            code(check_framing(false, 200, &cl, 12)),
+            Some((ErrorClass::Protocol, "framing:length-mismatch".into()))
+        );
+        assert_eq!(
+            code(check_framing(
+                false,
+                200,
+                &h(&[("content-length", "5, 6")]),
+                5
+            )),
+            Some((
+                ErrorClass::Protocol,
+                "framing:content-length-invalid".into()
+            ))
+        );
+        assert_eq!(
+            code(check_framing(
+                false,
+                200,
+                &h(&[("content-length", "5, 5")]),
+                5
+            )),
+            None
+        );
+    }
 
     #[test]
     fn counts_without_keeping_and_fails_past_the_cap_when_keeping() {

@@ -124,8 +124,15 @@ impl Connection for H1Conn {
             s.ready()
                 .await
                 .map_err(|e| classify(&e, Phase::Head).unprocessed())?;
-            let ex =
-                timed_exchange(s.try_send_request(origin_form(req).map(Full::new)), keep).await?;
+            let ex = {
+                let head = req.method() == http::Method::HEAD;
+                timed_exchange(
+                    s.try_send_request(origin_form(req).map(Full::new)),
+                    keep,
+                    head,
+                )
+                .await?
+            };
             if announces_close(&ex.headers) {
                 // hyper closes the connection after this response. Keeping the sender out makes
                 // the next request open a new connection at once, instead of racing the close;

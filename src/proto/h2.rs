@@ -83,9 +83,11 @@ impl Connection for H2Conn {
             s.ready()
                 .await
                 .map_err(|e| classify(&e, Phase::Head).unprocessed())?;
+            let head = req.method() == http::Method::HEAD;
             let r = timed_exchange(
                 s.try_send_request(host_to_authority(req).map(Full::new)),
                 keep,
+                head,
             )
             .await;
             r.map_err(|mut e| {

@@ -321,6 +321,7 @@ impl Connection for H3Conn {
         let mut guard = OpeningGuard(Some(self.starved.clone()));
         async move {
             let (mut parts, body) = host_to_authority(req).into_parts();
+            let head = parts.method == http::Method::HEAD;
             // Say how long the body is, as hyper does for h1 and h2: Caddy 2.6 (quic-go) forwards
             // an empty body upstream for an HTTP/3 request body of unknown length.
             if !body.is_empty() {
@@ -385,6 +386,7 @@ impl Connection for H3Conn {
                 .map_err(|e| classify(&e, answered))?;
             let (parts, ()) = resp.into_parts();
             let (body_len, body) = sink.finish();
+            super::body::check_framing(head, parts.status.as_u16(), &parts.headers, body_len)?;
             Ok(Exchange {
                 status: parts.status.as_u16(),
                 headers: parts.headers,

@@ -106,9 +106,14 @@ pub enum Phase {
 pub type Unsent = hyper::client::conn::TrySendError<http::Request<Full<Bytes>>>;
 
 /// Sends with `send` (a hyper `try_send_request` future), times the response head, and reads the
-/// body to its end under `keep`'s cap: the exchange as HTTP/1.1 and HTTP/2 both run it. A request
+/// body to its end under `keep`'s cap, and checks its framing (`head`: it answers a HEAD): the
+/// exchange as HTTP/1.1 and HTTP/2 both run it. A request
 /// hyper gives back unsent is marked unprocessed, so the worker may retry it elsewhere.
-pub async fn timed_exchange<F>(send: F, keep: Option<usize>) -> Result<Exchange, RequestError>
+pub async fn timed_exchange<F>(
+    send: F,
+    keep: Option<usize>,
+    head: bool,
+) -> Result<Exchange, RequestError>
 where
     F: std::future::Future<Output = Result<http::Response<Incoming>, Unsent>>,
 {
@@ -131,6 +136,7 @@ where
         }
     }
     let (body_len, body) = sink.finish();
+    super::body::check_framing(head, parts.status.as_u16(), &parts.headers, body_len)?;
     Ok(Exchange {
         status: parts.status.as_u16(),
         headers: parts.headers,

@@ -35,6 +35,8 @@ pub enum Mode {
     ContentLengthMismatch,
     /// One header field of `n` bytes, across CONTINUATION frames: valid, only large.
     LargeHeaders(usize),
+    /// `204` carrying `content-length: 11`, no DATA: what RFC 9110 §8.6 forbids.
+    NoContentWithLength,
 }
 
 pub struct HostileH2 {
@@ -169,6 +171,12 @@ fn serve(mut s: TcpStream, mode: Mode, conn_index: u32) {
                         out
                     }
                     Mode::LargeHeaders(n) => large_headers(stream, n),
+                    Mode::NoContentWithLength => frame(
+                        0x1,
+                        0x5,
+                        stream,
+                        &hpack(&[(STATUS, b"204"), (b"content-length", b"11")]),
+                    ),
                     _ => ok_response(stream),
                 }
             }
