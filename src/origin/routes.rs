@@ -191,6 +191,11 @@ where
 /// leading or trailing whitespace (RFC 9113 §8.2.1, RFC 9114 §4.2), or a Host that contradicts
 /// :authority (RFC 9113 §8.3.1).
 fn malformed<B>(req: &Request<B>) -> Option<&'static str> {
+    // RFC 9113 §8.5, RFC 9114 §4.4: a CONNECT names its authority; the h2 crate lets one through
+    // without it.
+    if req.method() == http::Method::CONNECT && req.uri().authority().is_none() {
+        return Some("CONNECT without an authority\n");
+    }
     let padded = req.headers().values().any(|v| {
         let b = v.as_bytes();
         matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t'))

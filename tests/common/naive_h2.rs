@@ -2,7 +2,8 @@
 //! probes can fail: it never checks the preface, SETTINGS, WINDOW_UPDATE, stream ids or states,
 //! answers every header block 200 (even one it cannot decode), records what it decoded, ignores
 //! PING, refuses any `te` field and any unknown frame type, takes CONTINUATION without limit,
-//! and "crashes" (stops accepting connections) after 100 cancelled streams.
+//! never resets a stream for a WINDOW_UPDATE of 0, and "crashes" (stops accepting connections)
+//! after 100 cancelled streams, 1000 SETTINGS frames or 1000 empty DATA frames.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -35,6 +36,7 @@ fn serve(mut s: TcpStream, rec: Recorder, crashed: Arc<AtomicBool>) {
     let mut decoder = loona_hpack::Decoder::new();
     let mut block: Vec<u8> = Vec::new();
     let mut resets = 0;
+    let (mut settings_seen, mut empty_data) = (0, 0);
     loop {
         let Some((ty, flags, stream, p)) = read_frame(&mut s) else {
             return;
@@ -63,7 +65,22 @@ fn serve(mut s: TcpStream, rec: Recorder, crashed: Arc<AtomicBool>) {
                     return;
                 }
             }
-            0x0 | 0x2 | 0x4 | 0x6 | 0x8 => {}
+            0x4 => {
+                settings_seen += 1;
+                if settings_seen > 1000 {
+                    crashed.store(true, Ordering::Relaxed);
+                    return;
+                }
+            }
+            0x0 if p.is_empty() => {
+                empty_data += 1;
+                if empty_data > 1000 {
+                    crashed.store(true, Ordering::Relaxed);
+                    return;
+                }
+            }
+            // PUSH_PROMISE from a client is taken like any other frame.
+            0x0 | 0x2 | 0x5 | 0x6 | 0x8 => {}
             _ => {
                 let _ = s.write_all(&frame(0x7, 0, 0, &[0, 0, 0, 0, 0, 0, 0, 1]));
                 return;

@@ -14,14 +14,14 @@ use crate::proto::raw::h2::{
 use crate::proto::raw::{End, Fields};
 use crate::record::errors::RequestError;
 
-const PROTOCOL_ERROR: u32 = 1;
-const FLOW_CONTROL_ERROR: u32 = 3;
+pub(super) const PROTOCOL_ERROR: u32 = 1;
+pub(super) const FLOW_CONTROL_ERROR: u32 = 3;
 const STREAM_CLOSED: u32 = 5;
-const FRAME_SIZE_ERROR: u32 = 6;
+pub(super) const FRAME_SIZE_ERROR: u32 = 6;
 const REFUSED_STREAM: u32 = 7;
-const COMPRESSION_ERROR: u32 = 9;
+pub(super) const COMPRESSION_ERROR: u32 = 9;
 
-fn scheme(cx: &Cx) -> &'static str {
+pub(super) fn scheme(cx: &Cx) -> &'static str {
     if cx.target.tls {
         "https"
     } else {
@@ -62,7 +62,7 @@ pub(super) async fn play(cx: &Cx, p: &Probe, stream: u32) -> Result<H2Log, Reque
 
 /// A malformed request: refused (RST_STREAM or GOAWAY PROTOCOL_ERROR best, a 4xx allowed) and,
 /// when `forwarded` can tell, never forwarded.
-fn judge_malformed(forwarded: Option<bool>, log: &H2Log, stream: u32) -> Outcome {
+pub(super) fn judge_malformed(forwarded: Option<bool>, log: &H2Log, stream: u32) -> Outcome {
     let observed = log.outcome(stream);
     if forwarded == Some(true) {
         return Outcome::new(
@@ -112,7 +112,7 @@ fn judge_malformed(forwarded: Option<bool>, log: &H2Log, stream: u32) -> Outcome
 }
 
 /// A connection error of type `code` is due: GOAWAY with it passes.
-fn judge_connection(log: &H2Log, stream: u32, code: u32) -> Outcome {
+pub(super) fn judge_connection(log: &H2Log, stream: u32, code: u32) -> Outcome {
     let observed = log.outcome(stream);
     let want = error_name(code);
     if let Some(s) = log.status(stream) {
@@ -146,14 +146,14 @@ fn judge_connection(log: &H2Log, stream: u32, code: u32) -> Outcome {
     }
 }
 
-fn run_malformed(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
+pub(super) fn run_malformed(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
         let log = play(cx, &p, 1).await?;
         Ok(judge_malformed(cx.reached(&cx.nonce), &log, 1))
     })
 }
 
-fn run_connection<const CODE: u32>(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
+pub(super) fn run_connection<const CODE: u32>(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
         let log = play(cx, &p, 1).await?;
         Ok(judge_connection(&log, 1, CODE))
@@ -174,12 +174,12 @@ fn run_accepted(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     })
 }
 
-fn get_frames(cx: &Cx, stream: u32, extra: &[(&str, &[u8])]) -> Vec<u8> {
+pub(super) fn get_frames(cx: &Cx, stream: u32, extra: &[(&str, &[u8])]) -> Vec<u8> {
     with_preface(headers(stream, &request(cx, "ok", extra), true))
 }
 
 /// Fields in exactly this order (pseudo-headers included).
-fn raw_fields(cx: &Cx, list: &[(&str, &str)]) -> Vec<u8> {
+pub(super) fn raw_fields(cx: &Cx, list: &[(&str, &str)]) -> Vec<u8> {
     let auth = cx.target.authority();
     let path = cx.path("ok");
     let f: Fields = list
@@ -196,14 +196,14 @@ fn raw_fields(cx: &Cx, list: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// A setting or frame that is a connection error, followed by a GET on stream 1.
-fn then_get(cx: &Cx, first: Vec<u8>) -> Vec<u8> {
+pub(super) fn then_get(cx: &Cx, first: Vec<u8>) -> Vec<u8> {
     let mut b = first;
     b.extend(headers(1, &request(cx, "ok", &[]), true));
     with_preface(b)
 }
 
 /// A POST with `content-length: declared` and one DATA frame of `body`.
-fn post(cx: &Cx, declared: usize, body: &[u8]) -> Vec<u8> {
+pub(super) fn post(cx: &Cx, declared: usize, body: &[u8]) -> Vec<u8> {
     let mut f = request(
         cx,
         "ok",
@@ -424,7 +424,7 @@ fn run_ping(cx: &Cx, _p: Probe) -> ProbeFuture<'_> {
     })
 }
 
-fn probe(
+pub(super) fn probe(
     id: &'static str,
     rfc: &'static str,
     title: &'static str,
@@ -513,7 +513,5 @@ pub fn probes() -> Vec<Probe> {
             with_preface(b)
         }, run_accepted),
         probe("h2.ping.echo", "RFC 9113 §6.7", "A PING is acknowledged with the same 8 bytes", |_cx| with_preface(frame(ty::PING, 0, 0, &PING_DATA)), run_ping),
-        probe("h2.flood.continuation", "RFC 9113 §10.5 (CVE-2024-27316)", "1000 CONTINUATION frames of 1 KiB without END_HEADERS: refused, and the server keeps serving", super::h2_flood::continuation_flood, super::h2_flood::run_flood),
-        probe("h2.flood.rapid-reset", "RFC 9113 §10.5 (CVE-2023-44487)", "500 streams opened and cancelled at once: the server keeps serving new connections", super::h2_flood::rapid_reset, super::h2_flood::run_flood),
     ]
 }

@@ -9,6 +9,7 @@
 pub mod h1;
 pub mod h2;
 pub mod h2_flood;
+pub mod h2_frames;
 pub mod h3;
 pub mod proxy;
 pub mod proxy_response;
@@ -179,6 +180,8 @@ impl std::fmt::Debug for Probe {
 pub fn all() -> Vec<Probe> {
     let mut v = h1::probes();
     v.extend(h2::probes());
+    v.extend(h2_frames::probes());
+    v.extend(h2_flood::probes());
     v.extend(h3::probes());
     v.extend(proxy::probes());
     v
