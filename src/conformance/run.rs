@@ -83,6 +83,8 @@ fn replay(p: &Probe, t: &RawTarget, bytes: &[u8]) -> String {
 fn skip_reason(p: &Probe, cx: &Cx) -> Option<&'static str> {
     if p.suite == Suite::Proxy && !cx.proxied {
         Some("not run: proxy probes need a proxy in front of the recording origin (--origin)")
+    } else if p.proxied_only && !cx.proxied {
+        Some("not run: it judges what a proxy forwards, and the target is no proxy in front of the recording origin (--origin)")
     } else if p.needs_origin && cx.origin.is_none() {
         Some("not run: needs the recording origin behind the target (--origin)")
     } else if p.suite == Suite::H3 && !cx.target.tls {
@@ -573,7 +575,7 @@ mod tests {
             only: vec!["h1.smuggling".into()],
         };
         let ids: Vec<_> = probes::selected(&sel).iter().map(|p| p.id).collect();
-        assert_eq!(ids.len(), 4, "{ids:?}");
+        assert_eq!(ids.len(), 5, "{ids:?}");
         assert!(ids.iter().all(|i| i.starts_with("h1.smuggling")));
         // Ids are unique across families.
         let all = probes::all();

@@ -1,5 +1,7 @@
 //! A deliberately non-conforming HTTP/1.1 reverse proxy, to prove the probes can fail: it frames
-//! requests by the first Content-Length it can parse (ignoring Transfer-Encoding), forwards heads
+//! requests by the first Content-Length it can parse (ignoring Transfer-Encoding, and taking a
+//! GET or HEAD as bodiless whatever its length), drops Content-Length, Transfer-Encoding or Host
+//! when Connection names them, forwards heads
 //! verbatim with whatever body bytes are at hand, tunnels as soon as a request asks for an
 //! Upgrade, drops heads over 16 KiB without a word, relays responses verbatim (hop-by-hop
 //! fields, bad lengths and all) except that it folds repeated fields into one and stops a chunked
@@ -123,6 +125,35 @@ fn fold(head: &[u8]) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// The head with the framing and routing fields that `Connection` names (Content-Length,
+/// Transfer-Encoding, Host) removed, as a proxy that applies Connection to every field does;
+/// other fields stay.
+fn honour_connection(head: &[u8]) -> Vec<u8> {
+    let named: Vec<String> = field(head, "connection")
+        .map(|v| {
+            v.split(',')
+                .map(|t| t.trim().to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let dropped: Vec<&str> = ["content-length", "transfer-encoding", "host"]
+        .into_iter()
+        .filter(|f| named.iter().any(|n| n == f))
+        .collect();
+    if dropped.is_empty() {
+        return head.to_vec();
+    }
+    let text = String::from_utf8_lossy(head);
+    let kept: Vec<&str> = text
+        .split("\r\n")
+        .filter(|l| {
+            l.split_once(':')
+                .is_none_or(|(n, _)| !dropped.contains(&n.trim().to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    kept.join("\r\n").into_bytes()
+}
+
 fn tunnel(client: TcpStream, upstream: SocketAddr, first: &[u8]) {
     let Ok(mut up) = TcpStream::connect(upstream) else {
         return;
@@ -147,12 +178,15 @@ fn serve(mut client: TcpStream, upstream: SocketAddr, style: Upstream) {
             }
         }
         let end = head_end(&buf).unwrap();
-        let head = buf[..end].to_vec();
-        if field(&head, "upgrade").is_some() {
+        if field(&buf[..end], "upgrade").is_some() {
             return tunnel(client, upstream, &buf);
         }
+        let head = honour_connection(&buf[..end]);
+        // The CL.0 mistake: a GET or HEAD has no body, whatever its Content-Length says.
+        let bodiless = head.starts_with(b"GET ") || head.starts_with(b"HEAD ");
         let cl = field(&head, "content-length")
-            .and_then(|v| v.trim_start_matches('+').parse::<usize>().ok());
+            .and_then(|v| v.trim_start_matches('+').parse::<usize>().ok())
+            .filter(|_| !bodiless);
         let take = match cl {
             Some(n) => {
                 while buf.len() < end + n && more(&mut client, &mut buf, Duration::from_millis(100))
@@ -160,13 +194,14 @@ fn serve(mut client: TcpStream, upstream: SocketAddr, style: Upstream) {
                 }
                 n.min(buf.len() - end)
             }
-            None if field(&head, "transfer-encoding").is_some() => {
+            None if field(&head, "transfer-encoding").is_some() && !bodiless => {
                 while more(&mut client, &mut buf, Duration::from_millis(100)) {}
                 buf.len() - end
             }
             None => 0,
         };
-        let request: Vec<u8> = buf.drain(..end + take).collect();
+        let mut request = head;
+        request.extend(buf.drain(..end + take).skip(end));
         let mut up = match (style, kept.take()) {
             (Upstream::Persistent, Some(u)) => u,
             _ => match TcpStream::connect(upstream) {

@@ -11,7 +11,7 @@ use crate::proto::raw::End;
 
 /// A request head with Host, then `fields` (each line ending CRLF unless it brings its own), a
 /// blank line and `body`.
-fn request(cx: &Cx, line: &str, fields: &str, body: &str) -> Vec<u8> {
+pub(super) fn request(cx: &Cx, line: &str, fields: &str, body: &str) -> Vec<u8> {
     format!(
         "{line}\r\nHost: {}\r\n{fields}\r\n{body}",
         cx.target.authority()
@@ -20,7 +20,7 @@ fn request(cx: &Cx, line: &str, fields: &str, body: &str) -> Vec<u8> {
 }
 
 /// The pipelined request a smuggling probe hides in the body.
-fn tail(cx: &Cx) -> String {
+pub(super) fn tail(cx: &Cx) -> String {
     format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\n\r\n",
         cx.smuggled(),
@@ -29,7 +29,7 @@ fn tail(cx: &Cx) -> String {
 }
 
 /// CL.TE: Content-Length covers everything, the chunked body ends early, the rest is a request.
-fn cl_te(cx: &Cx, te: &str, te_first: bool, version: &str) -> Vec<u8> {
+pub(super) fn cl_te(cx: &Cx, te: &str, te_first: bool, version: &str) -> Vec<u8> {
     let body = format!("0\r\n\r\n{}", tail(cx));
     let cl = format!("Content-Length: {}\r\n", body.len());
     let te = format!("{te}\r\n");
@@ -43,7 +43,7 @@ fn cl_te(cx: &Cx, te: &str, te_first: bool, version: &str) -> Vec<u8> {
 }
 
 /// TE.CL: the chunked body carries a request that a Content-Length reader sees as the next one.
-fn te_cl(cx: &Cx, te_first: bool) -> Vec<u8> {
+pub(super) fn te_cl(cx: &Cx, te_first: bool) -> Vec<u8> {
     let t = tail(cx);
     let size = format!("{:x}\r\n", t.len());
     let body = format!("{size}{t}\r\n0\r\n\r\n");
@@ -58,7 +58,7 @@ fn te_cl(cx: &Cx, te_first: bool) -> Vec<u8> {
     )
 }
 
-async fn send(
+pub(super) async fn send(
     cx: &Cx,
     bytes: Vec<u8>,
     want: usize,
@@ -68,14 +68,14 @@ async fn send(
 
 /// Smuggling: the pipelined tail must never reach the origin as a request, and must not be
 /// answered as one on the same connection.
-fn run_smuggle(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
+pub(super) fn run_smuggle(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
         let reply = send(cx, (p.bytes)(cx), 2).await?;
         Ok(judge_smuggle(cx, &reply).with_received(&reply.received))
     })
 }
 
-fn judge_smuggle(cx: &Cx, reply: &Reply) -> Outcome {
+pub(super) fn judge_smuggle(cx: &Cx, reply: &Reply) -> Outcome {
     let observed = reply.signature();
     let st = reply.statuses();
     if st.len() >= 2 && st[0] < 400 {
@@ -128,7 +128,7 @@ fn judge_smuggle(cx: &Cx, reply: &Reply) -> Outcome {
 }
 
 /// A malformed request: rejected, never forwarded.
-fn run_reject(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
+pub(super) fn run_reject(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
         let reply = send(cx, (p.bytes)(cx), 1).await?;
         Ok(judge_rejected(cx, &reply, None))
@@ -138,7 +138,7 @@ fn run_reject(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
 /// A malformed field the RFC lets a recipient repair (replace with SP) instead of rejecting:
 /// forwarding is a repair only if what the origin received parses by the strict grammar and the
 /// bad bytes did not go on; for a body (`body: Some`), only if the origin got that body whole.
-fn run_reject_or_repair<'a>(
+pub(super) fn run_reject_or_repair<'a>(
     cx: &'a Cx,
     p: Probe,
     bad: &'static [u8],
@@ -153,7 +153,7 @@ fn run_reject_or_repair<'a>(
 
 /// Whether every request of the probe that reached the origin is well-formed (parsed, not
 /// searched), free of `bad`, and carries `body` when one is expected; if not, what is wrong.
-fn repaired(cx: &Cx, bad: &[u8], body: Option<&[u8]>) -> Result<(), String> {
+pub(super) fn repaired(cx: &Cx, bad: &[u8], body: Option<&[u8]>) -> Result<(), String> {
     for r in cx.received() {
         if r.raw.is_empty() {
             return Err("the origin's record has no bytes to check".into());
@@ -180,7 +180,7 @@ const BARE_CR: &[u8] = b"a\rb";
 const FOLD: &[u8] = b"a\r\n b";
 const NUL: &[u8] = b"a\0b";
 
-fn probe(
+pub(super) fn probe(
     id: &'static str,
     rfc: &'static str,
     title: &'static str,

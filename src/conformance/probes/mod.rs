@@ -3,10 +3,12 @@
 //! code that sends it and judges what came back — on the client's side and, decisively for
 //! smuggling and malformed requests, on the origin's side through the [`Recorder`].
 //!
-//! One family per file: [`h1`], [`h2`] (its floods in [`h2_flood`]), [`h3`], [`proxy`] (its
+//! One family per file or two: [`h1`] and [`h1_framing`], [`h2`] and [`h2_frames`] (its floods
+//! in [`h2_flood`]), [`h3`], [`proxy`] (its
 //! malformed and bodiless origin responses in [`proxy_response`]).
 
 pub mod h1;
+pub mod h1_framing;
 pub mod h2;
 pub mod h2_flood;
 pub mod h2_frames;
@@ -134,6 +136,9 @@ pub struct Probe {
     pub title: &'static str,
     /// Whether its verdict needs the recording origin (smuggling, forwarding checks).
     pub needs_origin: bool,
+    /// Whether it judges only what a proxy forwards (an origin probed directly acts on the
+    /// message out of sight).
+    pub proxied_only: bool,
     /// What it sends (for the reproducer), built for a context.
     pub bytes: Bytes,
     /// Sends [`Probe::bytes`] (and anything else it needs) and judges what came back.
@@ -156,8 +161,18 @@ impl Probe {
             rfc,
             title,
             needs_origin: false,
+            proxied_only: false,
             bytes,
             run,
+        }
+    }
+
+    /// The same probe, run only through a proxy in front of the watched origin.
+    pub fn proxied_only(self) -> Probe {
+        Probe {
+            needs_origin: true,
+            proxied_only: true,
+            ..self
         }
     }
 
@@ -179,6 +194,7 @@ impl std::fmt::Debug for Probe {
 /// Every probe, in report order.
 pub fn all() -> Vec<Probe> {
     let mut v = h1::probes();
+    v.extend(h1_framing::probes());
     v.extend(h2::probes());
     v.extend(h2_frames::probes());
     v.extend(h2_flood::probes());
