@@ -61,6 +61,12 @@ pub enum Kind {
     Drop,
     /// 200 with `Connection: close`, then closes.
     Close,
+    /// 200 with a Content-Length and the body, even to HEAD (a broken origin).
+    HeadBody,
+    /// 103 Early Hints with a Link field, then 200.
+    EarlyHints,
+    /// 200 with a chunked body, whatever the request's version.
+    Chunked,
 }
 
 impl Kind {
@@ -86,6 +92,9 @@ impl Kind {
             "slow" => Kind::Slow,
             "drop" => Kind::Drop,
             "close" => Kind::Close,
+            "head-body" => Kind::HeadBody,
+            "early-hints" => Kind::EarlyHints,
+            "chunked" => Kind::Chunked,
             _ => Kind::Ok,
         }
     }
@@ -127,6 +136,15 @@ pub fn response(kind: Kind, head: &Head, conn: u64) -> Vec<u8> {
             body.len()
         ),
         Kind::Drop => String::new(),
+        Kind::HeadBody => format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len()),
+        Kind::EarlyHints => format!(
+            "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n{}",
+            ok("")
+        ),
+        Kind::Chunked => format!(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+            body.len()
+        ),
     };
     text.into_bytes()
 }
@@ -232,7 +250,7 @@ async fn serve(mut s: TcpStream, conn: u64, rec: Recorder) {
         let kind = Kind::of(&head.target);
         let mut reply = response(kind, &head, conn);
         // A HEAD answer has no body, whatever its fields announce (RFC 9110 §9.3.2).
-        if head.method == "HEAD" {
+        if head.method == "HEAD" && kind != Kind::HeadBody {
             if let Some(end) = reply.windows(4).position(|w| w == b"\r\n\r\n") {
                 reply.truncate(end + 4);
             }

@@ -1,12 +1,12 @@
 //! A deliberately non-conforming HTTP/1.1 reverse proxy, to prove the probes can fail: it frames
 //! requests by the first Content-Length it can parse (ignoring Transfer-Encoding, and taking a
 //! GET or HEAD as bodiless whatever its length), drops Content-Length, Transfer-Encoding or Host
-//! when Connection names them, forwards heads
-//! verbatim with whatever body bytes are at hand, tunnels as soon as a request asks for an
-//! Upgrade, drops heads over 16 KiB without a word, relays responses verbatim (hop-by-hop
-//! fields, bad lengths and all) except that it folds repeated fields into one and stops a chunked
-//! body at its last chunk (losing the trailer), waits for a Content-Length body even where there
-//! is none (HEAD, 204, 304), and on "reload" drops every connection.
+//! when Connection names them, forwards heads verbatim with whatever body bytes are at hand,
+//! tunnels as soon as a request asks for an Upgrade, drops heads over 16 KiB without a word,
+//! relays responses verbatim (hop-by-hop fields, bad lengths and all) except that it drops
+//! interim 1xx answers, folds repeated fields into one and stops a chunked body at its last chunk
+//! (losing the trailer), waits for a Content-Length body even where there is none (HEAD, 204,
+//! 304), and on "reload" drops every connection.
 //!
 //! Two upstream styles: a new connection per request, optionally resending a request the origin
 //! dropped unanswered; or one upstream connection per client connection, reused even after the
@@ -68,15 +68,22 @@ fn more(s: &mut TcpStream, buf: &mut Vec<u8>, wait: Duration) -> bool {
     }
 }
 
-/// One response from upstream, as bytes, framed naively.
+/// One response from upstream, as bytes, framed naively; interim (1xx) responses are dropped.
 fn response(up: &mut TcpStream) -> Vec<u8> {
     let mut buf = Vec::new();
-    while head_end(&buf).is_none() {
-        if !more(up, &mut buf, Duration::from_secs(2)) {
-            return buf;
+    let end = loop {
+        while head_end(&buf).is_none() {
+            if !more(up, &mut buf, Duration::from_secs(2)) {
+                return buf;
+            }
         }
-    }
-    let end = head_end(&buf).unwrap();
+        let end = head_end(&buf).unwrap();
+        if buf.starts_with(b"HTTP/1.1 1") && !buf.starts_with(b"HTTP/1.1 101") {
+            buf.drain(..end);
+            continue;
+        }
+        break end;
+    };
     let head = buf[..end].to_vec();
     if let Some(n) = field(&head, "content-length").and_then(|v| v.parse::<usize>().ok()) {
         while buf.len() < end + n && more(up, &mut buf, Duration::from_secs(10)) {}
