@@ -173,3 +173,135 @@ fn a_closed_port_is_an_error_at_once() {
     let e = r.conformance.unwrap().paths[0].error.clone().unwrap();
     assert!(e.contains("canary"), "{e}");
 }
+
+/// A proxy with one upstream connection shared by every client, which forwards a GET's head
+/// and drops its body: the origin then reads the next client's request as that body, a
+/// cross-client desync. Clients are served one at a time; the upstream is reopened when it fails.
+fn pooled_body_dropping_proxy(upstream: std::net::SocketAddr) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut up: Option<TcpStream> = None;
+        for mut c in l.incoming().flatten() {
+            let _ = c.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 8192];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut chunk) {
+                    Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                    _ => break,
+                }
+            }
+            let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let cl: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while buf.len() < end + 4 + cl {
+                match c.read(&mut chunk) {
+                    Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                    _ => break,
+                }
+            }
+            // The CL.0 mistake, on a shared connection: a GET's body is thrown away while its
+            // Content-Length goes on; other bodies are forwarded.
+            let send = if head.starts_with("get ") {
+                buf[..end + 4].to_vec()
+            } else {
+                buf.clone()
+            };
+            for _ in 0..2 {
+                let u = match up.as_mut() {
+                    Some(u) => u,
+                    None => match TcpStream::connect(upstream) {
+                        Ok(u) => up.insert(u),
+                        Err(_) => break,
+                    },
+                };
+                let _ = u.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut answer = Vec::new();
+                // A connection that is closed is reopened; one that is only slow is kept, and
+                // what it still owes goes to the next client.
+                let alive = u.write_all(&send).is_ok()
+                    && loop {
+                        match u.read(&mut chunk) {
+                            Ok(n) if n > 0 => {
+                                answer.extend_from_slice(&chunk[..n]);
+                                if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                                    break true;
+                                }
+                            }
+                            Ok(_) => break false,
+                            Err(_) => break true,
+                        }
+                    };
+                if !alive {
+                    up = None;
+                    continue;
+                }
+                let _ = c.write_all(&answer);
+                break;
+            }
+        }
+    });
+    port
+}
+
+/// The canary after a probe catches a cross-client desync that the probe's own judge cannot see:
+/// the probe that left the shared upstream connection waiting for a body is failed as a desync,
+/// with the canary's evidence, and the origin's connections are ended so the run goes on clean.
+#[test]
+fn a_cross_client_desync_is_caught_by_the_canary_and_pinned_on_the_probe_before_it() {
+    use gauntlet::conformance::probes::Suite;
+    use gauntlet::conformance::run::{run_path, PathSpec, Selection};
+    use gauntlet::origin::raw::RawOrigin;
+    use gauntlet::origin::recording::Recorder;
+    use gauntlet::proto::raw::RawTarget;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let raw = rt
+        .block_on(RawOrigin::start(
+            "127.0.0.1:0".parse().unwrap(),
+            Recorder::default(),
+        ))
+        .unwrap();
+    let port = pooled_body_dropping_proxy(raw.addr());
+    let spec = PathSpec {
+        name: "pooled".into(),
+        target: RawTarget::from_url(
+            &format!("http://127.0.0.1:{port}"),
+            Default::default(),
+            Duration::from_secs(3),
+        )
+        .unwrap(),
+        origin: Some(raw.recorder().clone()),
+        reload: None,
+        proxied: true,
+        policy: Default::default(),
+    };
+    let sel = Selection {
+        suites: vec![Suite::H1],
+        only: vec!["h1.smuggling.cl-0".into(), "h1.host.duplicate".into()],
+    };
+    let r = rt.block_on(run_path(&spec, &sel, &Default::default()));
+    rt.block_on(raw.shutdown());
+    let by = |id: &str| r.probes.iter().find(|p| p.id == id).unwrap();
+    let p = by("h1.smuggling.cl-0");
+    assert_eq!(p.verdict, Rfc::Fail, "{p:?}");
+    assert!(
+        p.observed.contains("desync") && p.why.contains("cross-client desync"),
+        "{p:?}"
+    );
+    assert!(p.evidence.canary.is_some(), "{p:?}");
+    // The probe before it, on a clean state, was judged on its own merits.
+    let other = by("h1.host.duplicate");
+    assert_ne!(other.verdict, Rfc::Error, "{other:?}");
+    assert!(r.error.is_none(), "{:?}", r.error);
+}

@@ -145,6 +145,23 @@ async fn canary_recovering(spec: &PathSpec, wire: Wire) -> Result<(), Sick> {
     last
 }
 
+/// After a desync, ends the origin's connections and sends canaries until one arrives intact: a
+/// proxy may still hold answers owed to the requests the desync made up.
+async fn clean_again(spec: &PathSpec, wire: Wire) -> Result<(), Sick> {
+    let mut last = Ok(());
+    for _ in 0..RECOVERY_TRIES {
+        if let Some(r) = &spec.origin {
+            r.end_connections();
+        }
+        tokio::time::sleep(RECOVERY_PAUSE).await;
+        last = canary::send(&spec.target, spec.origin.as_ref(), wire, &nonce()).await;
+        if last.is_ok() {
+            break;
+        }
+    }
+    last
+}
+
 /// What the canary before a wire's first probe found.
 enum Vouched {
     /// It got through.
@@ -319,10 +336,7 @@ async fn after_probe(
         sick.reason()
     );
     // What the probe left in the proxy's upstream connections must not reach the next probe.
-    if let Some(r) = &spec.origin {
-        r.end_connections();
-    }
-    if let Err(s) = canary_recovering(spec, wire).await {
+    if let Err(s) = clean_again(spec, wire).await {
         health.stopped = Some(format!(
             "not run: the path did not serve a plain request intact again after {} ({})",
             p.id,
