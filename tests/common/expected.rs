@@ -87,6 +87,17 @@ fn write(name: &str, r: &PathResults, old: &BTreeMap<String, (String, String)>) 
 
 /// Checks `r` against `conformance/expected/NAME.txt`.
 pub fn check_expected(name: &str, r: &PathResults) {
+    use gauntlet::model::conformance::Rfc;
+    let counts: Vec<String> = [Rfc::Pass, Rfc::Variant, Rfc::Fail, Rfc::Error, Rfc::Skipped]
+        .iter()
+        .map(|v| format!("{} {}", r.count(*v), v.as_str()))
+        .collect();
+    let ms: u64 = r.probes.iter().map(|p| p.duration_ms).sum();
+    eprintln!(
+        "summary {name}: {} · probes {:.1} s",
+        counts.join(" · "),
+        ms as f64 / 1000.0
+    );
     let text = std::fs::read_to_string(file(name)).unwrap_or_default();
     let want = parse(&text);
     if std::env::var_os("UPDATE_EXPECTED").is_some() {

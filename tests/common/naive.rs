@@ -1,7 +1,7 @@
 //! A deliberately non-conforming HTTP/1.1 reverse proxy, to prove the probes can fail: it frames
 //! requests by the first Content-Length it can parse (ignoring Transfer-Encoding, and taking a
 //! GET or HEAD as bodiless whatever its length), drops Content-Length, Transfer-Encoding or Host
-//! when Connection names them, forwards heads verbatim with whatever body bytes are at hand,
+//! when Connection names them, percent-decodes and resolves the request path, forwards heads with whatever body bytes are at hand,
 //! tunnels as soon as a request asks for an Upgrade, drops heads over 16 KiB without a word,
 //! relays responses verbatim (hop-by-hop fields, bad lengths and all) except that it drops
 //! interim 1xx answers, folds repeated fields into one and stops a chunked body at its last chunk
@@ -132,6 +132,36 @@ fn fold(head: &[u8]) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// The head with its request target percent-decoded (`%2F`, `%2E`) and dot-segments resolved, as
+/// a proxy that normalises paths for its own routing and forwards the result does.
+fn normalise_target(head: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(head).into_owned();
+    let Some((line, rest)) = text.split_once("\r\n") else {
+        return head.to_vec();
+    };
+    let mut parts: Vec<String> = line.split(' ').map(String::from).collect();
+    if parts.len() != 3 || !parts[1].starts_with('/') {
+        return head.to_vec();
+    }
+    let decoded = parts[1]
+        .replace("%2F", "/")
+        .replace("%2f", "/")
+        .replace("%2E", ".")
+        .replace("%2e", ".");
+    let mut out: Vec<&str> = Vec::new();
+    for seg in decoded.split('/') {
+        match seg {
+            ".." => {
+                out.pop();
+            }
+            "." => {}
+            s => out.push(s),
+        }
+    }
+    parts[1] = out.join("/");
+    format!("{}\r\n{rest}", parts.join(" ")).into_bytes()
+}
+
 /// The head with the framing and routing fields that `Connection` names (Content-Length,
 /// Transfer-Encoding, Host) removed, as a proxy that applies Connection to every field does;
 /// other fields stay.
@@ -188,7 +218,7 @@ fn serve(mut client: TcpStream, upstream: SocketAddr, style: Upstream) {
         if field(&buf[..end], "upgrade").is_some() {
             return tunnel(client, upstream, &buf);
         }
-        let head = honour_connection(&buf[..end]);
+        let head = normalise_target(&honour_connection(&buf[..end]));
         // The CL.0 mistake: a GET or HEAD has no body, whatever its Content-Length says.
         let bodiless = head.starts_with(b"GET ") || head.starts_with(b"HEAD ");
         let cl = field(&head, "content-length")

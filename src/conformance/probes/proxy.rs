@@ -632,6 +632,68 @@ fn run_no_replay(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     })
 }
 
+/// A request for the probe's path with `segment` inserted before its last part.
+fn with_segment(cx: &Cx, segment: &str) -> Vec<u8> {
+    format!(
+        "GET /probe/{}/{segment}/ok HTTP/1.1\r\nHost: {}\r\nCache-Control: no-store\r\n\r\n",
+        cx.nonce,
+        cx.target.authority()
+    )
+    .into_bytes()
+}
+
+/// Percent-encoded octets in the path reach the origin as sent: decoding them (or resolving an
+/// encoded dot-segment) changes which resource the origin serves after the proxy's own rules
+/// matched another (RFC 3986 §2.4: a string is not decoded twice along the way).
+fn run_encoded_path(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
+    Box::pin(async move {
+        let r = send(cx, (p.bytes)(cx), 1).await?;
+        let observed = r.signature();
+        let status = r.statuses().first().copied();
+        let (encoded, decoded) = if p.id.ends_with("encoded-slash") {
+            ("a%2fb", "a/b")
+        } else {
+            ("x/%2e%2e", "x/..")
+        };
+        let got = cx.received();
+        let Some(at) = got.first() else {
+            return Ok(match status {
+                Some(400) => Outcome::new(Rfc::Pass, observed, "refused with 400"),
+                _ => Outcome::new(
+                    Rfc::Error,
+                    observed,
+                    "the request never reached the origin and was not refused with 400: nothing to judge",
+                ),
+            }
+            .with_received(&r.received));
+        };
+        let target = at.target.to_ascii_lowercase();
+        let prefix = format!("/probe/{}/", cx.nonce);
+        Ok(if target.contains(encoded) {
+            Outcome::new(Rfc::Pass, format!("{observed} kept"), "the encoded octets reached the origin as sent")
+        } else if target.contains(decoded) {
+            Outcome::new(
+                Rfc::Fail,
+                format!("{observed} decoded"),
+                format!("decoded `{encoded}` into `{decoded}` before forwarding: the origin serves another path than the one the proxy's rules saw"),
+            )
+        } else if target.starts_with(&format!("{prefix}ok")) {
+            Outcome::new(
+                Rfc::Fail,
+                format!("{observed} resolved"),
+                format!("resolved the encoded dot-segment: `{}` reached the origin as `{}`", String::from_utf8_lossy(&(p.bytes)(cx)).split(' ').nth(1).unwrap_or(""), at.target),
+            )
+        } else {
+            Outcome::new(
+                Rfc::Variant,
+                format!("{observed} rewritten"),
+                format!("the path reached the origin rewritten as `{}`", at.target),
+            )
+        }
+        .with_received(&r.received))
+    })
+}
+
 /// The proxy probes.
 pub fn probes() -> Vec<Probe> {
     vec![
@@ -650,6 +712,8 @@ pub fn probes() -> Vec<Probe> {
         probe("proxy.response.head-with-body", "RFC 9112 §6.3", "An origin answering HEAD with a body, then a GET on the same connection: the body is never passed on", |cx| super::proxy_response::bodiless(cx, "HEAD", "head-body"), super::proxy_response::run_head_with_body),
         probe("proxy.response.early-hints", "RFC 9110 §15.2 / RFC 8297", "An origin's 103 Early Hints before its 200: relayed to an HTTP/1.1 client, then the 200", |cx| req(cx, "GET", "early-hints", "", ""), super::proxy_response::run_early_hints),
         probe("proxy.response.chunked-to-http10", "RFC 9112 §7.1", "An HTTP/1.0 request the origin answers chunked: never chunked to the HTTP/1.0 client", |cx| { let b = req(cx, "GET", "chunked", "", ""); let t = String::from_utf8_lossy(&b).replacen(" HTTP/1.1\r\n", " HTTP/1.0\r\n", 1); t.into_bytes() }, super::proxy_response::run_chunked_to_http10),
+        probe("proxy.path.encoded-slash", "RFC 3986 §2.4", "`%2F` in a path segment reaches the origin encoded, never as a `/`", |cx| with_segment(cx, "a%2Fb"), run_encoded_path),
+        probe("proxy.path.encoded-dots", "RFC 3986 §2.4, §5.2.4", "An encoded dot-segment (`/x/%2e%2e/`) reaches the origin as sent, never resolved", |cx| with_segment(cx, "x/%2e%2e"), run_encoded_path),
         probe("proxy.expect-continue", "RFC 9110 §10.1.1", "Expect: 100-continue: a 100 (or a final answer) without a deadlock, and the body reaches the origin", |cx| { let mut b = expect_head(cx); b.extend_from_slice(b"hello"); b }, run_expect),
         probe("proxy.trailers", "RFC 9110 §6.5", "A chunked response with a trailer arrives whole (the trailer may be dropped)", |cx| req(cx, "GET", "trailers", "TE: trailers\r\n", ""), run_trailers),
         probe("proxy.headers.large", "RFC 9110 §15.5.20 / RFC 6585 §5", "Request heads of 8, 16, 32 and 64 KiB: accepted up to a limit, then 431 or 400, consistently", |cx| big(cx, 8), run_large_heads),
