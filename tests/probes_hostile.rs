@@ -288,7 +288,11 @@ fn a_cross_client_desync_is_caught_by_the_canary_and_pinned_on_the_probe_before_
     };
     let sel = Selection {
         suites: vec![Suite::H1],
-        only: vec!["h1.smuggling.cl-0".into(), "h1.host.duplicate".into()],
+        only: vec![
+            "h1.smuggling.cl-0".into(),
+            "h1.smuggling.0-cl".into(),
+            "h1.host.duplicate".into(),
+        ],
     };
     let r = rt.block_on(run_path(&spec, &sel, &Default::default()));
     rt.block_on(raw.shutdown());
@@ -300,6 +304,11 @@ fn a_cross_client_desync_is_caught_by_the_canary_and_pinned_on_the_probe_before_
         "{p:?}"
     );
     assert!(p.evidence.canary.is_some(), "{p:?}");
+    // 0.CL: the proxy did not see the obfuscated length and forwarded the head alone; the
+    // origin read the next client's request as the body.
+    let p = by("h1.smuggling.0-cl");
+    assert_eq!(p.verdict, Rfc::Fail, "{p:?}");
+    assert!(p.why.contains("cross-client desync"), "{p:?}");
     // The probe before it, on a clean state, was judged on its own merits.
     let other = by("h1.host.duplicate");
     assert_ne!(other.verdict, Rfc::Error, "{other:?}");

@@ -1,4 +1,5 @@
-//! More HTTP/1.1 probes, part of the h1 family: CL.0 (a GET whose body a proxy drops), framing
+//! More HTTP/1.1 probes, part of the h1 family: CL.0 (a GET whose body a proxy drops) and 0.CL
+//! (a length the proxy does not see but the origin does), framing
 //! and routing fields named by `Connection`, more obfuscated Transfer-Encodings, chunk sizes that
 //! overflow or end in a bare LF, Content-Length or Transfer-Encoding in trailers, odd
 //! Content-Length values, an empty or spaced field name, whitespace before the first field, a
@@ -175,6 +176,8 @@ pub fn probes() -> Vec<Probe> {
     vec![
         p("h1.smuggling.cl-0", "RFC 9112 §6.3", "A GET whose Content-Length covers a request (CL.0): the body stays a body, never a request at the origin", true,
             |cx| { let t = tail(cx); req(cx, "GET", "HTTP/1.1", &format!("Content-Length: {}\r\n", t.len()), &t) }, run_tail),
+        p("h1.smuggling.0-cl", "RFC 9112 §5.1, §6.3", "A GET whose only Content-Length is obfuscated (`Content-Length : 40`) and no body (0.CL): refused, never forwarded for the origin to read the next client's request as its body", false,
+            |cx| req(cx, "GET", "HTTP/1.1", "Content-Length : 40\r\n", ""), run_reject),
         p("h1.connection.content-length", "RFC 9110 §7.6.1", "`Connection: Content-Length` on a POST whose body holds a request: the length must not be dropped with the body forwarded", true,
             |cx| { let t = tail(cx); req(cx, "POST", "HTTP/1.1", &format!("Connection: Content-Length\r\nContent-Length: {}\r\n", t.len()), &t) }, run_tail),
         p("h1.connection.transfer-encoding", "RFC 9110 §7.6.1", "`Connection: Transfer-Encoding` with TE.CL framing: the chunked body never reframed by Content-Length", true,
