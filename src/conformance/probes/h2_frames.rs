@@ -6,8 +6,8 @@
 //! a frame or a message the RFC makes an error; the judges are [`super::h2`]'s.
 
 use super::h2::{
-    judge_connection, probe, raw_fields, request, run_malformed, with_preface, COMPRESSION_ERROR,
-    FRAME_SIZE_ERROR, PROTOCOL_ERROR,
+    judge_connection, judge_malformed, play, probe, raw_fields, request, run_malformed,
+    with_preface, COMPRESSION_ERROR, FRAME_SIZE_ERROR, PROTOCOL_ERROR,
 };
 use super::{Cx, Probe, ProbeFuture};
 use crate::proto::raw::h2::{flag, frame, headers, hpack, ty, H2Conn, Opening, PREFACE};
@@ -133,6 +133,19 @@ fn huffman_bad_padding(cx: &Cx) -> Vec<u8> {
     ))
 }
 
+/// Trailers carrying a pseudo-header: the head may already be on its way upstream when they
+/// arrive, so what must not reach the origin is the trailer itself (its value names the
+/// smuggled path).
+fn run_trailers(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
+    Box::pin(async move {
+        let log = play(cx, &p, 1).await?;
+        let forwarded = cx.origin.as_ref().map(|_| {
+            cx.forwarded_bytes(cx.smuggled().as_bytes()) || cx.reached(&cx.smuggled()) == Some(true)
+        });
+        Ok(judge_malformed(forwarded, &log, 1))
+    })
+}
+
 /// A connection error of type `code`, judged on stream `stream`.
 fn run_conn<const CODE: u32, const STREAM: u32>(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
@@ -156,7 +169,7 @@ pub fn probes() -> Vec<Probe> {
         p("h2.rst.length", "RFC 9113 §6.4", "RST_STREAM of 3 bytes: a connection error FRAME_SIZE_ERROR", rst_length, run_conn::<FRAME_SIZE_ERROR, 3>),
         p("h2.settings.ack-with-payload", "RFC 9113 §6.5", "A SETTINGS ACK with a payload: a connection error FRAME_SIZE_ERROR", settings_ack_payload, run_conn::<FRAME_SIZE_ERROR, 1>),
         p("h2.push-promise.from-client", "RFC 9113 §8.4", "A PUSH_PROMISE sent by the client: a connection error PROTOCOL_ERROR", client_push, run_conn::<PROTOCOL_ERROR, 3>),
-        p("h2.trailers.pseudo-header", "RFC 9113 §8.1", "Trailers carrying `:path`: malformed, refused and not forwarded", pseudo_in_trailers, run_malformed),
+        p("h2.trailers.pseudo-header", "RFC 9113 §8.1", "Trailers carrying `:path`: malformed, refused and not forwarded", pseudo_in_trailers, run_trailers),
         p("h2.name.colon", "RFC 9113 §8.2.1", "A field name with a colon inside (`x:probe`): malformed", |cx| raw_fields(cx, &[(":method", "GET"), (":scheme", "{scheme}"), (":authority", "{auth}"), (":path", "{path}"), ("x:probe", "v")]), run_malformed),
         p("h2.name.space", "RFC 9113 §8.2.1", "A field name with a space (`x probe`): malformed", |cx| raw_fields(cx, &[(":method", "GET"), (":scheme", "{scheme}"), (":authority", "{auth}"), (":path", "{path}"), ("x probe", "v")]), run_malformed),
         p("h2.name.crlf", "RFC 9113 §8.2.1", "A field name holding CR LF and a second field (`x\\r\\nx-injected`): malformed, never split into two HTTP/1.1 fields upstream", |cx| raw_fields(cx, &[(":method", "GET"), (":scheme", "{scheme}"), (":authority", "{auth}"), (":path", "{path}"), ("x\r\nx-injected", "v")]), run_malformed),

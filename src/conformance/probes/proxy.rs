@@ -657,12 +657,15 @@ fn run_encoded_path(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
         };
         let got = cx.received();
         let Some(at) = got.first() else {
+            // The canary vouched for the /probe/ route: a 4xx here refuses this path.
             return Ok(match status {
-                Some(400) => Outcome::new(Rfc::Pass, observed, "refused with 400"),
+                Some(s) if (400..500).contains(&s) => {
+                    Outcome::new(Rfc::Pass, observed, format!("refused with {s}"))
+                }
                 _ => Outcome::new(
                     Rfc::Error,
                     observed,
-                    "the request never reached the origin and was not refused with 400: nothing to judge",
+                    "the request never reached the origin and was not refused with a 4xx: nothing to judge",
                 ),
             }
             .with_received(&r.received));
