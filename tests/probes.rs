@@ -252,3 +252,32 @@ fn proxy_probes_fail_against_naive_proxies() {
         table(&retried)
     );
 }
+
+/// A server that falls over under a flood: the flood that did it fails as a crash, and what
+/// comes after it in the suite is an error naming that probe, never a verdict.
+#[test]
+fn a_crash_is_pinned_on_the_probe_that_caused_it_and_ends_the_suite() {
+    let sel = Selection {
+        suites: vec![Suite::H2],
+        only: vec!["h2.flood.settings".into(), "h2.flood.rapid-reset".into()],
+    };
+    let r = against_naive_h2(&sel);
+    assert_eq!(r.probes.len(), 2, "{}", table(&r));
+    let (crash, after) = (&r.probes[0], &r.probes[1]);
+    assert_eq!(crash.id, "h2.flood.settings");
+    assert_eq!(crash.verdict, Rfc::Fail, "{}", table(&r));
+    assert!(crash.evidence.canary.is_some(), "{crash:?}");
+    assert_eq!(after.verdict, Rfc::Error, "{}", table(&r));
+    assert!(
+        after
+            .why
+            .contains("stopped serving after h2.flood.settings"),
+        "{}",
+        after.why
+    );
+    assert!(
+        r.error.as_deref().unwrap_or("").contains("stopped serving"),
+        "{:?}",
+        r.error
+    );
+}

@@ -514,6 +514,29 @@ mod tests {
     }
 
     #[test]
+    fn a_probe_failing_the_rfc_and_regressing_counts_once() {
+        let cand = path(
+            "candidate",
+            &[("h2.a", Rfc::Fail, "200"), ("h2.b", Rfc::Variant, "400")],
+        );
+        let base = path(
+            "baseline",
+            &[
+                ("h2.a", Rfc::Pass, "rst:PROTOCOL_ERROR"),
+                ("h2.b", Rfc::Pass, "rst:PROTOCOL_ERROR"),
+            ],
+        );
+        let c = conformance(
+            vec![cand, base],
+            Some(("candidate", "baseline")),
+            &Quirks::default(),
+        );
+        // h2.a: an RFC failure and a regression, once; h2.b: a regression only.
+        assert_eq!(c.regressions, 2);
+        assert_eq!(c.failures, 2);
+    }
+
+    #[test]
     fn a_quirk_for_an_unknown_probe_is_refused_with_a_hint() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("q.yaml");

@@ -1,7 +1,7 @@
 //! More HTTP/1.1 probes, part of the h1 family: CL.0 (a GET whose body a proxy drops) and 0.CL
 //! (a length the proxy does not see but the origin does), framing
 //! and routing fields named by `Connection`, more obfuscated Transfer-Encodings, chunk sizes that
-//! overflow or end in a bare LF, Content-Length or Transfer-Encoding in trailers, odd
+//! overflow or end in a bare LF, a chunk extension ended by a bare LF, Content-Length or Transfer-Encoding in trailers, odd
 //! Content-Length values, an empty or spaced field name, whitespace before the first field, a
 //! fragment or an absolute-form target against Host, HTTP/0.9 and odd version strings, and h2c
 //! upgrade smuggling. The judges are [`super::h1`]'s, and one here for bodies that are not
@@ -198,6 +198,8 @@ pub fn probes() -> Vec<Probe> {
             |cx| chunked(cx, "10000000000000005\r\nhello\r\n0\r\n\r\n"), run_reject),
         p("h1.chunk.bare-lf", "RFC 9112 §7.1", "A chunk-size line ending in a bare LF: refused, or forwarded re-chunked with the body whole", true,
             |cx| chunked(cx, "5\nhello\r\n0\r\n\r\n"), |cx, p| run_reject_or_repair(cx, p, b"5\nhello", Some(b"hello"))),
+        p("h1.chunk.extension-bare-lf", "RFC 9112 §7.1.1", "A chunk extension ended by a bare LF (`5;ext\\n`): refused, or forwarded re-chunked with the body whole, never as sent", true,
+            |cx| chunked(cx, "5;ext\nhello\r\n0\r\n\r\n"), |cx, p| run_reject_or_repair(cx, p, b";ext\nhello", Some(b"hello"))),
         p("h1.chunk.cl-in-trailer", "RFC 9110 §6.5.1", "Content-Length in the chunked body's trailer: never merged or forwarded", true,
             |cx| chunked(cx, "5\r\nhello\r\n0\r\nContent-Length: 50\r\n\r\n"), |cx, p| run_reject_or_repair(cx, p, b"Content-Length: 50", Some(b"hello"))).proxied_only(),
         p("h1.chunk.te-in-trailer", "RFC 9110 §6.5.1", "Transfer-Encoding in the chunked body's trailer: never merged or forwarded", true,
