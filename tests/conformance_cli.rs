@@ -28,7 +28,7 @@ fn validates_against_schema(dir: &Path) {
 }
 
 #[test]
-fn probing_the_embedded_origin_passes_and_writes_every_format() {
+fn probing_the_embedded_origin_fails_only_where_known_and_writes_every_format() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("c");
     let o = gauntlet(
@@ -43,12 +43,20 @@ fn probing_the_embedded_origin_passes_and_writes_every_format() {
         ],
         tmp.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The one known failure of the h2 crate (README: known failures of our own) makes it exit 1.
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let r = results(&out);
     let c = r.conformance.as_ref().expect("a conformance section");
     let p = &c.paths[0];
     assert!(p.probes.len() >= 13 + 17, "{}", p.probes.len());
-    assert_eq!(p.count(Rfc::Fail) + p.count(Rfc::Error), 0);
+    let failed: Vec<&str> = p
+        .probes
+        .iter()
+        .filter(|x| x.verdict == Rfc::Fail)
+        .map(|x| x.id.as_str())
+        .collect();
+    assert_eq!(failed, ["h2.trailers.pseudo-header"]);
+    assert_eq!(p.count(Rfc::Error), 0);
     assert!(p.count(Rfc::Pass) > 20);
     validates_against_schema(&out);
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
@@ -59,7 +67,7 @@ fn probing_the_embedded_origin_passes_and_writes_every_format() {
         p.probes.len()
     );
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("**Conformance probes:** 0 failure(s)"), "{md}");
+    assert!(md.contains("**Conformance probes:** 1 failure(s)"), "{md}");
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("h1.smuggling.cl-te"));
 }
@@ -115,8 +123,11 @@ fn two_paths_get_a_parity_verdict_per_probe() {
         ],
         tmp.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Exit 1 for the h2 crate's one known failure, on the candidate; no regression.
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let c = results(&out).conformance.unwrap();
+    assert_eq!(c.regressions, 0);
+    assert_eq!(c.failures, 1);
     assert_eq!(c.paths.len(), 2);
     assert_eq!(c.parity.len(), c.paths[0].probes.len());
     // The same server behind both names: every probe agrees.

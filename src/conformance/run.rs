@@ -612,7 +612,7 @@ mod tests {
             only: vec!["h1.smuggling".into()],
         };
         let ids: Vec<_> = probes::selected(&sel).iter().map(|p| p.id).collect();
-        assert_eq!(ids.len(), 5, "{ids:?}");
+        assert_eq!(ids.len(), 6, "{ids:?}");
         assert!(ids.iter().all(|i| i.starts_with("h1.smuggling")));
         // Ids are unique across families.
         let all = probes::all();
