@@ -67,9 +67,10 @@ impl Sick {
         }
     }
 
-    /// Whether the path stopped serving at all (rather than serving wrongly).
+    /// Whether the path stopped serving (no connection, no answer, or no longer the protocol),
+    /// rather than serving another client's bytes wrongly.
     pub fn down(&self) -> bool {
-        matches!(self, Sick::Unreachable(_) | Sick::Silent(_))
+        !matches!(self, Sick::Lost(_))
     }
 }
 
