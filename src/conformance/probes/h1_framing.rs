@@ -195,7 +195,9 @@ pub fn probes() -> Vec<Probe> {
         p("h1.te.folded", "RFC 9112 §5.2", "Transfer-Encoding folded onto a second line, with a Content-Length", true,
             |cx| cl_te(cx, "Transfer-Encoding:\r\n chunked", false, "HTTP/1.1"), run_smuggle),
         p("h1.chunk.size-overflow", "RFC 9112 §7.1", "A chunk size of 17 hex digits (2^64 + 5): must be refused, never wrapped", true,
-            |cx| chunked(cx, "10000000000000005\r\nhello\r\n0\r\n\r\n"), run_reject),
+            // A streaming proxy may send the head on before it reads the chunk size: what must
+            // not reach the origin is the size itself.
+            |cx| chunked(cx, "10000000000000005\r\nhello\r\n0\r\n\r\n"), |cx, p| run_reject_or_repair(cx, p, b"10000000000000005", None)),
         p("h1.chunk.bare-lf", "RFC 9112 §7.1", "A chunk-size line ending in a bare LF: refused, or forwarded re-chunked with the body whole", true,
             |cx| chunked(cx, "5\nhello\r\n0\r\n\r\n"), |cx, p| run_reject_or_repair(cx, p, b"5\nhello", Some(b"hello"))),
         p("h1.chunk.extension-bare-lf", "RFC 9112 §7.1.1", "A chunk extension ended by a bare LF (`5;ext\\n`): refused, or forwarded re-chunked with the body whole, never as sent", true,
