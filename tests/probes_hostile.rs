@@ -258,20 +258,8 @@ fn pooled_body_dropping_proxy(upstream: std::net::SocketAddr) -> u16 {
 fn a_cross_client_desync_is_caught_by_the_canary_and_pinned_on_the_probe_before_it() {
     use gauntlet::conformance::probes::Suite;
     use gauntlet::conformance::run::{run_path, PathSpec, Selection};
-    use gauntlet::origin::raw::RawOrigin;
-    use gauntlet::origin::recording::Recorder;
     use gauntlet::proto::raw::RawTarget;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let raw = rt
-        .block_on(RawOrigin::start(
-            "127.0.0.1:0".parse().unwrap(),
-            Recorder::default(),
-        ))
-        .unwrap();
+    let (rt, raw) = common::expected::recording_origin();
     let port = pooled_body_dropping_proxy(raw.addr());
     let spec = PathSpec {
         name: "pooled".into(),
