@@ -288,6 +288,7 @@ async fn serve(mut s: TcpStream, conn: u64, rec: Recorder) {
             }
             Framing::Chunked => fill(&mut s, &mut buf, |b| dechunk(&b[hl..])).await,
         };
+        let cut_short = framed.is_none();
         let (body, used, ok) = match framed {
             Some(Ok((body, used))) => (body, used, true),
             _ => (Vec::new(), buf.len() - hl, false),
@@ -301,6 +302,7 @@ async fn serve(mut s: TcpStream, conn: u64, rec: Recorder) {
             headers: head.headers.clone(),
             body,
             raw,
+            cut_short,
         });
         if !ok {
             let _ = s

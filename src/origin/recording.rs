@@ -25,6 +25,9 @@ pub struct Received {
     pub body: Vec<u8>,
     /// The exact bytes of the request head and body (raw HTTP/1 listener only).
     pub raw: Vec<u8>,
+    /// The connection ended before the body's end (raw HTTP/1 listener only): a sender that
+    /// streamed the head on and then abandoned the request, so `body` is not what was meant.
+    pub cut_short: bool,
 }
 
 impl Received {

@@ -137,12 +137,13 @@ pub fn check_expected(name: &str, r: &PathResults) {
             wrong.push(format!("{id}: in the table but not run"));
         }
     }
+    // The differences come last: a CI log keeps the head and the tail of a long output.
     assert!(
         wrong.is_empty(),
-        "{name}: {} verdict(s) differ from {} (UPDATE_EXPECTED=1 rewrites it):\n{}\n\nthe run:\n{}",
+        "the run:\n{}\n\n{name}: {} verdict(s) differ from {} (UPDATE_EXPECTED=1 rewrites it):\n{}",
+        table(r),
         wrong.len(),
         file(name).display(),
         wrong.join("\n"),
-        table(r)
     );
 }

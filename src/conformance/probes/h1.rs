@@ -164,7 +164,8 @@ pub(super) fn repaired(cx: &Cx, bad: &[u8], body: Option<&[u8]>) -> Result<(), S
         if contains(&r.raw, bad) {
             return Err("the malformed bytes reached the origin as sent".into());
         }
-        if let Some(b) = body.filter(|b| r.body != *b) {
+        // A request cut short has no whole body to compare; what it did carry was checked above.
+        if let Some(b) = body.filter(|b| !r.cut_short && r.body != *b) {
             return Err(format!(
                 "the body was not kept: the origin received {} byte(s) where {} were sent",
                 r.body.len(),

@@ -226,7 +226,17 @@ pub fn judge_rejected(cx: &Cx, reply: &Reply, normalised: Option<&Repair>) -> Ou
     // then means the server itself refused the message (say, on reading the body).
     let refused_itself = !cx.proxied && status.is_some_and(|s| (400..500).contains(&s));
     let judged = if cx.reached(&cx.nonce) == Some(true) && !refused_itself {
+        // A streaming proxy sends the head on before it reads the body; refusing the body
+        // then, it abandons the upstream request. If the client got a 4xx and every request
+        // the origin saw was cut short with nothing malformed in it, the refusal is whole.
+        let abandoned = status.is_some_and(|s| (400..500).contains(&s))
+            && cx.received().iter().all(|r| r.cut_short);
         match normalised.map(|f| f(cx)) {
+            Some(Ok(())) if abandoned => Outcome::new(
+                Rfc::Pass,
+                observed,
+                "rejected with a 4xx; the head already sent on was abandoned before the body's end",
+            ),
             Some(Ok(())) => Outcome::new(
                 Rfc::Variant,
                 observed,
