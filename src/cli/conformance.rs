@@ -133,7 +133,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 /// The probe catalogue, one line each.
 fn list(sel: &Selection) -> ExitCode {
     for p in probes::selected(sel) {
-        println!(
+        outln!(
             "{:<36} {:<6} {:<34} {}",
             p.id,
             p.suite.as_str(),
@@ -184,6 +184,13 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return harness(e),
     };
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| super::default_out("conformance"));
+    if let Err(e) = crate::model::files::prepare_dir(&out) {
+        return harness(format!("--out {}: cannot write there: {e}", out.display()));
+    }
     let stop = CancellationToken::new();
     super::cancel_on_signal(stop.clone());
     rt.block_on(async {
@@ -256,11 +263,7 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         for o in origins {
             o.shutdown().await;
         }
-        print!("{}", probe_report::console(&results));
-        let out = a
-            .out
-            .clone()
-            .unwrap_or_else(|| super::default_out("conformance"));
+        out!("{}", probe_report::console(&results));
         match publish::write_all(&out, &results) {
             Ok(files) => {
                 eprintln!("results: {}", out.display());

@@ -6,6 +6,23 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+/// `print!` that ends quietly on a closed standard output (`gauntlet conformance --list |
+/// head -1`): the reader has what it wanted, and a run still writes its results.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `println!` that ends quietly on a closed standard output; see `out!`.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 pub mod conformance;
 pub mod origin;
 
@@ -16,6 +33,7 @@ use crate::engine::{self, RunOptions};
 use crate::model::results as json;
 use crate::model::verdict::code;
 use crate::report::{console, html, junit, markdown, publish};
+use crate::scenario::bounds;
 use crate::scenario::model::{parse_cli_duration, ProtocolName};
 use crate::scenario::{self, Overrides, ScenarioError};
 use crate::verdict;
@@ -119,14 +137,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub duration: Option<String>,
     /// Arrival rate per target × protocol (open model).
-    #[arg(long)]
+    // Negative numbers are taken as values, so that `--rate -5` is told what is wrong with it
+    // rather than to write `-- -5`.
+    #[arg(long, allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// Requests in flight per target × protocol (closed model).
-    #[arg(long)]
-    pub concurrency: Option<u32>,
+    #[arg(long, allow_negative_numbers = true)]
+    pub concurrency: Option<i64>,
     /// Stop after this many measured requests per target × protocol.
-    #[arg(long)]
-    pub requests: Option<u64>,
+    #[arg(long, allow_negative_numbers = true)]
+    pub requests: Option<i64>,
     /// Seed of the weighted request sequence (and of the comparison's resampling).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -183,11 +203,15 @@ impl TryFrom<&RunArgs> for RunConfig {
             .map(|t| name_url("baseline", t))
             .transpose()?;
         if let Some(d) = &a.duration {
-            o.duration = Some(parse_cli_duration(d).map_err(|e| format!("--duration: {e}"))?);
+            let d = parse_cli_duration(d).map_err(|e| format!("--duration: {e}"))?;
+            if let Some(why) = bounds::too_long(d, bounds::MAX_RUN) {
+                return Err(format!("--duration: {why}"));
+            }
+            o.duration = Some(d);
         }
         if let Some(r) = a.rate {
-            if !(r.is_finite() && r > 0.0) {
-                return Err("--rate must be above zero".into());
+            if let Some(why) = bounds::bad_rate(r) {
+                return Err(format!("--rate {}: {why}", bounds::show_rate(r)));
             }
             o.rate = Some(r);
         }
@@ -196,11 +220,22 @@ impl TryFrom<&RunArgs> for RunConfig {
                 "--rate (open model) and --concurrency (closed model) exclude each other".into(),
             );
         }
-        if a.concurrency == Some(0) {
-            return Err("--concurrency must be at least 1".into());
-        }
-        o.concurrency = a.concurrency;
-        o.requests = a.requests;
+        let count = |flag: &str, v: Option<i64>, max: u64, unit: &str| match v {
+            None => Ok(None),
+            Some(n) if n < 1 => Err(format!("--{flag} {n}: must be at least 1")),
+            Some(n) => match bounds::above(n as u64, max, unit) {
+                Some(why) => Err(format!("--{flag}: {why}")),
+                None => Ok(Some(n as u64)),
+            },
+        };
+        o.concurrency = count(
+            "concurrency",
+            a.concurrency,
+            bounds::MAX_CONCURRENCY,
+            "requests in flight",
+        )?
+        .map(|c| c as u32);
+        o.requests = count("requests", a.requests, bounds::MAX_REQUESTS, "requests")?;
         o.seed = a.seed;
         if let Some(list) = &a.protocol {
             let mut ps = Vec::new();
@@ -248,8 +283,10 @@ pub(crate) fn default_out(name: &str) -> PathBuf {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
         .replace([':', '-'], "");
+    // Bounded: a 5,000-character scenario name must not make a file name the system refuses.
     let safe: String = name
         .chars()
+        .take(64)
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -262,9 +299,9 @@ pub(crate) fn default_out(name: &str) -> PathBuf {
 }
 
 fn scenario_error(e: &ScenarioError) -> ExitCode {
-    eprint!("{e}");
-    if matches!(e, ScenarioError::Io { .. }) {
-        eprintln!();
+    match e {
+        ScenarioError::Io(_) => eprintln!("error: {e}"),
+        _ => eprint!("{e}"),
     }
     ExitCode::from(code::HARNESS)
 }
@@ -282,6 +319,13 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         Ok(s) => s,
         Err(e) => return scenario_error(&e),
     };
+    // The folder is made and proved writable before any load: an unwritable --out found after
+    // the run would lose it.
+    let out = cfg.out.clone().unwrap_or_else(|| default_out(&s.name));
+    if let Err(e) = crate::model::files::prepare_dir(&out) {
+        eprintln!("error: --out {}: cannot write there: {e}", out.display());
+        return ExitCode::from(code::HARNESS);
+    }
     let stop = CancellationToken::new();
     cancel_on_signal(stop.clone());
     let outcome = match engine::run(
@@ -319,9 +363,8 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         outcome.faults.clone(),
         cfg.allow_inconclusive,
     );
-    let out = cfg.out.unwrap_or_else(|| default_out(&s.name));
-    print!("{}", console::render(&results));
-    print!("{}", crate::report::probes::console(&results));
+    out!("{}", console::render(&results));
+    out!("{}", crate::report::probes::console(&results));
     match publish::write_all(&out, &results) {
         Ok(paths) => {
             eprintln!("results: {}", out.display());
@@ -398,7 +441,7 @@ pub fn report(result: &Path, t: ReportTargets) -> ExitCode {
         }
     }
     if nothing_asked {
-        print!("{}", markdown::render(&r));
+        out!("{}", markdown::render(&r));
     }
     ExitCode::SUCCESS
 }
@@ -421,7 +464,7 @@ pub fn certs(out: &Path, names: &[String]) -> ExitCode {
     };
     match write() {
         Ok(()) => {
-            println!("{}", out.display());
+            outln!("{}", out.display());
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -470,10 +513,10 @@ pub fn compare(
     );
     let mut text = String::new();
     console::render_comparison(&mut text, &r);
-    print!("{text}");
+    out!("{text}");
     let mut verdict_text = String::new();
     console::render_verdict(&mut verdict_text, &r);
-    print!("{verdict_text}");
+    out!("{verdict_text}");
     if let Some(dir) = out {
         if let Err(e) = json::write(dir, &r) {
             eprintln!("error: cannot write {}: {e}", dir.display());
@@ -488,7 +531,7 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
     let mut worst = code::OK;
     for f in files {
         match load_scenario(f, &Overrides::default()) {
-            Ok(s) => println!(
+            Ok(s) => outln!(
                 "{}: ok ({} targets, {} protocols, {} requests)",
                 f.display(),
                 s.targets.len(),
@@ -537,7 +580,7 @@ pub fn main() -> ExitCode {
         } => compare(&base, &new, out.as_deref(), force, allow_inconclusive),
         Command::Certs { out, names } => certs(&out, &names),
         Command::Schema { results } => {
-            println!(
+            outln!(
                 "{}",
                 if results {
                     crate::schema::results()

@@ -85,11 +85,11 @@ pub fn origin(a: &OriginArgs) -> ExitCode {
                 return ExitCode::from(code::HARNESS);
             }
         }
-        println!("{}", o.announce());
+        outln!("{}", o.announce());
         let raw = match a.record {
             Some(addr) => {
                 let tap: crate::origin::recording::Tap = std::sync::Arc::new(|r| {
-                    println!(
+                    outln!(
                         "{}",
                         serde_json::json!({ "received": {
                             "conn": r.conn,
@@ -102,7 +102,7 @@ pub fn origin(a: &OriginArgs) -> ExitCode {
                 let rec = crate::origin::recording::Recorder::with_tap(tap);
                 match crate::origin::raw::RawOrigin::start(addr, rec).await {
                     Ok(r) => {
-                        println!(
+                        outln!(
                             "{}",
                             serde_json::json!({ "record": format!("http://{}", r.addr()) })
                         );

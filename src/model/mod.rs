@@ -7,6 +7,7 @@ pub mod comparison;
 pub mod conformance;
 pub mod differential;
 pub mod errors;
+pub mod files;
 pub mod hist;
 pub mod metric;
 pub mod peer;

@@ -410,21 +410,13 @@ pub fn write(dir: &Path, r: &ResultsFile) -> std::io::Result<std::path::PathBuf>
     std::fs::create_dir_all(dir)?;
     let path = dir.join("results.json");
     let text = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
-    std::fs::write(&path, text)?;
+    super::files::write_atomic(&path, text.as_bytes())?;
     Ok(path)
 }
 
 /// Why a results file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The path.
-        path: String,
-        /// The cause.
-        source: std::io::Error,
-    },
     /// Not JSON, or JSON that is not a gauntlet results file.
     #[error("not a gauntlet results file: {0}")]
     Foreign(String),
@@ -485,13 +477,8 @@ impl TryFrom<&str> for ResultsFile {
 
 /// Reads a `results.json`: see [`ResultsFile::try_from`].
 pub fn read(path: &Path) -> Result<ResultsFile, String> {
-    let text = std::fs::read_to_string(path).map_err(|source| {
-        ReadError::Io {
-            path: path.display().to_string(),
-            source,
-        }
-        .to_string()
-    })?;
+    let text = super::files::read_text(path, "a results.json", super::files::RESULTS_CAP)
+        .map_err(|e| e.to_string())?;
     ResultsFile::try_from(text.as_str()).map_err(|e| format!("{}: {e}", path.display()))
 }
 

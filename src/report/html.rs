@@ -22,6 +22,13 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Characters XML 1.0 forbids (NUL and the other C0 controls but tab and line ends)
+            // would make junit.xml unreadable: shown as U+FFFD instead.
+            c if (c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x20)
+                || matches!(c, '\u{fffe}' | '\u{ffff}') =>
+            {
+                out.push('\u{fffd}')
+            }
             c => out.push(c),
         }
     }

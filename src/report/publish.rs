@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::html::esc;
 use super::{hlog, html, junit, markdown};
+use crate::model::files::write_atomic;
 use crate::model::results::{self as json, ResultsFile};
 
 /// Writes every artefact of a run into `dir`; returns the paths written.
@@ -18,12 +19,12 @@ pub fn write_all(dir: &Path, r: &ResultsFile) -> std::io::Result<Vec<PathBuf>> {
         ("summary.md", markdown::render(r)),
     ] {
         let p = dir.join(name);
-        std::fs::write(&p, text)?;
+        write_atomic(&p, text.as_bytes())?;
         written.push(p);
     }
     for l in &r.lanes {
         let p = dir.join(hlog::file_name(l));
-        std::fs::write(&p, hlog::render(r, l).map_err(std::io::Error::other)?)?;
+        write_atomic(&p, &hlog::render(r, l).map_err(std::io::Error::other)?)?;
         written.push(p);
     }
     Ok(written)
@@ -60,6 +61,6 @@ pub fn write_index(reports: &Path) -> std::io::Result<PathBuf> {
     }
     out.push_str("</table>\n</body></html>\n");
     let p = reports.join("index.html");
-    std::fs::write(&p, out)?;
+    write_atomic(&p, out.as_bytes())?;
     Ok(p)
 }

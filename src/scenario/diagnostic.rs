@@ -18,6 +18,9 @@ pub struct Diagnostic {
     pub pos: Option<Pos>,
     /// What to do about it.
     pub hint: Option<String>,
+    /// The command-line flag that set the value, when one did: the diagnostic then points at
+    /// the flag, not into the file.
+    pub flag: Option<String>,
 }
 
 impl Diagnostic {
@@ -28,7 +31,15 @@ impl Diagnostic {
             path: None,
             pos: None,
             hint: None,
+            flag: None,
         }
+    }
+
+    /// Points it at a command-line flag.
+    pub fn at_flag(mut self, flag: impl Into<String>) -> Self {
+        self.flag = Some(flag.into());
+        self.pos = None;
+        self
     }
 
     /// Adds a hint.
@@ -82,22 +93,49 @@ fn token_len(line: &str, col: usize) -> usize {
     n.max(1)
 }
 
+/// Widest source line shown, in characters; a longer one is cut to a window around the column.
+const WINDOW: usize = 100;
+
+/// `line` cut to at most [`WINDOW`] characters around `col` (1-based), marked `…` where cut, and
+/// the column within what is shown: a 50 MB one-line list must not be echoed whole.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let n = line.chars().count();
+    if n <= WINDOW {
+        return (line.to_string(), col);
+    }
+    let start = col
+        .saturating_sub(1)
+        .saturating_sub(WINDOW / 3)
+        .min(n - WINDOW);
+    let mut shown: String = line.chars().skip(start).take(WINDOW).collect();
+    let mut col = col - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        col += 1;
+    }
+    if start + WINDOW < n {
+        shown.push('…');
+    }
+    (shown, col)
+}
+
 /// Renders diagnostics for `file` whose text is `src`.
 pub fn render(file: &str, src: &str, diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     let lines: Vec<&str> = src.lines().collect();
     for d in diags {
         let _ = writeln!(out, "error: {}", d.message);
-        match d.pos {
+        match d.pos.filter(|_| d.flag.is_none()) {
             Some(pos) => {
                 let num = pos.line.to_string();
                 let pad = " ".repeat(num.len());
                 let _ = writeln!(out, "{pad}--> {file}:{}:{}", pos.line, pos.col);
-                if let Some(text) = lines.get(pos.line.wrapping_sub(1)) {
+                if let Some(line) = lines.get(pos.line.wrapping_sub(1)) {
+                    let (text, col) = window(line, pos.col);
                     let _ = writeln!(out, "{pad} |");
                     let _ = writeln!(out, "{num} | {text}");
-                    let caret = "^".repeat(token_len(text, pos.col));
-                    let lead = " ".repeat(pos.col.saturating_sub(1));
+                    let caret = "^".repeat(token_len(&text, col));
+                    let lead = " ".repeat(col.saturating_sub(1));
                     let _ = writeln!(out, "{pad} | {lead}{caret}");
                     let _ = writeln!(out, "{pad} |");
                 }
@@ -109,9 +147,18 @@ pub fn render(file: &str, src: &str, diags: &[Diagnostic]) -> String {
                 }
             }
             None => {
-                let _ = writeln!(out, " --> {file}");
+                match &d.flag {
+                    Some(flag) => writeln!(out, " --> command line: {flag}"),
+                    None => writeln!(out, " --> {file}"),
+                }
+                .ok();
+                let by = if d.flag.is_some() {
+                    " (set by the flag)"
+                } else {
+                    ""
+                };
                 if let Some(path) = &d.path {
-                    let _ = writeln!(out, "  = path: {path}");
+                    let _ = writeln!(out, "  = path: {path}{by}");
                 }
                 if let Some(hint) = &d.hint {
                     let _ = writeln!(out, "  = help: {hint}");
@@ -140,6 +187,16 @@ mod tests {
             Some("rate")
         );
         assert_eq!(did_you_mean("zzz", &["rate", "model"]), None);
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_column() {
+        let line = format!("k: [{}]", "1, ".repeat(10_000));
+        let (shown, col) = window(&line, 20_000);
+        assert!(shown.chars().count() <= WINDOW + 2, "{shown}");
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert_eq!(shown.chars().nth(col - 1), line.chars().nth(19_999));
+        assert_eq!(window("short", 2), ("short".to_string(), 2));
     }
 
     #[test]

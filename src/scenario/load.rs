@@ -6,6 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_saphyr::Error as YamlError;
+
+use crate::model::files::{read_text, InputError, SCENARIO_CAP};
 use sha2::{Digest, Sha256};
 
 use super::diagnostic::{self, Diagnostic};
@@ -37,17 +39,73 @@ pub struct Overrides {
     pub baseline: Option<(String, String)>,
 }
 
+impl Overrides {
+    /// The YAML paths the flags set, each with the flag as written, so that a problem with a
+    /// value points at the flag rather than into the file.
+    fn flagged(&self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        for (n, u) in &self.targets {
+            v.push((format!("targets.{n}"), format!("--target {n}={u}")));
+        }
+        for (flag, given) in [("candidate", &self.candidate), ("baseline", &self.baseline)] {
+            if let Some((n, u)) = given {
+                v.push((format!("targets.{n}"), format!("--{flag} {n}={u}")));
+            }
+        }
+        let mut one = |path: &str, flag: Option<String>| {
+            if let Some(f) = flag {
+                v.push((path.to_string(), f));
+            }
+        };
+        one(
+            "load.rate",
+            self.rate
+                .map(|r| format!("--rate {}", super::bounds::show_rate(r))),
+        );
+        one(
+            "load.duration",
+            self.duration
+                .map(|d| format!("--duration {}", humantime::format_duration(d))),
+        );
+        one(
+            "load.concurrency",
+            self.concurrency.map(|c| format!("--concurrency {c}")),
+        );
+        one(
+            "load.requests",
+            self.requests.map(|r| format!("--requests {r}")),
+        );
+        one(
+            "protocols",
+            self.protocols.as_ref().map(|p| format!("--protocol {p:?}")),
+        );
+        v
+    }
+
+    /// `d` pointed at the flag that set its node, if a flag did.
+    fn point_at_flag(&self, mut d: Diagnostic) -> Diagnostic {
+        let under = |path: &str, p: &str| {
+            path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}["))
+        };
+        if d.flag.is_none() {
+            let hit = d
+                .path
+                .as_deref()
+                .and_then(|path| self.flagged().into_iter().find(|(p, _)| under(path, p)));
+            if let Some((_, flag)) = hit {
+                d = d.at_flag(flag);
+            }
+        }
+        d
+    }
+}
+
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The path.
-        path: String,
-        /// The cause.
-        source: std::io::Error,
-    },
+    /// The file could not be read (missing, special, too large).
+    #[error("{0}")]
+    Io(InputError),
     /// The file is not a valid scenario; `rendered` holds the diagnostics as text.
     #[error("{rendered}")]
     Invalid {
@@ -60,10 +118,30 @@ pub enum ScenarioError {
 
 /// Reads and validates the scenario at `path`.
 pub fn load_file(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text = match read_text(path, "a scenario", SCENARIO_CAP) {
+        Ok(t) => t,
+        Err(InputError::NotUtf8 {
+            path,
+            line,
+            col,
+            byte,
+            valid,
+        }) => {
+            // Rendered like any other mistake: the line up to the byte, a caret under it.
+            let d = Diagnostic {
+                message: format!("the byte 0x{byte:02x} is not UTF-8"),
+                path: None,
+                pos: Some(Pos { line, col }),
+                hint: Some("save the file as UTF-8".into()),
+                flag: None,
+            };
+            return Err(ScenarioError::Invalid {
+                rendered: diagnostic::render(&path, &valid, std::slice::from_ref(&d)),
+                diagnostics: vec![d],
+            });
+        }
+        Err(e) => return Err(ScenarioError::Io(e)),
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     load_str(&path.display().to_string(), &text, dir, overrides)
 }
@@ -75,13 +153,27 @@ pub fn load_str(
     dir: &Path,
     overrides: &Overrides,
 ) -> Result<Scenario, ScenarioError> {
-    let invalid = |diagnostics: Vec<Diagnostic>| ScenarioError::Invalid {
-        rendered: diagnostic::render(name, text, &diagnostics),
-        diagnostics,
+    let invalid = |diagnostics: Vec<Diagnostic>| {
+        let diagnostics: Vec<Diagnostic> = diagnostics
+            .into_iter()
+            .map(|d| overrides.point_at_flag(d))
+            .collect();
+        ScenarioError::Invalid {
+            rendered: diagnostic::render(name, text, &diagnostics),
+            diagnostics,
+        }
     };
+    if text.trim().is_empty() {
+        return Err(invalid(vec![Diagnostic::new("the file is empty").hint(
+            "a scenario needs at least `targets` and `requests`; see scenarios/demo.yaml",
+        )]));
+    }
     let idx = SpanIndex::build(text);
-    let mut file: ScenarioFile =
-        serde_saphyr::from_str(text).map_err(|e| invalid(vec![from_yaml_error(&e, &idx)]))?;
+    let mut file: ScenarioFile = serde_saphyr::from_str(text).map_err(|e| {
+        invalid(vec![
+            tab_indent(text).unwrap_or_else(|| from_yaml_error(&e, &idx))
+        ])
+    })?;
     apply_overrides(&mut file, overrides).map_err(|d| invalid(vec![d]))?;
     let source = Source {
         path: name.to_string(),
@@ -103,6 +195,7 @@ impl Source {
                 pos: idx.nearest_pos(&path, false),
                 path: Some(path),
                 hint,
+                flag: None,
             })
             .collect();
         ScenarioError::Invalid {
@@ -110,6 +203,25 @@ impl Source {
             diagnostics,
         }
     }
+}
+
+/// The first line indented with a tab, when the YAML did not parse: YAML indents with spaces
+/// only, and the parser's own message points elsewhere (often at the line before).
+fn tab_indent(text: &str) -> Option<Diagnostic> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let lead = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let col = line[..lead].find('\t')?;
+        Some(Diagnostic {
+            message: "a tab in the indentation".into(),
+            path: None,
+            pos: Some(Pos {
+                line: i + 1,
+                col: col + 1,
+            }),
+            hint: Some("YAML indents with spaces only; replace the tab with spaces".into()),
+            flag: None,
+        })
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -122,10 +234,11 @@ fn apply_overrides(f: &mut ScenarioFile, o: &Overrides) -> Result<(), Diagnostic
             Some(t) => t.url = url.clone(),
             None => {
                 let known: Vec<&str> = f.targets.keys().map(String::as_str).collect();
-                return Err(Diagnostic::new(format!(
-                    "--target {name}=…: the scenario has no target named `{name}`"
-                ))
-                .hint(hint_for(name, &known)));
+                return Err(
+                    Diagnostic::new(format!("the scenario has no target named `{name}`"))
+                        .at_flag(format!("--target {name}={url}"))
+                        .hint(hint_for(name, &known)),
+                );
             }
         }
     }
@@ -160,7 +273,12 @@ fn apply_overrides(f: &mut ScenarioFile, o: &Overrides) -> Result<(), Diagnostic
         if cmp.candidate.is_empty() || cmp.baseline.is_empty() {
             return Err(Diagnostic::new(
                 "--candidate and --baseline go together when the scenario has no `compare` section",
-            ));
+            )
+            .at_flag(if o.candidate.is_some() {
+                "--candidate"
+            } else {
+                "--baseline"
+            }));
         }
     }
     if o.seed.is_some() {
@@ -261,6 +379,10 @@ fn from_yaml_error(e: &YamlError, idx: &SpanIndex) -> Diagnostic {
             },
             Some("each key may appear once in a mapping".to_string()),
         ),
+        YamlError::Budget { breach, .. } => (
+            budget_message(breach),
+            Some("a scenario is written by hand or imported; split a file this large".into()),
+        ),
         other => (plain_message(other), None),
     };
     let hint = hint.filter(|h| !h.is_empty());
@@ -269,6 +391,24 @@ fn from_yaml_error(e: &YamlError, idx: &SpanIndex) -> Diagnostic {
         path,
         pos,
         hint,
+        flag: None,
+    }
+}
+
+/// A YAML budget breach in words: which limit, and that it is one.
+fn budget_message(b: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match b {
+        B::Nodes { nodes } => format!(
+            "the file holds more than {} YAML nodes, the limit",
+            nodes - 1
+        ),
+        B::Depth { depth } => format!("the file nests {depth} levels deep, past the limit"),
+        B::Aliases { .. } | B::Anchors { .. } | B::AliasAnchorRatio { .. } => {
+            "the file uses more anchors or aliases than the limit allows".into()
+        }
+        B::ScalarBytes { .. } => "the file's values hold more bytes than the limit".into(),
+        other => format!("the file breaks a YAML size limit ({other:?})"),
     }
 }
 

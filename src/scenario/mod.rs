@@ -5,6 +5,7 @@
 //! default is filled in, every URL parsed, every header and pattern compiled. The engine sees only
 //! [`Scenario`].
 
+pub mod bounds;
 pub mod diagnostic;
 pub mod expect;
 pub mod gate;

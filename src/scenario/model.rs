@@ -322,8 +322,10 @@ pub struct LoadSpec {
     /// `open` (default) or `closed`.
     #[serde(default)]
     pub model: ModelName,
-    /// Open model shorthand: one stage at this rate (requests per second per target × protocol).
+    /// Open model shorthand: one stage at this rate (requests per second per target × protocol;
+    /// at most 1,000,000).
     #[serde(default)]
+    #[schemars(range(min = 0.0, max = super::bounds::MAX_RATE))]
     pub rate: Option<f64>,
     /// Length of the measured part of the run.
     #[serde(default, deserialize_with = "opt_duration")]
@@ -336,23 +338,29 @@ pub struct LoadSpec {
     #[serde(default, deserialize_with = "opt_duration")]
     #[schemars(with = "Option<DurationText>")]
     pub warmup: Option<Duration>,
-    /// Closed model: requests in flight per target × protocol.
+    /// Closed model: requests in flight per target × protocol (at most 100,000).
     #[serde(default)]
+    #[schemars(range(min = 1, max = super::bounds::MAX_CONCURRENCY))]
     pub concurrency: Option<u32>,
-    /// Stop after this many measured requests per target × protocol.
+    /// Stop after this many measured requests per target × protocol (at most 10^9).
     #[serde(default)]
+    #[schemars(range(min = 1, max = super::bounds::MAX_REQUESTS))]
     pub requests: Option<u64>,
-    /// Connections per target × protocol.
+    /// Connections per target × protocol (at most 10,000).
     #[serde(default)]
+    #[schemars(range(min = 1, max = super::bounds::MAX_CONNECTIONS))]
     pub connections: Option<u32>,
-    /// Concurrent streams per connection (HTTP/2 and HTTP/3).
+    /// Concurrent streams per connection, HTTP/2 and HTTP/3 (at most 1,000).
     #[serde(default)]
+    #[schemars(range(min = 1, max = super::bounds::MAX_STREAMS))]
     pub max_streams: Option<u32>,
     /// Close a connection after this many requests (1 = a new connection per request).
     #[serde(default)]
+    #[schemars(range(min = 1, max = super::bounds::MAX_REQUESTS))]
     pub requests_per_connection: Option<u64>,
-    /// Client threads; default: the number of available cores.
+    /// Client threads; default: the number of available cores (at most 256).
     #[serde(default)]
+    #[schemars(range(min = 1, max = super::bounds::MAX_THREADS))]
     pub threads: Option<u32>,
 }
 
@@ -364,7 +372,8 @@ pub struct StageSpec {
     #[serde(deserialize_with = "duration")]
     #[schemars(with = "DurationText")]
     pub duration: Duration,
-    /// Requests per second at the start of the stage.
+    /// Requests per second at the start of the stage (at most 1,000,000).
+    #[schemars(range(min = 0.0, max = super::bounds::MAX_RATE))]
     pub rate: f64,
     /// Requests per second at the end of the stage; the rate ramps linearly.
     #[serde(default)]

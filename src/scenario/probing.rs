@@ -90,7 +90,9 @@ pub struct Quirks {
 impl Quirks {
     /// Reads a quirks file; `conformance::check` checks that its probe ids exist.
     pub fn load(path: &Path) -> Result<Quirks, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            crate::model::files::read_text(path, "a quirks file", crate::model::files::QUIRKS_CAP)
+                .map_err(|e| e.to_string())?;
         let mut q: Quirks =
             serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         q.file = path.display().to_string();

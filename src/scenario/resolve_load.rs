@@ -3,6 +3,10 @@
 
 use std::time::Duration;
 
+use super::bounds::{
+    bad_rate, too_long, MAX_CONCURRENCY, MAX_CONNECTIONS, MAX_RATE, MAX_REQUESTS, MAX_RUN,
+    MAX_STREAMS, MAX_THREADS,
+};
 use super::model::{ModelName, ScenarioFile};
 use super::validate::{Checker, DEFAULT_DURATION};
 use super::{Load, Model, Stage};
@@ -10,21 +14,37 @@ use super::{Load, Model, Stage};
 /// Resolves `load`, defaults filled in.
 pub(super) fn resolve_load(c: &mut Checker<'_>, f: &ScenarioFile) -> Load {
     let l = f.load.clone().unwrap_or_default();
-    let positive = |c: &mut Checker<'_>, key: &str, v: Option<u64>| {
-        if v == Some(0) {
-            c.err(
-                &format!("load.{key}"),
-                format!("`{key}` must be at least 1"),
-                None,
-            );
-        }
-    };
-    positive(c, "connections", l.connections.map(u64::from));
-    positive(c, "max_streams", l.max_streams.map(u64::from));
-    positive(c, "requests", l.requests);
-    positive(c, "requests_per_connection", l.requests_per_connection);
-    positive(c, "threads", l.threads.map(u64::from));
-    positive(c, "concurrency", l.concurrency.map(u64::from));
+    let counts = [
+        (
+            "connections",
+            l.connections.map(u64::from),
+            MAX_CONNECTIONS,
+            "connections",
+        ),
+        (
+            "max_streams",
+            l.max_streams.map(u64::from),
+            MAX_STREAMS,
+            "streams per connection",
+        ),
+        ("requests", l.requests, MAX_REQUESTS, "requests"),
+        (
+            "requests_per_connection",
+            l.requests_per_connection,
+            MAX_REQUESTS,
+            "requests",
+        ),
+        ("threads", l.threads.map(u64::from), MAX_THREADS, "threads"),
+        (
+            "concurrency",
+            l.concurrency.map(u64::from),
+            MAX_CONCURRENCY,
+            "requests in flight",
+        ),
+    ];
+    for (key, v, max, unit) in counts {
+        c.count(&format!("load.{key}"), v, max, unit);
+    }
     c.positive_duration("load.duration", l.duration);
     let model = match l.model {
         ModelName::Open => {
@@ -53,15 +73,13 @@ pub(super) fn resolve_load(c: &mut Checker<'_>, f: &ScenarioFile) -> Load {
                     None,
                 ),
                 (None, Some(rate)) => {
-                    if !(rate.is_finite() && rate > 0.0) {
-                        c.err(
-                            "load.rate",
-                            "the rate must be a number above zero (requests per second)",
-                            None,
-                        );
+                    if let Some(why) = bad_rate(rate) {
+                        c.err("load.rate", why, None);
                     }
                     let duration = if l.requests.is_some() {
-                        l.duration.unwrap_or(Duration::from_secs(86_400))
+                        // Bounded by the count; the clock only keeps it within the run limit.
+                        l.duration
+                            .unwrap_or(MAX_RUN.saturating_sub(l.warmup.unwrap_or_default()))
                     } else {
                         l.duration.unwrap_or(DEFAULT_DURATION)
                     };
@@ -96,11 +114,11 @@ pub(super) fn resolve_load(c: &mut Checker<'_>, f: &ScenarioFile) -> Load {
                             c.err(&format!("{p}.duration"), "must be longer than zero", None);
                         }
                         let end = s.ramp_to.unwrap_or(s.rate);
-                        let valid = |r: f64| r.is_finite() && r >= 0.0;
+                        let valid = |r: f64| r.is_finite() && (0.0..=MAX_RATE).contains(&r);
                         if !(valid(s.rate) && valid(end)) || (s.rate == 0.0 && end == 0.0) {
                             c.err(
                                 &format!("{p}.rate"),
-                                "the rate must be above zero (a ramp may start or end at zero)",
+                                format!("the rate must be above zero and at most {MAX_RATE} per second (a ramp may start or end at zero)"),
                                 None,
                             );
                         }
@@ -149,6 +167,27 @@ pub(super) fn resolve_load(c: &mut Checker<'_>, f: &ScenarioFile) -> Load {
             }
         }
     };
+    let whole = match &model {
+        // Saturating: a typo'd duration of a million years must be reported, not overflow.
+        Model::Open { stages } => stages
+            .iter()
+            .fold(Duration::ZERO, |a, s| a.saturating_add(s.duration)),
+        Model::Closed {
+            warmup, duration, ..
+        } => warmup.saturating_add(duration.unwrap_or_default()),
+    };
+    if let Some(why) = too_long(whole, MAX_RUN) {
+        let at = if l.stages.is_none() && l.duration.is_some() {
+            "load.duration"
+        } else {
+            "load"
+        };
+        c.err(
+            at,
+            format!("the whole run, warm-up included: {why}"),
+            Some("split it into shorter runs".into()),
+        );
+    }
     let threads = l.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get() as u32)

@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method};
 
+use super::bounds;
 use super::diagnostic::{did_you_mean, Diagnostic};
 use super::model::{ProtocolName, RequestSpec, ScenarioFile, StatusItem};
 use super::spans::SpanIndex;
@@ -35,6 +36,7 @@ impl Checker<'_> {
             path: Some(path.to_string()),
             pos: self.idx.nearest_pos(path, false),
             hint,
+            flag: None,
         });
     }
 
@@ -44,6 +46,7 @@ impl Checker<'_> {
             path: Some(path.to_string()),
             pos: self.idx.nearest_pos(path, true),
             hint,
+            flag: None,
         });
     }
 
@@ -100,6 +103,31 @@ impl Checker<'_> {
             );
         }
     }
+
+    /// A timeout: longer than zero, at most [`bounds::MAX_TIMEOUT`].
+    pub(super) fn timeout(&mut self, path: &str, d: Option<Duration>) {
+        self.positive_duration(path, d);
+        if let Some(why) = d.and_then(|d| bounds::too_long(d, bounds::MAX_TIMEOUT)) {
+            self.err(path, why, None);
+        }
+    }
+
+    /// A count: at least 1, at most `max`.
+    pub(super) fn count(&mut self, path: &str, v: Option<u64>, max: u64, unit: &str) {
+        match v {
+            Some(0) => self.err(path, "must be at least 1", None),
+            Some(v) => {
+                if let Some(why) = bounds::above(v, max, unit) {
+                    self.err(
+                        path,
+                        why,
+                        Some("a typo? the limit is there to catch one".into()),
+                    );
+                }
+            }
+            None => {}
+        }
+    }
 }
 
 /// Parses a target URL; the error is a message for the diagnostic.
@@ -122,7 +150,26 @@ pub fn parse_target_url(url: &str, connect_to: Option<&str>) -> Result<Endpoint,
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    // `port_u16` is `None` for 99999 as for no port at all: read the text, or a typo would
+    // aim the run at port 80.
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let written = match hostport.strip_prefix('[') {
+        Some(v6) => v6
+            .split_once(']')
+            .and_then(|(_, rest)| rest.strip_prefix(':')),
+        None => hostport.split_once(':').map(|(_, p)| p),
+    };
+    let port = match written {
+        None => {
+            if tls {
+                443
+            } else {
+                80
+            }
+        }
+        Some(p) => port_number(p)?,
+    };
     let base_path = uri.path().trim_end_matches('/').to_string();
     let connect_to = connect_to.map(parse_host_port).transpose()?;
     Ok(Endpoint::Url(TargetUrl {
@@ -132,6 +179,16 @@ pub fn parse_target_url(url: &str, connect_to: Option<&str>) -> Result<Endpoint,
         base_path,
         connect_to,
     }))
+}
+
+/// A port as written: 1 to 65535, digits only.
+fn port_number(p: &str) -> Result<u16, String> {
+    match p.parse::<u32>() {
+        Ok(n @ 1..=65535) if p.bytes().all(|b| b.is_ascii_digit()) => Ok(n as u16),
+        Ok(_) => Err(format!("port {p} is out of range (1 to 65535)")),
+        Err(_) if p.is_empty() => Err("the port after `:` is empty".into()),
+        Err(_) => Err(format!("port `{p}` is not a number (1 to 65535)")),
+    }
 }
 
 /// Parses `host:port` or `[v6]:port`.
@@ -144,7 +201,7 @@ pub fn parse_host_port(s: &str) -> Result<(String, u16), String> {
         let (h, p) = s.rsplit_once(':').ok_or_else(bad)?;
         (h.to_string(), p)
     };
-    let port: u16 = port.parse().map_err(|_| bad())?;
+    let port = port_number(port)?;
     if host.is_empty() {
         return Err(bad());
     }
@@ -232,7 +289,7 @@ fn resolve_request(
     let p = format!("requests[{i}]");
     let mp = method_and_path(c, &p, r);
     let headers = c.headers(&format!("{p}.headers"), &r.headers);
-    c.positive_duration(&format!("{p}.timeout"), r.timeout);
+    c.timeout(&format!("{p}.timeout"), r.timeout);
     let max_body = c.size_within(&format!("{p}.max_body"), r.max_body, MAX_BODY_RANGE);
     let mut expect = Expect::default();
     if let Some(e) = &r.expect {
@@ -255,6 +312,13 @@ fn resolve_request(
                         None,
                     );
                 }
+            }
+            if st.0.is_empty() {
+                c.err(
+                    &format!("{p}.expect.status"),
+                    "an empty list would accept no status at all",
+                    Some("name the statuses, like `[200, 304]`, or leave `status` out for 2xx and 3xx".into()),
+                );
             }
             expect.status = st.0.clone();
         }
@@ -313,6 +377,14 @@ pub fn resolve(
     };
     if f.name.trim().is_empty() {
         c.err("name", "the name must not be empty", None);
+    } else if f.name.chars().any(char::is_control) {
+        c.err(
+            "name",
+            "the name holds a control character",
+            Some("it names reports and files: keep it to printable text".into()),
+        );
+    } else if f.name.chars().count() > 200 {
+        c.err("name", "the name is longer than 200 characters", None);
     }
     if f.targets.is_empty() {
         c.err(
@@ -437,8 +509,8 @@ pub fn resolve(
         resumption: tls_spec.resumption.unwrap_or(true),
         early_data: tls_spec.early_data,
     };
-    c.positive_duration("timeout", f.timeout);
-    c.positive_duration("connect_timeout", f.connect_timeout);
+    c.timeout("timeout", f.timeout);
+    c.timeout("connect_timeout", f.connect_timeout);
     let load = super::resolve_load::resolve_load(&mut c, f);
     if f.requests.is_empty() {
         c.err(
