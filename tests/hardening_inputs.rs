@@ -267,3 +267,42 @@ fn a_closed_standard_output_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{e}");
     assert!(!e.contains("panicked"), "{e}");
 }
+
+#[test]
+fn a_host_outside_loopback_and_private_networks_must_be_allowed_by_name() {
+    // Only validated and refused here: no test sends anything to a public address.
+    let dir = tempfile::tempdir().unwrap();
+    let body = |allow: &str| {
+        format!(
+            "name: p\n{allow}targets:\n  a: http://203.0.113.7:8080/\n  b: {{ url: https://shop.test/, connect_to: 127.0.0.1:9443 }}\nload: {{ rate: 1, duration: 1s }}\nrequests:\n  - get: /\n"
+        )
+    };
+    let name = scenario(dir.path(), "p.yaml", &body(""));
+    refused(
+        dir.path(),
+        &["validate", &name],
+        &[
+            "203.0.113.7 is outside loopback and private networks",
+            "p.yaml:3:6",
+            "allow_hosts",
+        ],
+    );
+    refused(dir.path(), &["run", &name, "-q"], &["outside loopback"]);
+    refused(
+        dir.path(),
+        &["conformance", "--target", "http://203.0.113.7:8080/"],
+        &[
+            "--target http://203.0.113.7:8080/",
+            "--allow-host 203.0.113.7",
+        ],
+    );
+    let name = scenario(dir.path(), "ok.yaml", &body("allow_hosts: [203.0.113.7]\n"));
+    let o = gauntlet(&["validate", &name], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The flag adds to the list as the key does.
+    let flagged = gauntlet::scenario::Overrides {
+        allow_hosts: vec!["203.0.113.7".into()],
+        ..Default::default()
+    };
+    gauntlet::scenario::load_str("p.yaml", &body(""), dir.path(), &flagged).unwrap();
+}

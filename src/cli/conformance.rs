@@ -72,6 +72,9 @@ pub struct ConformanceArgs {
     /// Deadline of each step of a probe.
     #[arg(long, default_value = "5s")]
     pub timeout: String,
+    /// A host outside loopback and private networks that may be probed (repeatable).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
 }
 
 fn named(s: &str, default: &str) -> (String, String) {
@@ -221,10 +224,17 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
                     Err(e) => return harness(e),
                 }
             } else {
-                match RawTarget::from_url(&url, tls.clone(), timeout) {
-                    Ok(t) => specs.push(proxied(&name, t, raw.as_ref(), reload.clone(), policy)),
-                    Err(e) => return harness(e),
+                let t = match RawTarget::from_url(&url, tls.clone(), timeout) {
+                    Ok(t) => t,
+                    Err(e) => return harness(format!("--{default} {url}: {e}")),
+                };
+                let (host, port) = t.dial();
+                if let Some(why) = crate::scenario::reach::refusal(host, port, &a.allow_hosts) {
+                    return harness(format!(
+                        "--{default} {url}: {why}; add --allow-host {host} if you mean to probe it"
+                    ));
                 }
+                specs.push(proxied(&name, t, raw.as_ref(), reload.clone(), policy));
             }
         }
         for spec in &specs {

@@ -156,6 +156,10 @@ pub struct RunArgs {
     /// The target it is judged against: NAME=URL.
     #[arg(long, value_name = "NAME=URL")]
     pub baseline: Option<String>,
+    /// A host outside loopback and private networks that may be loaded (repeatable); without
+    /// it such a target is refused.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
@@ -237,6 +241,7 @@ impl TryFrom<&RunArgs> for RunConfig {
         .map(|c| c as u32);
         o.requests = count("requests", a.requests, bounds::MAX_REQUESTS, "requests")?;
         o.seed = a.seed;
+        o.allow_hosts = a.allow_hosts.clone();
         if let Some(list) = &a.protocol {
             let mut ps = Vec::new();
             for p in list {

@@ -37,6 +37,8 @@ pub struct Overrides {
     pub candidate: Option<(String, String)>,
     /// `--baseline NAME=URL`: the target it is judged against.
     pub baseline: Option<(String, String)>,
+    /// `--allow-host HOST`: hosts outside loopback and private networks that may be loaded.
+    pub allow_hosts: Vec<String>,
 }
 
 impl Overrides {
@@ -284,6 +286,7 @@ fn apply_overrides(f: &mut ScenarioFile, o: &Overrides) -> Result<(), Diagnostic
     if o.seed.is_some() {
         f.seed = o.seed;
     }
+    f.allow_hosts.extend(o.allow_hosts.iter().cloned());
     if let Some(p) = &o.protocols {
         f.protocols = Some(p.clone());
     }

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod load;
 pub mod model;
 pub mod probing;
+pub mod reach;
 mod resolve_compare;
 mod resolve_conformance;
 mod resolve_load;

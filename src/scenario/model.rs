@@ -57,6 +57,10 @@ pub struct ScenarioFile {
     /// Limits gauntlet's own protocol stacks enforce on what servers send.
     #[serde(default)]
     pub limits: Option<LimitsSpec>,
+    /// Hosts outside loopback and private networks that this scenario may load (names or
+    /// addresses, as written in the URLs); any other such host is refused.
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
 }
 
 /// The `limits` section: what gauntlet accepts from a server before it calls the response

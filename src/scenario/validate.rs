@@ -410,6 +410,15 @@ pub fn resolve(
                         (_, Err(msg)) => c.err(&format!("{p}.connect_to"), msg, Some("write it like `127.0.0.1:8443` or `[::1]:8443`".into())),
                     }
                 }
+                if let Endpoint::Url(u) = &endpoint {
+                    let (host, port, at) = match &u.connect_to {
+                        Some((h, port)) => (h.as_str(), *port, format!("{p}.connect_to")),
+                        None => (u.host.as_str(), u.port, url_path.clone()),
+                    };
+                    if let Some(why) = super::reach::refusal(host, port, &f.allow_hosts) {
+                        c.err(&at, why, Some(format!("if you mean to load it, add `allow_hosts: [{host}]` (or --allow-host {host})")));
+                    }
+                }
                 let headers = c.headers(&format!("{p}.headers"), &t.headers);
                 targets.push(Target { name: name.clone(), endpoint, headers });
             }
