@@ -267,14 +267,129 @@ pub enum Opening {
     Raw,
 }
 
+/// The reading half of a session, without I/O: bytes in, frames logged, HPACK decoded. Kept
+/// apart from the connection so that what a server can make the client parse is a plain
+/// function of the bytes (and can be fuzzed: see [`read_frames`]).
+pub struct H2Reader {
+    /// Bytes received and not yet parsed (a frame still arriving).
+    pub buf: Vec<u8>,
+    decoder: loona_hpack::Decoder<'static>,
+    block: Option<(u32, bool, Vec<u8>)>,
+}
+
+impl Default for H2Reader {
+    fn default() -> Self {
+        H2Reader {
+            buf: Vec::new(),
+            decoder: loona_hpack::Decoder::new(),
+            block: None,
+        }
+    }
+}
+
+impl H2Reader {
+    /// Takes the next whole frame off the buffer and logs it in `log`. `None` when no whole frame
+    /// is left, or when the bytes are not HTTP/2 at all (they then move to `log.garbage`);
+    /// `Some(true)` when the frame was a SETTINGS the caller must acknowledge.
+    pub fn next_frame(&mut self, log: &mut H2Log) -> Option<bool> {
+        let buf = &self.buf;
+        if buf.len() < 9 {
+            return None;
+        }
+        let len = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]) as usize;
+        if log.events.is_empty() && self.block.is_none() && buf[3] > 0x20 {
+            // Not a frame header: a server that answered in HTTP/1.1, say.
+            log.garbage = std::mem::take(&mut self.buf);
+            return None;
+        }
+        if buf.len() < 9 + len {
+            return None;
+        }
+        let (t, fl) = (buf[3], buf[4]);
+        let sid = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
+        let p: Vec<u8> = buf[9..9 + len].to_vec();
+        self.buf.drain(..9 + len);
+        let mut ack = false;
+        let event = match t {
+            ty::SETTINGS if fl & flag::ACK == 0 => {
+                ack = true;
+                Some(Event::Settings(
+                    p.chunks_exact(6)
+                        .map(|c| {
+                            (
+                                u16::from_be_bytes([c[0], c[1]]),
+                                u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
+                            )
+                        })
+                        .collect(),
+                ))
+            }
+            ty::SETTINGS | ty::WINDOW_UPDATE => None,
+            ty::HEADERS | ty::CONTINUATION => {
+                let frag = if t == ty::HEADERS {
+                    header_fragment(fl, &p)
+                } else {
+                    &p[..]
+                };
+                let entry = self
+                    .block
+                    .get_or_insert((sid, fl & flag::END_STREAM != 0, Vec::new()));
+                entry.2.extend_from_slice(frag);
+                if fl & flag::END_HEADERS == 0 {
+                    None
+                } else {
+                    let (stream, end_stream, bytes) = self.block.take().expect("inserted");
+                    Some(Event::Headers {
+                        stream,
+                        fields: self.decoder.decode(&bytes).ok(),
+                        end_stream,
+                    })
+                }
+            }
+            ty::DATA => Some(Event::Data {
+                stream: sid,
+                len: p.len(),
+                end_stream: fl & flag::END_STREAM != 0,
+            }),
+            ty::RST_STREAM if p.len() >= 4 => Some(Event::Rst {
+                stream: sid,
+                code: u32::from_be_bytes([p[0], p[1], p[2], p[3]]),
+            }),
+            ty::GOAWAY if p.len() >= 8 => Some(Event::GoAway {
+                last: u32::from_be_bytes([p[0], p[1], p[2], p[3]]) & 0x7fff_ffff,
+                code: u32::from_be_bytes([p[4], p[5], p[6], p[7]]),
+            }),
+            ty::PING if fl & flag::ACK != 0 => Some(Event::PingAck(p)),
+            _ => Some(Event::Other(t, sid)),
+        };
+        log.events.extend(event);
+        Some(ack)
+    }
+}
+
+/// What a session's reader makes of `bytes` arriving from a server in one piece: every whole
+/// frame logged, header blocks HPACK-decoded, a trailing partial frame left unread. The pure
+/// core of [`H2Conn`]'s reading (nothing is written back), for fuzzing and tests.
+pub fn read_frames(bytes: &[u8]) -> H2Log {
+    let mut log = H2Log {
+        events: Vec::new(),
+        end: End::Open,
+        garbage: Vec::new(),
+    };
+    let mut reader = H2Reader {
+        buf: bytes.to_vec(),
+        ..H2Reader::default()
+    };
+    while reader.next_frame(&mut log).is_some() {}
+    log
+}
+
 /// An open HTTP/2 connection driven by hand: write frames, read and log what comes back.
 pub struct H2Conn {
     s: RawStream,
     /// Everything seen so far.
     pub log: H2Log,
-    buf: Vec<u8>,
-    decoder: loona_hpack::Decoder<'static>,
-    block: Option<(u32, bool, Vec<u8>)>,
+    reader: H2Reader,
     timeout: Duration,
 }
 
@@ -289,9 +404,7 @@ impl H2Conn {
                 end: End::Open,
                 garbage: Vec::new(),
             },
-            buf: Vec::new(),
-            decoder: loona_hpack::Decoder::new(),
-            block: None,
+            reader: H2Reader::default(),
             timeout: target.timeout,
         };
         if opening == Opening::Preface {
@@ -332,7 +445,7 @@ impl H2Conn {
                 Ok(Ok(n)) if !self.log.garbage.is_empty() => {
                     self.log.garbage.extend_from_slice(&chunk[..n])
                 }
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(Ok(n)) => self.reader.buf.extend_from_slice(&chunk[..n]),
                 Ok(Err(e)) => {
                     self.log.end = if e.kind() == std::io::ErrorKind::ConnectionReset {
                         End::Reset
@@ -354,74 +467,10 @@ impl H2Conn {
 
     /// Logs every whole frame in the buffer, acknowledging SETTINGS.
     async fn parse(&mut self) {
-        while self.buf.len() >= 9 {
-            let buf = &self.buf;
-            let len = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]) as usize;
-            if self.log.events.is_empty() && self.block.is_none() && buf[3] > 0x20 {
-                // Not a frame header: a server that answered in HTTP/1.1, say.
-                self.log.garbage = std::mem::take(&mut self.buf);
-                return;
+        while let Some(ack) = self.reader.next_frame(&mut self.log) {
+            if ack {
+                write(&mut self.s, &frame(ty::SETTINGS, flag::ACK, 0, &[])).await;
             }
-            if buf.len() < 9 + len {
-                return;
-            }
-            let (t, fl) = (buf[3], buf[4]);
-            let sid = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
-            let p: Vec<u8> = buf[9..9 + len].to_vec();
-            self.buf.drain(..9 + len);
-            let event = match t {
-                ty::SETTINGS if fl & flag::ACK == 0 => {
-                    write(&mut self.s, &frame(ty::SETTINGS, flag::ACK, 0, &[])).await;
-                    Some(Event::Settings(
-                        p.chunks_exact(6)
-                            .map(|c| {
-                                (
-                                    u16::from_be_bytes([c[0], c[1]]),
-                                    u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
-                                )
-                            })
-                            .collect(),
-                    ))
-                }
-                ty::SETTINGS | ty::WINDOW_UPDATE => None,
-                ty::HEADERS | ty::CONTINUATION => {
-                    let frag = if t == ty::HEADERS {
-                        header_fragment(fl, &p)
-                    } else {
-                        &p[..]
-                    };
-                    let entry =
-                        self.block
-                            .get_or_insert((sid, fl & flag::END_STREAM != 0, Vec::new()));
-                    entry.2.extend_from_slice(frag);
-                    if fl & flag::END_HEADERS == 0 {
-                        None
-                    } else {
-                        let (stream, end_stream, bytes) = self.block.take().expect("inserted");
-                        Some(Event::Headers {
-                            stream,
-                            fields: self.decoder.decode(&bytes).ok(),
-                            end_stream,
-                        })
-                    }
-                }
-                ty::DATA => Some(Event::Data {
-                    stream: sid,
-                    len: p.len(),
-                    end_stream: fl & flag::END_STREAM != 0,
-                }),
-                ty::RST_STREAM if p.len() >= 4 => Some(Event::Rst {
-                    stream: sid,
-                    code: u32::from_be_bytes([p[0], p[1], p[2], p[3]]),
-                }),
-                ty::GOAWAY if p.len() >= 8 => Some(Event::GoAway {
-                    last: u32::from_be_bytes([p[0], p[1], p[2], p[3]]) & 0x7fff_ffff,
-                    code: u32::from_be_bytes([p[4], p[5], p[6], p[7]]),
-                }),
-                ty::PING if fl & flag::ACK != 0 => Some(Event::PingAck(p)),
-                _ => Some(Event::Other(t, sid)),
-            };
-            self.log.events.extend(event);
         }
     }
 }

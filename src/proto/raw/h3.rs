@@ -234,8 +234,17 @@ async fn read_stream(mut recv: quinn::RecvStream, deadline: Instant) -> StreamLo
             _ => break,
         }
     }
+    read_frames(&buf, &mut log);
+    log
+}
+
+/// Reads the frames of a response stream's bytes into `log`: the first HEADERS frame's fields
+/// (QPACK-decoded; `None` when they do not decode) and the DATA length; other frames are
+/// skipped, and a frame cut short ends the reading. No I/O: what a server can make the probe
+/// client parse, as a plain function of the bytes (fuzzed).
+pub fn read_frames(buf: &[u8], log: &mut StreamLog) {
     let mut at = 0;
-    while let (Some(t), Some(len)) = (read_varint(&buf, &mut at), read_varint(&buf, &mut at)) {
+    while let (Some(t), Some(len)) = (read_varint(buf, &mut at), read_varint(buf, &mut at)) {
         let Some(p) = buf.get(at..at + len as usize) else {
             break;
         };
@@ -246,7 +255,6 @@ async fn read_stream(mut recv: quinn::RecvStream, deadline: Instant) -> StreamLo
             _ => {}
         }
     }
-    log
 }
 
 /// Opens a QUIC connection with ALPN `h3`, plays `script`, and logs what came back.
