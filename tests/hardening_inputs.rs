@@ -274,7 +274,7 @@ fn a_host_outside_loopback_and_private_networks_must_be_allowed_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let body = |allow: &str| {
         format!(
-            "name: p\n{allow}targets:\n  a: http://203.0.113.7:8080/\n  b: {{ url: https://shop.test/, connect_to: 127.0.0.1:9443 }}\nload: {{ rate: 1, duration: 1s }}\nrequests:\n  - get: /\n"
+            "name: p\n{allow}targets:\n  a: http://203.0.113.7:8080/\n  b: {{ url: https://shop.test/, connect_to: 127.0.0.1:9443 }}\n  c: http://staging.example.net:8080/\nload: {{ rate: 1, duration: 1s }}\nrequests:\n  - get: /\n"
         )
     };
     let name = scenario(dir.path(), "p.yaml", &body(""));
@@ -296,12 +296,16 @@ fn a_host_outside_loopback_and_private_networks_must_be_allowed_by_name() {
             "--allow-host 203.0.113.7",
         ],
     );
-    let name = scenario(dir.path(), "ok.yaml", &body("allow_hosts: [203.0.113.7]\n"));
+    let name = scenario(
+        dir.path(),
+        "ok.yaml",
+        &body("allow_hosts: [203.0.113.7, staging.example.net]\n"),
+    );
     let o = gauntlet(&["validate", &name], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // The flag adds to the list as the key does.
     let flagged = gauntlet::scenario::Overrides {
-        allow_hosts: vec!["203.0.113.7".into()],
+        allow_hosts: vec!["203.0.113.7".into(), "staging.example.net".into()],
         ..Default::default()
     };
     gauntlet::scenario::load_str("p.yaml", &body(""), dir.path(), &flagged).unwrap();

@@ -2,7 +2,7 @@
 //! be named in the scenario's `allow_hosts` (or by `--allow-host`), so that a typo in a URL cannot
 //! aim a load test at someone else's server.
 
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::IpAddr;
 
 /// Whether `ip` is loopback or on a private, link-local or unique-local network.
 pub fn is_local(ip: IpAddr) -> bool {
@@ -26,40 +26,25 @@ pub fn is_local(ip: IpAddr) -> bool {
 }
 
 /// Why load may not go to `host` (as written in a URL or `connect_to`), or `None` when it may.
-/// A name is looked up: every address it has must be local. A name that does not resolve sends
-/// nothing (the connection fails), so it is left to the run to report.
-pub fn refusal(host: &str, port: u16, allow: &[String]) -> Option<String> {
+/// A name is never looked up here: a lookup is traffic too, and its answer may change before the
+/// run. Only `localhost` and names under it (RFC 6761) pass without being allowed; any other name
+/// must be in the allowed list, or the target must `connect_to` a local address.
+pub fn refusal(host: &str, _port: u16, allow: &[String]) -> Option<String> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if allow.iter().any(|a| a.eq_ignore_ascii_case(host)) {
         return None;
     }
     let lower = host.to_ascii_lowercase();
-    // RFC 6761: `localhost` and names under it are loopback whatever a resolver says.
     if lower == "localhost" || lower.ends_with(".localhost") {
         return None;
     }
-    let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => (host, port)
-            .to_socket_addrs()
-            .map(|a| a.map(|s| s.ip()).collect())
-            .unwrap_or_default(),
-    };
-    let public: Vec<String> = addrs
-        .iter()
-        .filter(|ip| !is_local(**ip))
-        .map(|ip| ip.to_string())
-        .collect();
-    (!public.is_empty()).then(|| {
-        if host.parse::<IpAddr>().is_ok() {
-            format!("{host} is outside loopback and private networks")
-        } else {
-            format!(
-                "`{host}` resolves outside loopback and private networks ({})",
-                public.join(", ")
-            )
-        }
-    })
+    match host.parse::<IpAddr>() {
+        Ok(ip) if is_local(ip) => None,
+        Ok(_) => Some(format!("{host} is outside loopback and private networks")),
+        Err(_) => Some(format!(
+            "`{host}` is a name gauntlet does not look up: it may be outside loopback and private networks"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -103,5 +88,7 @@ mod tests {
         assert!(refusal("[::1]", 443, &[]).is_none());
         assert!(refusal("localhost", 443, &[]).is_none());
         assert!(refusal("api.localhost", 443, &[]).is_none());
+        assert!(refusal("staging.example.net", 443, &[]).is_some());
+        assert!(refusal("staging.example.net", 443, &["Staging.example.net".into()]).is_none());
     }
 }

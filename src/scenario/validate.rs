@@ -410,7 +410,11 @@ pub fn resolve(
                         (_, Err(msg)) => c.err(&format!("{p}.connect_to"), msg, Some("write it like `127.0.0.1:8443` or `[::1]:8443`".into())),
                     }
                 }
-                if let Endpoint::Url(u) = &endpoint {
+                // A `connect_to` that did not parse is reported already; the URL's host is not
+                // where the run would have gone.
+                let connect_to_failed = t.connect_to.is_some()
+                    && matches!(&endpoint, Endpoint::Url(u) if u.connect_to.is_none());
+                if let (Endpoint::Url(u), false) = (&endpoint, connect_to_failed) {
                     let (host, port, at) = match &u.connect_to {
                         Some((h, port)) => (h.as_str(), *port, format!("{p}.connect_to")),
                         None => (u.host.as_str(), u.port, url_path.clone()),
