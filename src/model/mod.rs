@@ -12,6 +12,7 @@ pub mod hist;
 pub mod metric;
 pub mod peer;
 pub mod protocol;
+pub mod redact;
 pub mod results;
 pub mod verdict;
 

@@ -7,6 +7,7 @@
 
 pub mod bounds;
 pub mod diagnostic;
+pub mod env;
 pub mod expect;
 pub mod gate;
 pub mod limits;
