@@ -75,6 +75,10 @@ pub struct ConformanceArgs {
     /// A host outside loopback and private networks that may be probed (repeatable).
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_hosts: Vec<String>,
+    /// Keep the values of authorization and cookie headers in the reports (redacted by
+    /// default).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 fn named(s: &str, default: &str) -> (String, String) {
@@ -244,6 +248,7 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         let c = probe_all(&specs, &sel, pair, &quirks, &stop).await;
         let mut meta = Meta::probes_only("conformance", started, SystemTime::now());
         meta.interrupted = c.interrupted;
+        meta.insecure = a.insecure;
         let mut results = ResultsFile {
             schema_version: SCHEMA_VERSION,
             meta,
@@ -273,6 +278,11 @@ pub fn conformance(a: &ConformanceArgs) -> ExitCode {
         for o in origins {
             o.shutdown().await;
         }
+        let secrets = crate::model::redact::Secrets::default();
+        if let Err(e) = super::keep_secrets(&mut results, &secrets, a.show_secrets) {
+            return harness(e);
+        }
+        out!("{}", crate::report::console::caveats(&results));
         out!("{}", probe_report::console(&results));
         match publish::write_all(&out, &results) {
             Ok(files) => {

@@ -166,6 +166,10 @@ pub struct RunArgs {
     /// Let verdict gates pass on an inconclusive verdict (by default one fails its gate).
     #[arg(long)]
     pub allow_inconclusive: bool,
+    /// Keep the values of secret headers (authorization, cookies, `secret_headers`) in the
+    /// reports; by default they are redacted.
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// A validated `run` request.
@@ -181,6 +185,8 @@ pub struct RunConfig {
     pub progress: bool,
     /// Let verdict gates pass on `inconclusive`.
     pub allow_inconclusive: bool,
+    /// Leave secret header values in the reports.
+    pub show_secrets: bool,
 }
 
 impl TryFrom<&RunArgs> for RunConfig {
@@ -264,6 +270,7 @@ impl TryFrom<&RunArgs> for RunConfig {
             out: a.out.clone(),
             progress: !a.quiet && std::io::stderr().is_terminal(),
             allow_inconclusive: a.allow_inconclusive,
+            show_secrets: a.show_secrets,
         })
     }
 }
@@ -361,13 +368,17 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         }
         _ => None,
     };
-    let results = verdict::results(
+    let mut results = verdict::results(
         &s,
         &outcome,
         probes,
         outcome.faults.clone(),
         cfg.allow_inconclusive,
     );
+    if let Err(e) = keep_secrets(&mut results, &s.secrets, cfg.show_secrets) {
+        eprintln!("error: {e}");
+        return ExitCode::from(code::HARNESS);
+    }
     out!("{}", console::render(&results));
     out!("{}", crate::report::probes::console(&results));
     match publish::write_all(&out, &results) {
@@ -392,6 +403,21 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         }
     }
     ExitCode::from(results.verdict.exit_code)
+}
+
+/// Redacts `secrets` from `results` before anything is shown or written, or marks them shown.
+pub(crate) fn keep_secrets(
+    results: &mut crate::model::results::ResultsFile,
+    secrets: &crate::model::redact::Secrets,
+    show: bool,
+) -> Result<(), String> {
+    if show {
+        results.meta.secrets_shown = true;
+        return Ok(());
+    }
+    secrets
+        .redact(results)
+        .map_err(|e| format!("cannot redact the secrets of the results: {e}"))
 }
 
 /// Where `gauntlet report` writes.

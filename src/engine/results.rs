@@ -168,6 +168,8 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
             },
             threads: o.threads,
             interrupted: o.interrupted,
+            insecure: s.tls.insecure,
+            secrets_shown: false,
             stages: match &s.load.model {
                 Model::Open { stages } => {
                     let mut t = 0.0;

@@ -79,6 +79,13 @@ pub struct Meta {
     pub threads: u32,
     /// Whether the run was interrupted.
     pub interrupted: bool,
+    /// TLS certificates were not verified (`insecure: true`): every report says so, since a
+    /// man in the middle would have gone unnoticed.
+    #[serde(default)]
+    pub insecure: bool,
+    /// Secret header values were left in (`--show-secrets`); by default they are redacted.
+    #[serde(default)]
+    pub secrets_shown: bool,
     /// Open-model stages, in the lanes' own time.
     #[serde(default)]
     pub stages: Vec<StageJson>,
@@ -400,6 +407,8 @@ impl Meta {
             model: RunModel::Probes,
             threads: 1,
             interrupted: false,
+            insecure: false,
+            secrets_shown: false,
             stages: Vec::new(),
         }
     }

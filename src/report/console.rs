@@ -199,9 +199,18 @@ pub fn render_comparison(out: &mut String, r: &ResultsFile) {
     }
 }
 
+/// What a reader must know before trusting the figures (TLS not verified, secrets shown), one
+/// `warning:` line each.
+pub fn caveats(r: &ResultsFile) -> String {
+    super::caveats(r)
+        .iter()
+        .map(|(_, text)| format!("warning: {text}\n"))
+        .collect()
+}
+
 /// Renders the summary.
 pub fn render(r: &ResultsFile) -> String {
-    let mut out = String::new();
+    let mut out = caveats(r);
     let _ = writeln!(
         out,
         "{:<12} {:<5} {:<22} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}",

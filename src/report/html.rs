@@ -46,7 +46,7 @@ th { background: #f4f4f4; } td.l, th.l { text-align: left; }
 .better { background: #c8e6c9; } .same { background: #f1f8e9; } .worse { background: #ffcdd2; }
 .inconclusive { background: #fff9c4; }
 pre, code { background: #f6f8fa; font-size: 0.8rem; } pre { padding: 0.5rem; overflow-x: auto; white-space: pre-wrap; }
-.note { color: #666; font-size: 0.85rem; } svg { display: block; margin: 0.5rem 0; }
+.note { color: #666; font-size: 0.85rem; } .caveat { background: #fff3cd; border-left: 4px solid #b58100; padding: 0.4rem 0.6rem; } svg { display: block; margin: 0.5rem 0; }
 "#;
 
 fn lane_latency(l: &LaneJson) -> Hist {
@@ -442,6 +442,9 @@ pub fn render(r: &ResultsFile) -> String {
         esc(&r.meta.host)
     );
     banner(&mut out, r);
+    for (_, text) in super::caveats(r) {
+        let _ = writeln!(out, "<p class=\"caveat\">⚠ {}</p>", esc(text));
+    }
     comparison(&mut out, r);
     summary_table(&mut out, r);
     charts_section(&mut out, r);

@@ -17,7 +17,7 @@ struct Case {
     error: Option<(String, String)>,
 }
 
-fn suite(out: &mut String, name: &str, cases: &[Case]) {
+fn suite(out: &mut String, name: &str, cases: &[Case], caveats: &[(&str, &str)]) {
     let failures = cases.iter().filter(|c| c.failure.is_some()).count();
     let errors = cases.iter().filter(|c| c.error.is_some()).count();
     let _ = writeln!(
@@ -26,6 +26,20 @@ fn suite(out: &mut String, name: &str, cases: &[Case]) {
         esc(name),
         cases.len()
     );
+    // CI tools show a suite's properties next to its cases: where a reader of a red or green
+    // run learns that TLS was not verified.
+    if !caveats.is_empty() {
+        out.push_str("    <properties>\n");
+        for (name, text) in caveats {
+            let _ = writeln!(
+                out,
+                "      <property name=\"{}\" value=\"{}\"/>",
+                esc(name),
+                esc(text)
+            );
+        }
+        out.push_str("    </properties>\n");
+    }
     for c in cases {
         let _ = write!(
             out,
@@ -208,11 +222,12 @@ pub fn render(r: &ResultsFile) -> String {
         count(&|c| c.failure.is_some()),
         count(&|c| c.error.is_some())
     );
-    suite(&mut out, "gates", &gates);
-    suite(&mut out, "expectations", &expectations);
-    suite(&mut out, "differential", &differences);
+    let caveats = super::caveats(r);
+    suite(&mut out, "gates", &gates, &caveats);
+    suite(&mut out, "expectations", &expectations, &caveats);
+    suite(&mut out, "differential", &differences, &caveats);
     if r.conformance.is_some() {
-        suite(&mut out, "conformance", &probes);
+        suite(&mut out, "conformance", &probes, &caveats);
     }
     out.push_str("</testsuites>\n");
     out

@@ -32,7 +32,11 @@ pub fn render(r: &ResultsFile) -> String {
     for w in &v.warnings {
         let _ = writeln!(out, "- ⚠️ {}", cell(w));
     }
-    if !v.reasons.is_empty() || !v.warnings.is_empty() {
+    let caveats = super::caveats(r);
+    for (_, text) in &caveats {
+        let _ = writeln!(out, "- ⚠️ {text}");
+    }
+    if !v.reasons.is_empty() || !v.warnings.is_empty() || !caveats.is_empty() {
         out.push('\n');
     }
     if !r.lanes.is_empty() {

@@ -15,6 +15,25 @@ use crate::model::metric::Metric;
 
 pub use crate::model::metric::{fmt_metric, fmt_us};
 
+/// What a reader must know before trusting a report, as (property name, sentence): TLS
+/// verification was off, or secrets were left in. Every rendering shows them.
+pub fn caveats(r: &crate::model::results::ResultsFile) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if r.meta.insecure {
+        out.push((
+            "insecure",
+            "TLS certificates were not verified (insecure: true): a wrong or intercepted server would have gone unnoticed",
+        ));
+    }
+    if r.meta.secrets_shown {
+        out.push((
+            "secrets-shown",
+            "secret header values are shown (--show-secrets): do not publish this report",
+        ));
+    }
+    out
+}
+
 /// A ratio, or for error rates a difference in percentage points.
 pub fn fmt_estimate(m: Metric, v: Option<f64>) -> String {
     match v {

@@ -176,6 +176,24 @@ pub fn load_str(
             tab_indent(text).unwrap_or_else(|| from_yaml_error(&e, &idx))
         ])
     })?;
+    let unset = super::env::expand_file(&mut file, &|name| std::env::var(name).ok());
+    if !unset.is_empty() {
+        return Err(invalid(
+            unset
+                .into_iter()
+                .map(|(path, message)| Diagnostic {
+                    message,
+                    pos: idx.nearest_pos(&path, false),
+                    path: Some(path),
+                    hint: Some(
+                        "export the variable before the run (a CI secret, say), or write `$${` for a literal `${`"
+                            .into(),
+                    ),
+                    flag: None,
+                })
+                .collect(),
+        ));
+    }
     apply_overrides(&mut file, overrides).map_err(|d| invalid(vec![d]))?;
     let source = Source {
         path: name.to_string(),

@@ -18,6 +18,7 @@ pub mod reach;
 mod resolve_compare;
 mod resolve_conformance;
 mod resolve_load;
+mod secrets;
 pub mod spans;
 pub mod validate;
 
@@ -66,6 +67,8 @@ pub struct Scenario {
     pub conformance: Option<ConformanceOptions>,
     /// Limits gauntlet's own stacks enforce on what servers send.
     pub limits: limits::ClientLimits,
+    /// Header names and values that reports redact.
+    pub secrets: crate::model::redact::Secrets,
 }
 
 /// The resolved `conformance` section.

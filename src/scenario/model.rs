@@ -61,6 +61,11 @@ pub struct ScenarioFile {
     /// addresses, as written in the URLs); any other such host is refused.
     #[serde(default)]
     pub allow_hosts: Vec<String>,
+    /// Headers whose values are secret, besides `authorization`, `proxy-authorization`,
+    /// `cookie` and `set-cookie`: their values are redacted in every report unless
+    /// `--show-secrets`.
+    #[serde(default)]
+    pub secret_headers: Vec<String>,
 }
 
 /// The `limits` section: what gauntlet accepts from a server before it calls the response

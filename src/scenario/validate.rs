@@ -581,6 +581,7 @@ pub fn resolve(
         None => default_slice(measured),
     };
     let conformance = super::resolve_conformance::resolve(&mut c, f, dir);
+    let secrets = super::secrets::resolve(&mut c, f, &targets, &requests);
     if c.diags.is_empty() {
         Ok(Scenario {
             conformance,
@@ -597,6 +598,7 @@ pub fn resolve(
             requests,
             seed: f.seed.unwrap_or(1),
             limits,
+            secrets,
             alt_svc_discover: f.alt_svc == Some(super::model::AltSvcMode::Discover),
         })
     } else {
