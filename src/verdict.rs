@@ -117,6 +117,28 @@ fn needed(row: &VerdictRow) -> String {
 /// probe-only run all reach their gates, verdict and exit code here. Evaluates the gates into
 /// `r.gates` and sets `r.verdict`.
 ///
+/// What the client did not do as planned: arrivals it never sent, requests cut off at the end.
+/// Neither is the target's fault, but both leave the figures short of the plan.
+fn pacing_warnings(name: &str, l: &crate::model::results::LaneJson) -> Vec<String> {
+    let p = &l.pacing;
+    let mut out = Vec::new();
+    if p.not_sent > 0 {
+        out.push(format!(
+            "{name}: {} planned requests were never sent (the client fell behind by up to {}); the figures cover only the {} measured",
+            p.not_sent,
+            crate::model::metric::fmt_us(p.max_lag_us),
+            l.summary.count
+        ));
+    }
+    if p.cancelled > 0 {
+        out.push(format!(
+            "{name}: {} requests still in flight at the end of the run were cancelled; they are neither errors nor in the latency figures",
+            p.cancelled
+        ));
+    }
+    out
+}
+
 /// Exit codes, strongest first: 130 interrupted; 2 the harness could not do what was asked (a
 /// target unreachable on every connection, every probe of a path unable to run, a damaged input,
 /// a client thread lost); 1 a gate failed, or, without gates, a request failed, a probe failed
@@ -160,6 +182,7 @@ pub fn conclude(r: &mut ResultsFile, rules: Rules<'_>) {
         if s.count == 0 && !interrupted {
             failed.push(format!("{name}: no request was measured"));
         }
+        warnings.extend(pacing_warnings(&name, l));
     }
     if let Some(c) = &r.conformance {
         for p in &c.paths {

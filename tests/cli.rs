@@ -229,7 +229,16 @@ fn the_demo_runs_end_to_end_against_the_embedded_origin() {
     let r = read_results(dir.path());
     assert_eq!(r.lanes.len(), 3, "h1, h2 and h3");
     for l in &r.lanes {
-        assert!(l.summary.count > 500, "{}: {}", l.protocol, l.summary.count);
+        // A debug build on two cores may not keep up with 1,000/s on three protocols at once:
+        // what it could not send is owed, and every planned arrival is accounted for.
+        let p = &l.pacing;
+        assert_eq!(
+            l.summary.count + p.not_sent + p.cancelled,
+            1000,
+            "{}",
+            l.protocol
+        );
+        assert!(l.summary.count > 100, "{}: {}", l.protocol, l.summary.count);
         assert_eq!(l.summary.errors, 0);
         assert!(l.summary.warmup > 0);
     }

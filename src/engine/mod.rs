@@ -277,13 +277,6 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
     let extra_ca: Vec<CertificateDer<'static>> = origin.iter().map(|o| o.ca_der()).collect();
 
     let t0 = Instant::now() + Duration::from_millis(20);
-    let drain = s
-        .requests
-        .iter()
-        .map(|r| r.timeout)
-        .max()
-        .unwrap_or_default()
-        .min(Duration::from_secs(10));
     let weights: Vec<u32> = s.requests.iter().map(|r| r.weight).collect();
     let mut lanes = Vec::new();
     let mut setups = Vec::new();
@@ -369,7 +362,6 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                 limit: s.load.requests,
                 weights: weights.clone(),
                 seed: s.seed,
-                drain,
                 stop: opts.stop.child_token(),
                 share,
                 slice: s.slice,
@@ -414,6 +406,11 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
     let threads = s.load.threads.max(1) as usize;
     let live = Arc::new(Live::default());
     let started = SystemTime::now();
+    // A run bounded by time ends at its deadline: requests still in flight then are cut off.
+    let deadline = match &s.load.model {
+        Model::Closed { duration: None, .. } => None,
+        _ => Some(t0 + expected_length(s)),
+    };
     let work = thread::distribute(&setups, threads);
     let handles: Vec<_> = work
         .into_iter()
@@ -424,22 +421,27 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
             let nreq = s.requests.len();
             std::thread::Builder::new()
                 .name("gauntlet-client".into())
-                .spawn(move || thread::run_thread(w, n, nreq, t0, live, stop))
+                .spawn(move || thread::run_thread(w, n, nreq, t0, deadline, live, stop))
         })
         .collect::<Result<_, _>>()?;
 
     let total_secs = expected_length(s).as_secs_f64();
-    control.block_on(async {
+    let stopped_at = control.block_on(async {
         let mut progress = opts.progress.then(|| progress::Progress::new(total_secs));
+        let mut stopped_at = None;
         while !handles.iter().all(|h| h.is_finished()) {
             if let Some(p) = progress.as_mut() {
                 p.update(&live, t0);
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = opts.stop.cancelled(), if stopped_at.is_none() => stopped_at = Some(Instant::now()),
+            }
         }
         if let Some(p) = progress {
             p.finish();
         }
+        stopped_at
     });
     let ended = Instant::now();
     let mut faults = Vec::new();
@@ -464,7 +466,9 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
         }
     }
     for ((setup, _), lane) in setups.iter().zip(lanes.iter_mut()) {
-        lane.stats.not_sent = setup.schedule.not_sent();
+        let (owed, waited_us) = setup.schedule.shortfall(stopped_at);
+        lane.stats.not_sent = owed;
+        lane.stats.max_lag_us = lane.stats.max_lag_us.max(waited_us);
     }
     let interrupted = opts.stop.is_cancelled();
     let differential = match s

@@ -139,6 +139,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                     late_starts: st.late_starts,
                     max_lag_us: st.max_lag_us,
                     not_sent: st.not_sent,
+                    cancelled: st.cancelled,
                 },
                 requests,
                 timeline,

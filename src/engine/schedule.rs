@@ -80,8 +80,6 @@ pub struct ScheduleConfig {
     pub weights: Vec<u32>,
     /// Seed of the request sequence.
     pub seed: u64,
-    /// How long after the plan's end a backlog may still be sent.
-    pub drain: Duration,
     /// Cancelled to stop.
     pub stop: CancellationToken,
     /// Sharing with the other path.
@@ -96,7 +94,7 @@ pub struct Schedule {
     share: Share,
     slice: Duration,
     t0: Instant,
-    /// Stop issuing after this instant even if the plan is not done (open model backlog bound).
+    /// Stop issuing after this instant even if the plan is not done (the open model's end).
     deadline: Option<Instant>,
     limit: Option<u64>,
     next: AtomicU64,
@@ -150,7 +148,9 @@ impl Schedule {
         }
         let slice = c.slice.max(Duration::from_millis(1));
         let deadline = match &c.pacing {
-            Pacing::Open(plan) => Some(c.t0 + to_wall(plan.length(), c.share, slice) + c.drain),
+            // Nothing is sent after the plan's end: what the client could not send by then is
+            // owed (`shortfall`), not sent late into a run that is over.
+            Pacing::Open(plan) => Some(c.t0 + to_wall(plan.length(), c.share, slice)),
             Pacing::Closed { .. } => None,
         };
         Schedule {
@@ -178,25 +178,62 @@ impl Schedule {
         self.weights.get(k).map_or(0, |(_, i)| *i)
     }
 
-    /// Arrivals the plan intended that were never issued (open model).
-    pub fn not_sent(&self) -> u64 {
-        match &self.pacing {
-            Pacing::Open(plan) => {
-                let (total, warmup) = match self.share {
-                    Share::Alternate { k } => (
-                        plan.total().saturating_sub(k).div_ceil(2),
-                        plan.warmup_count().saturating_sub(k).div_ceil(2),
-                    ),
-                    _ => (plan.total(), plan.warmup_count()),
-                };
-                let planned = match self.limit {
-                    Some(l) => (warmup + l).min(total),
-                    None => total,
-                };
-                planned.saturating_sub(self.issued.load(Ordering::Relaxed))
+    /// When this lane's arrival `i` is due, in wall time; `None` past the plan.
+    fn due_at(&self, plan: &RatePlan, i: u64) -> Option<Instant> {
+        let g = match self.share {
+            Share::Alternate { k } => 2 * i + k,
+            _ => i,
+        };
+        let (offset, _) = plan.offset_of(g)?;
+        Some(self.t0 + to_wall(offset, self.share, self.slice))
+    }
+
+    /// What the client owed when the lane ended (open model): the planned arrivals that were due
+    /// by `until` (an interruption; `None` for the whole plan) and never sent, and how long the
+    /// oldest of them had waited by then, in µs. An interrupted run owes only what was due
+    /// before the interrupt; a queue of arrivals the client never got to is lag, even though
+    /// none of them started.
+    pub fn shortfall(&self, until: Option<Instant>) -> (u64, u64) {
+        let Pacing::Open(plan) = &self.pacing else {
+            return (0, 0);
+        };
+        let (total, warmup) = match self.share {
+            Share::Alternate { k } => (
+                plan.total().saturating_sub(k).div_ceil(2),
+                plan.warmup_count().saturating_sub(k).div_ceil(2),
+            ),
+            _ => (plan.total(), plan.warmup_count()),
+        };
+        let planned = match self.limit {
+            Some(l) => (warmup + l).min(total),
+            None => total,
+        };
+        let due = match until {
+            None => planned,
+            // Arrival times rise with the index: the due ones are a prefix.
+            Some(t) => {
+                let (mut lo, mut hi) = (0u64, planned);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if self.due_at(plan, mid).is_some_and(|d| d <= t) {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                lo
             }
-            Pacing::Closed { .. } => 0,
-        }
+        };
+        let issued = self.issued.load(Ordering::Relaxed);
+        let owed = due.saturating_sub(issued);
+        let end = until.or(self.deadline).unwrap_or_else(Instant::now);
+        let waited = match owed {
+            0 => 0,
+            _ => self
+                .due_at(plan, issued)
+                .map_or(0, |d| end.saturating_duration_since(d).as_micros() as u64),
+        };
+        (owed, waited)
     }
 
     /// The lane's own elapsed time (closed model). An interleaved lane waits here while the other
@@ -304,7 +341,6 @@ mod tests {
             limit: None,
             weights,
             seed: 7,
-            drain: Duration::ZERO,
             stop: CancellationToken::new(),
             share: Share::Whole,
             slice: Duration::from_secs(1),

@@ -15,8 +15,12 @@ use super::{LaneSetup, Live};
 use crate::proto::Transport;
 use crate::record::stats::LaneStats;
 
-/// How long in-flight requests may still finish after an interruption.
-const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
+/// How long in-flight requests may still finish after an interruption, or after the run's
+/// deadline: the run ends within a second of it, whatever the server holds open.
+const GRACE: Duration = Duration::from_millis(600);
+
+/// How long slots have to record their cut-off requests before the thread stops waiting.
+const CUT_BACKSTOP: Duration = Duration::from_millis(200);
 
 /// The lanes and connections one thread runs: per lane, the slot count of each connection.
 pub type ThreadWork = Vec<(Arc<LaneSetup>, Vec<usize>)>;
@@ -49,27 +53,27 @@ struct SpawnLane<'a> {
     rec: &'a Rc<RefCell<Vec<LaneStats>>>,
     live: &'a Arc<Live>,
     t0: Instant,
+    cut: &'a CancellationToken,
     out: &'a mut Vec<JoinHandle<()>>,
 }
 
 impl WithTransport for SpawnLane<'_> {
     type Output = ();
     fn with<T: Transport>(self, transport: T) {
-        spawn_lane(
-            transport, self.setup, self.conns, self.rec, self.live, self.t0, self.out,
-        );
+        spawn_lane(transport, self);
     }
 }
 
-fn spawn_lane<T: Transport>(
-    transport: T,
-    setup: &LaneSetup,
-    conns: &[usize],
-    rec: &Rc<RefCell<Vec<LaneStats>>>,
-    live: &Arc<Live>,
-    t0: Instant,
-    out: &mut Vec<JoinHandle<()>>,
-) {
+fn spawn_lane<T: Transport>(transport: T, at: SpawnLane<'_>) {
+    let SpawnLane {
+        setup,
+        conns,
+        rec,
+        live,
+        t0,
+        cut,
+        out,
+    } = at;
     let ctx = Rc::new(LaneCtx {
         index: setup.index,
         transport,
@@ -81,6 +85,7 @@ fn spawn_lane<T: Transport>(
         t0,
         rec: rec.clone(),
         live: live.clone(),
+        cut: cut.clone(),
     });
     for &slots in conns {
         let cell = Rc::new(ConnCell::new(rec.clone(), setup.index));
@@ -96,6 +101,7 @@ pub fn run_thread(
     lanes: usize,
     requests: usize,
     t0: Instant,
+    deadline: Option<Instant>,
     live: Arc<Live>,
     stop: CancellationToken,
 ) -> Vec<LaneStats> {
@@ -122,7 +128,23 @@ pub fn run_thread(
             .unwrap_or_default();
     };
     let local = tokio::task::LocalSet::new();
+    let cut = CancellationToken::new();
     local.block_on(&rt, async {
+        let cutter = cut.clone();
+        let stop_cut = stop.clone();
+        tokio::task::spawn_local(async move {
+            let after_deadline = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until((d + GRACE).into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = after_deadline => {}
+                _ = async { stop_cut.cancelled().await; tokio::time::sleep(GRACE).await } => {}
+            }
+            cutter.cancel();
+        });
         let mut handles = Vec::new();
         for (setup, conns) in &work {
             transport::build(
@@ -133,14 +155,17 @@ pub fn run_thread(
                     rec: &rec,
                     live: &live,
                     t0,
+                    cut: &cut,
                     out: &mut handles,
                 },
             );
         }
         let all = futures_util::future::join_all(handles);
+        // A slot cut off records its request and returns; one stuck elsewhere (a connect under
+        // way) is dropped with the runtime.
         tokio::select! {
             _ = all => {}
-            _ = async { stop.cancelled().await; tokio::time::sleep(INTERRUPT_GRACE).await } => {}
+            _ = async { cut.cancelled().await; tokio::time::sleep(CUT_BACKSTOP).await } => {}
         }
     });
     drop(local);

@@ -77,6 +77,9 @@ pub struct LaneCtx<T: Transport> {
     pub rec: Rc<RefCell<Vec<LaneStats>>>,
     /// Live counters for the progress display.
     pub live: Arc<Live>,
+    /// Cancelled when requests still in flight must be cut off: shortly after the run's
+    /// deadline, or after an interruption.
+    pub cut: tokio_util::sync::CancellationToken,
 }
 
 /// A connection as a lane holds it. When the last holder lets go (the cell, and every exchange
@@ -296,7 +299,18 @@ pub async fn slot<T: Transport>(ctx: Rc<LaneCtx<T>>, cell: Rc<ConnCell<T::Conn>>
         };
         // The exchange's future ends with this statement, so a timed-out request's connection
         // can tell below whether it ever got going.
-        let res = tokio::time::timeout(req.timeout, exchange(&ctx, &cell, req, &mut at)).await;
+        let res = tokio::select! {
+            biased;
+            r = tokio::time::timeout(req.timeout, exchange(&ctx, &cell, req, &mut at)) => r,
+            // The run is over: the request is neither the target's error nor a sample.
+            _ = ctx.cut.cancelled() => {
+                ctx.live.inflight.fetch_sub(1, Ordering::Relaxed);
+                if !job.warmup {
+                    ctx.rec.borrow_mut()[ctx.index].cancelled += 1;
+                }
+                return;
+            }
+        };
         let outcome = res.unwrap_or_else(|_| {
             let stalled = at.conn.as_ref().and_then(|c| c.stall(!req.body.is_empty()));
             Err(stalled.unwrap_or_else(|| {

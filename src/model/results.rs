@@ -281,6 +281,10 @@ pub struct PacingJson {
     pub max_lag_us: u64,
     /// Planned arrivals never sent because the run ended first.
     pub not_sent: u64,
+    /// Requests in flight at the run's deadline (or its interruption), cancelled then: not
+    /// errors, and not in the latency figures.
+    #[serde(default)]
+    pub cancelled: u64,
 }
 
 /// One second of the timeline.

@@ -197,6 +197,9 @@ pub struct LaneStats {
     pub max_lag_us: u64,
     /// Arrivals the plan intended but that were never sent because the run ended first.
     pub not_sent: u64,
+    /// Requests still in flight when the run reached its deadline (or was interrupted), cut
+    /// off: neither errors of the target nor samples.
+    pub cancelled: u64,
     /// Per-second figures.
     pub timeline: Timeline,
     /// Control frames the server sent, over every connection.
@@ -223,6 +226,7 @@ impl LaneStats {
             late_starts: 0,
             max_lag_us: 0,
             not_sent: 0,
+            cancelled: 0,
             timeline: Timeline::default(),
             peer_frames: ControlFrames::default(),
             peer_limits: PeerLimits::default(),
@@ -281,6 +285,7 @@ impl LaneStats {
         self.late_starts += o.late_starts;
         self.max_lag_us = self.max_lag_us.max(o.max_lag_us);
         self.not_sent += o.not_sent;
+        self.cancelled += o.cancelled;
         self.timeline.merge(&o.timeline);
         self.peer_frames.add(&o.peer_frames);
         self.peer_limits.add(&o.peer_limits);

@@ -54,6 +54,13 @@ fn lane_notes(out: &mut String, l: &LaneJson) {
         }
     }
     let p = &l.pacing;
+    if p.cancelled > 0 {
+        let _ = writeln!(
+            out,
+            "  {who}: {} requests in flight at the end were cancelled at the deadline (not errors, not in the latency figures)",
+            p.cancelled
+        );
+    }
     if p.late_starts > 0 || p.not_sent > 0 {
         let _ = writeln!(
             out,
