@@ -113,10 +113,6 @@ fn needed(row: &VerdictRow) -> String {
     }
 }
 
-/// The one verdict pipeline. A live run, two saved runs (`gauntlet compare`), merged shards and a
-/// probe-only run all reach their gates, verdict and exit code here. Evaluates the gates into
-/// `r.gates` and sets `r.verdict`.
-///
 /// What the client did not do as planned: arrivals it never sent, requests cut off at the end.
 /// Neither is the target's fault, but both leave the figures short of the plan.
 fn pacing_warnings(name: &str, l: &crate::model::results::LaneJson) -> Vec<String> {
@@ -139,6 +135,10 @@ fn pacing_warnings(name: &str, l: &crate::model::results::LaneJson) -> Vec<Strin
     out
 }
 
+/// The one verdict pipeline. A live run, two saved runs (`gauntlet compare`), merged shards and a
+/// probe-only run all reach their gates, verdict and exit code here. Evaluates the gates into
+/// `r.gates` and sets `r.verdict`.
+///
 /// Exit codes, strongest first: 130 interrupted; 2 the harness could not do what was asked (a
 /// target unreachable on every connection, every probe of a path unable to run, a damaged input,
 /// a client thread lost); 1 a gate failed, or, without gates, a request failed, a probe failed
