@@ -24,6 +24,7 @@ macro_rules! outln {
 }
 
 pub mod conformance;
+pub mod merge;
 pub mod origin;
 
 use clap::{Args, Parser, Subcommand};
@@ -99,6 +100,9 @@ pub enum Command {
         #[arg(long)]
         index: Option<PathBuf>,
     },
+    /// Add the results of `run --shard I/N` processes into one run, judged and reported like a
+    /// live one.
+    Merge(merge::MergeArgs),
     /// Compare two saved runs (BASE is the baseline, NEW the candidate) with the same verdicts and
     /// gates as a live comparison.
     Compare {
@@ -170,6 +174,14 @@ pub struct RunArgs {
     /// reports; by default they are redacted.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Run only part I of N of the load (I from 0, like JOB_COMPLETION_INDEX): every N-th
+    /// arrival, a share of the users and connections. `gauntlet merge` adds the parts up.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Begin the load at this instant (RFC 3339 in UTC, like 2026-12-03T10:00:00Z) or after
+    /// this long (`+30s`), so that shards start together.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
 }
 
 /// A validated `run` request.
@@ -187,6 +199,10 @@ pub struct RunConfig {
     pub allow_inconclusive: bool,
     /// Leave secret header values in the reports.
     pub show_secrets: bool,
+    /// The part of the plan to run.
+    pub shard: Option<crate::model::results::ShardJson>,
+    /// When the load begins.
+    pub start_at: Option<SystemTime>,
 }
 
 impl TryFrom<&RunArgs> for RunConfig {
@@ -271,8 +287,32 @@ impl TryFrom<&RunArgs> for RunConfig {
             progress: !a.quiet && std::io::stderr().is_terminal(),
             allow_inconclusive: a.allow_inconclusive,
             show_secrets: a.show_secrets,
+            shard: a
+                .shard
+                .as_deref()
+                .map(scenario::shard::parse)
+                .transpose()
+                .map_err(|e| format!("--shard {e}"))?,
+            start_at: a.start_at.as_deref().map(start_at).transpose()?,
         })
     }
+}
+
+/// `--start-at`: an RFC 3339 instant in UTC, or `+D` from now; at most a day ahead.
+fn start_at(text: &str) -> Result<SystemTime, String> {
+    let now = SystemTime::now();
+    let at = match text.strip_prefix('+') {
+        Some(d) => humantime::parse_duration(d)
+            .map(|d| now + d)
+            .map_err(|e| format!("--start-at `{text}`: {e} (write +30s, +2m)"))?,
+        None => humantime::parse_rfc3339_weak(text).map_err(|e| {
+            format!("--start-at `{text}`: {e} (write an instant in UTC like 2026-12-03T10:00:00Z, or +30s)")
+        })?,
+    };
+    if at.duration_since(now).unwrap_or_default() > bounds::MAX_RUN {
+        return Err(format!("--start-at `{text}`: more than a day ahead"));
+    }
+    Ok(at)
 }
 
 /// Cancels `token` on SIGINT or SIGTERM (from a thread of its own, so any runtime may run).
@@ -327,13 +367,23 @@ fn load_scenario(path: &Path, overrides: &Overrides) -> Result<scenario::Scenari
 
 /// `gauntlet run`.
 pub fn run(cfg: RunConfig) -> ExitCode {
-    let s = match load_scenario(&cfg.scenario, &cfg.overrides) {
+    let mut s = match load_scenario(&cfg.scenario, &cfg.overrides) {
         Ok(s) => s,
         Err(e) => return scenario_error(&e),
     };
+    if let Some(sh) = cfg.shard {
+        if let Err(e) = scenario::shard::apply(&mut s, sh) {
+            eprintln!("error: {e}");
+            return ExitCode::from(code::HARNESS);
+        }
+    }
     // The folder is made and proved writable before any load: an unwritable --out found after
     // the run would lose it.
-    let out = cfg.out.clone().unwrap_or_else(|| default_out(&s.name));
+    let out = cfg.out.clone().unwrap_or_else(|| match s.shard {
+        // Shards run side by side on one machine must not share a folder.
+        Some(sh) => default_out(&format!("{}-shard-{}-of-{}", s.name, sh.index, sh.count)),
+        None => default_out(&s.name),
+    });
     if let Err(e) = crate::model::files::prepare_dir(&out) {
         eprintln!("error: --out {}: cannot write there: {e}", out.display());
         return ExitCode::from(code::HARNESS);
@@ -345,6 +395,7 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         RunOptions {
             stop: stop.clone(),
             progress: cfg.progress,
+            start_at: cfg.start_at,
         },
     ) {
         Ok(o) => o,
@@ -602,6 +653,7 @@ pub fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Origin(a) => origin::origin(&a),
         Command::Conformance(a) => conformance::conformance(&a),
+        Command::Merge(a) => merge::merge(&a),
         Command::Compare {
             base,
             new,

@@ -20,6 +20,8 @@ pub struct Saved {
     pub gates: Vec<Gate>,
     /// NEW's scenario lets verdict gates pass on `inconclusive`.
     pub allow_inconclusive: bool,
+    /// The targets in the roles of candidate and baseline, when the results compare two paths.
+    pub roles: Option<(String, String)>,
 }
 
 /// What makes two runs incomparable: each difference, said plainly.
@@ -65,23 +67,7 @@ pub fn differences(base: &ResultsFile, new: &ResultsFile) -> Vec<String> {
             show_mix(&mn)
         ));
     }
-    let plan = |r: &ResultsFile| {
-        let m = &r.meta;
-        let stages: Vec<String> = m
-            .stages
-            .iter()
-            .map(|s| {
-                format!(
-                    "{}s@{}→{}{}",
-                    s.duration_s,
-                    s.rate_start,
-                    s.rate_end,
-                    if s.warmup { " warm-up" } else { "" }
-                )
-            })
-            .collect();
-        format!("{} [{}]", m.model, stages.join(", "))
-    };
+    let plan = ResultsFile::plan_text;
     if plan(base) != plan(new) {
         out.push(format!("rate plan: {} vs {}", plan(base), plan(new)));
     }
@@ -227,5 +213,67 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Sav
         results: out,
         gates,
         allow_inconclusive: spec.as_ref().is_some_and(|c| c.allow_inconclusive),
+        roles: Some(("candidate".into(), "baseline".into())),
+    })
+}
+
+/// A run judged again from its own figures, such as shards added by `gauntlet merge`: the
+/// comparison made again from the added slices with the settings the run had, and the gates of
+/// its scenario, for the verdict pipeline. The verdict cannot differ from what a live run of the
+/// same figures would have reached.
+pub fn rejudge(mut r: ResultsFile) -> Result<Saved, String> {
+    let file: ScenarioFile = serde_saphyr::from_str(&r.meta.scenario_text)
+        .map_err(|e| format!("the scenario kept in the results does not read: {e}"))?;
+    let spec = file.compare.clone();
+    let mut roles = None;
+    if let Some(prev) = r.comparison.take() {
+        let cfg = AnalysisConfig {
+            candidate: prev.candidate.clone(),
+            baseline: prev.baseline.clone(),
+            fairness: prev.fairness,
+            slice_s: prev.slice_s,
+            resamples: prev.resamples,
+            calibrate: !prev.calibration.is_empty(),
+            tolerance: spec.as_ref().and_then(|c| c.tolerance).map(|t| t.0),
+            seed: file.seed.unwrap_or(1),
+        };
+        let pick = |name: &str| -> Vec<&LaneJson> {
+            r.lanes.iter().filter(|l| l.target == name).collect()
+        };
+        let comparison = analyze(&pick(&cfg.candidate), &pick(&cfg.baseline), &cfg)?;
+        roles = Some((prev.candidate, prev.baseline));
+        r.comparison = Some(comparison);
+    }
+    let mut targets: Vec<String> = Vec::new();
+    let mut protocols = Vec::new();
+    for l in &r.lanes {
+        if !targets.contains(&l.target) {
+            targets.push(l.target.clone());
+        }
+        if !protocols.contains(&l.protocol) {
+            protocols.push(l.protocol);
+        }
+    }
+    let requests: Vec<String> = r
+        .lanes
+        .first()
+        .map(|l| l.requests.iter().map(|q| q.name.clone()).collect())
+        .unwrap_or_default();
+    let ctx = GateContext {
+        targets: &targets,
+        has_roles: roles.is_some(),
+        protocols: &protocols,
+        requests: &requests,
+    };
+    let gates = file
+        .gates
+        .iter()
+        .map(|t| gate::parse(t, &ctx).map_err(|e| format!("gate `{t}`: {}", e.message)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Saved {
+        results: r,
+        gates,
+        allow_inconclusive: spec.as_ref().is_some_and(|c| c.allow_inconclusive),
+        roles,
     })
 }

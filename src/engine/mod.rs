@@ -72,6 +72,8 @@ pub struct RunOptions {
     pub stop: CancellationToken,
     /// Show a progress line on standard error.
     pub progress: bool,
+    /// When the load begins (`--start-at`); now when unset or past.
+    pub start_at: Option<SystemTime>,
 }
 
 /// The results of one lane.
@@ -276,7 +278,12 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
     };
     let extra_ca: Vec<CertificateDer<'static>> = origin.iter().map(|o| o.ca_der()).collect();
 
-    let t0 = Instant::now() + Duration::from_millis(20);
+    // Shards begin together: the plan's time zero is the agreed instant, whatever the setup took.
+    let wait = opts
+        .start_at
+        .and_then(|at| at.duration_since(SystemTime::now()).ok())
+        .unwrap_or_default();
+    let t0 = Instant::now() + wait.max(Duration::from_millis(20));
     let weights: Vec<u32> = s.requests.iter().map(|r| r.weight).collect();
     let mut lanes = Vec::new();
     let mut setups = Vec::new();
@@ -362,6 +369,9 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                 limit: s.load.requests,
                 weights: weights.clone(),
                 seed: s.seed,
+                shard: s
+                    .shard
+                    .map_or((0, 1), |sh| (u64::from(sh.index), u64::from(sh.count))),
                 stop: opts.stop.child_token(),
                 share,
                 slice: s.slice,

@@ -171,6 +171,8 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
             interrupted: o.interrupted,
             insecure: s.tls.insecure,
             secrets_shown: false,
+            shard: s.shard,
+            merged_shards: 0,
             stages: match &s.load.model {
                 Model::Open { stages } => {
                     let mut t = 0.0;

@@ -86,6 +86,8 @@ pub struct ScheduleConfig {
     pub share: Share,
     /// Slice length.
     pub slice: Duration,
+    /// This process's part of a sharded plan: (index, count); (0, 1) for the whole plan.
+    pub shard: (u64, u64),
 }
 
 /// The shared scheduler of one lane.
@@ -104,6 +106,7 @@ pub struct Schedule {
     total_weight: u64,
     seed: u64,
     stop: CancellationToken,
+    shard: (u64, u64),
 }
 
 fn splitmix64(mut x: u64) -> u64 {
@@ -167,6 +170,7 @@ impl Schedule {
             total_weight: cum.max(1),
             seed: c.seed,
             stop: c.stop,
+            shard: (c.shard.0, c.shard.1.max(1)),
         }
     }
 
@@ -178,12 +182,27 @@ impl Schedule {
         self.weights.get(k).map_or(0, |(_, i)| *i)
     }
 
+    /// This process's `i`-th job of the lane as the whole lane's (`j`: what picks the request,
+    /// the same on both paths and over all shards together) and as the plan's arrival (`g`).
+    fn global(&self, i: u64) -> (u64, u64) {
+        let (index, count) = self.shard;
+        let j = i * count + index;
+        let g = match self.share {
+            Share::Alternate { k } => 2 * j + k,
+            _ => j,
+        };
+        (j, g)
+    }
+
+    /// Of a lane's `n` arrivals, how many are this shard's.
+    fn in_shard(&self, n: u64) -> u64 {
+        let (index, count) = self.shard;
+        n.saturating_sub(index).div_ceil(count)
+    }
+
     /// When this lane's arrival `i` is due, in wall time; `None` past the plan.
     fn due_at(&self, plan: &RatePlan, i: u64) -> Option<Instant> {
-        let g = match self.share {
-            Share::Alternate { k } => 2 * i + k,
-            _ => i,
-        };
+        let (_, g) = self.global(i);
         let (offset, _) = plan.offset_of(g)?;
         Some(self.t0 + to_wall(offset, self.share, self.slice))
     }
@@ -204,6 +223,7 @@ impl Schedule {
             ),
             _ => (plan.total(), plan.warmup_count()),
         };
+        let (total, warmup) = (self.in_shard(total), self.in_shard(warmup));
         let planned = match self.limit {
             Some(l) => (warmup + l).min(total),
             None => total,
@@ -269,16 +289,20 @@ impl Schedule {
         if self.stop.is_cancelled() {
             return None;
         }
+        // A run told to begin later (`--start-at`) waits here, in either model.
+        if Instant::now() < self.t0 {
+            tokio::select! {
+                _ = self.stop.cancelled() => return None,
+                _ = tokio::time::sleep_until(self.t0.into()) => {}
+            }
+        }
         let job = match &self.pacing {
             Pacing::Open(plan) => {
                 if self.deadline.is_some_and(|d| Instant::now() > d) {
                     return None;
                 }
                 let i = self.next.fetch_add(1, Ordering::Relaxed);
-                let g = match self.share {
-                    Share::Alternate { k } => 2 * i + k,
-                    _ => i,
-                };
+                let (j, g) = self.global(i);
                 let (offset, warmup) = plan.offset_of(g)?;
                 if let Some(limit) = self.limit {
                     if !warmup && self.measured.fetch_add(1, Ordering::Relaxed) >= limit {
@@ -294,7 +318,7 @@ impl Schedule {
                     }
                 }
                 Job {
-                    request: self.pick(i),
+                    request: self.pick(j),
                     intended: Some(intended),
                     warmup,
                     slice: slice_of(offset, self.slice),
@@ -315,7 +339,7 @@ impl Schedule {
                 }
                 let i = self.next.fetch_add(1, Ordering::Relaxed);
                 Job {
-                    request: self.pick(i),
+                    request: self.pick(self.global(i).0),
                     intended: None,
                     warmup: in_warmup,
                     slice: slice_of(own, self.slice),
@@ -344,6 +368,7 @@ mod tests {
             stop: CancellationToken::new(),
             share: Share::Whole,
             slice: Duration::from_secs(1),
+            shard: (0, 1),
         })
     }
 

@@ -9,6 +9,7 @@ pub mod differential;
 pub mod errors;
 pub mod files;
 pub mod hist;
+pub mod merge;
 pub mod metric;
 pub mod peer;
 pub mod protocol;

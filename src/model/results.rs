@@ -86,9 +86,35 @@ pub struct Meta {
     /// Secret header values were left in (`--show-secrets`); by default they are redacted.
     #[serde(default)]
     pub secrets_shown: bool,
+    /// Which part of a sharded plan this run was (`--shard I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardJson>,
+    /// How many shards were added into these results (`gauntlet merge`); 0 for a single run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub merged_shards: u32,
     /// Open-model stages, in the lanes' own time.
     #[serde(default)]
     pub stages: Vec<StageJson>,
+}
+
+/// One part of a plan split over several processes: arrivals `index`, `index + count`, … of
+/// every lane, with connections, concurrency and request counts divided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ShardJson {
+    /// From 0 (like Kubernetes' `JOB_COMPLETION_INDEX`).
+    pub index: u32,
+    /// How many shards the plan was split into.
+    pub count: u32,
+}
+
+impl std::fmt::Display for ShardJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One open-model stage.
@@ -413,6 +439,8 @@ impl Meta {
             interrupted: false,
             insecure: false,
             secrets_shown: false,
+            shard: None,
+            merged_shards: 0,
             stages: Vec::new(),
         }
     }
@@ -485,6 +513,27 @@ impl TryFrom<&str> for ResultsFile {
             field: e.path().to_string(),
             message: e.inner().to_string(),
         })
+    }
+}
+
+impl ResultsFile {
+    /// The run's load model and rate plan as text, which differs when the plans differ.
+    pub fn plan_text(&self) -> String {
+        let stages: Vec<String> = self
+            .meta
+            .stages
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}s@{}→{}{}",
+                    s.duration_s,
+                    s.rate_start,
+                    s.rate_end,
+                    if s.warmup { " warm-up" } else { "" }
+                )
+            })
+            .collect();
+        format!("{} [{}]", self.meta.model, stages.join(", "))
     }
 }
 

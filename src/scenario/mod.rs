@@ -19,6 +19,7 @@ mod resolve_compare;
 mod resolve_conformance;
 mod resolve_load;
 mod secrets;
+pub mod shard;
 pub mod spans;
 pub mod validate;
 
@@ -69,6 +70,8 @@ pub struct Scenario {
     pub limits: limits::ClientLimits,
     /// Header names and values that reports redact.
     pub secrets: crate::model::redact::Secrets,
+    /// The part of the plan this process runs (`--shard I/N`); `None` for all of it.
+    pub shard: Option<crate::model::results::ShardJson>,
 }
 
 /// The resolved `conformance` section.

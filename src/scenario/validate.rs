@@ -599,6 +599,7 @@ pub fn resolve(
             seed: f.seed.unwrap_or(1),
             limits,
             secrets,
+            shard: None,
             alt_svc_discover: f.alt_svc == Some(super::model::AltSvcMode::Discover),
         })
     } else {

@@ -1,0 +1,315 @@
+//! Shards added into one run (`gauntlet merge`): histograms, counters, timelines and comparison
+//! slices added exactly, percentiles read again from the added histograms, and every figure that
+//! is a ratio (rates, error rates, reuse) computed again from the sums. Only shards of one plan
+//! are added: the same scenario, rate plan, protocols, targets and request mix, each index once.
+//! The verdict is not made here: the merged results go through the same pipeline as a live run.
+
+use std::collections::BTreeMap;
+
+use super::hist::{self, StoredHist};
+use super::results::{
+    ConnectionsJson, LaneJson, Pcts, RequestJson, ResultsFile, SecondJson, ShardJson, Summary,
+};
+use super::verdict::Verdict;
+
+/// One shard as read, with the name it is known by (its file).
+pub struct Shard {
+    /// File name, for messages.
+    pub name: String,
+    /// Its results.
+    pub results: ResultsFile,
+}
+
+/// What a lane is known by: target and protocol.
+fn lane_key(l: &LaneJson) -> String {
+    format!("{} {}", l.target, l.protocol)
+}
+
+/// Lanes and request names: what must match for figures to be added name by name.
+fn shape(r: &ResultsFile) -> Vec<String> {
+    r.lanes
+        .iter()
+        .map(|l| {
+            let names: Vec<&str> = l.requests.iter().map(|q| q.name.as_str()).collect();
+            format!("{} [{}]", lane_key(l), names.join(", "))
+        })
+        .collect()
+}
+
+/// Every reason `shards` cannot be added, each naming the files concerned.
+pub fn problems(shards: &[Shard]) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(first) = shards.first() else {
+        return vec!["no shard given".into()];
+    };
+    let mut count = None;
+    let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
+    for s in shards {
+        let m = &s.results.meta;
+        let Some(ShardJson { index, count: n }) = m.shard else {
+            out.push(format!(
+                "{}: not a shard (a run without --shard I/N)",
+                s.name
+            ));
+            continue;
+        };
+        match count {
+            None => count = Some((n, s.name.as_str())),
+            Some((c, by)) if c != n => out.push(format!(
+                "{}: shard {index}/{n}, but {by} is one of {c}",
+                s.name
+            )),
+            _ => {}
+        }
+        if let Some(other) = seen.insert(index, &s.name) {
+            out.push(format!("shard {index} given twice: {other} and {}", s.name));
+        }
+        let checks = [
+            (
+                "schema version",
+                first.results.schema_version.to_string(),
+                s.results.schema_version.to_string(),
+            ),
+            (
+                "scenario",
+                first.results.meta.scenario_digest.clone(),
+                m.scenario_digest.clone(),
+            ),
+            (
+                "rate plan",
+                first.results.plan_text(),
+                s.results.plan_text(),
+            ),
+            (
+                "lanes and requests",
+                shape(&first.results).join("; "),
+                shape(&s.results).join("; "),
+            ),
+        ];
+        for (what, a, b) in checks {
+            if a != b {
+                let short = |t: &str| t.chars().take(80).collect::<String>();
+                out.push(format!(
+                    "{what} differs: {} has {}, {} has {}",
+                    first.name,
+                    short(&a),
+                    s.name,
+                    short(&b)
+                ));
+            }
+        }
+    }
+    if let Some((n, _)) = count {
+        let missing: Vec<String> = (0..n)
+            .filter(|i| !seen.contains_key(i))
+            .map(|i| i.to_string())
+            .collect();
+        if !missing.is_empty() {
+            out.push(format!("shard {} of {n} missing", missing.join(", ")));
+        }
+    }
+    out
+}
+
+fn add_hist(into: &mut StoredHist, from: &StoredHist) {
+    hist::merge(&mut into.0, &from.0);
+}
+
+fn add_map<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+/// Adds the counters of `b` into `a`; percentiles and ratios are made again by [`finish`].
+fn add_summary(a: &mut Summary, b: &Summary) {
+    a.count += b.count;
+    a.ok += b.ok;
+    a.errors += b.errors;
+    a.bytes += b.bytes;
+    a.warmup += b.warmup;
+    a.retried += b.retried;
+    add_map(&mut a.errors_by_class, &b.errors_by_class);
+    add_map(&mut a.statuses, &b.statuses);
+}
+
+fn add_request(a: &mut RequestJson, b: &RequestJson) {
+    add_summary(&mut a.summary, &b.summary);
+    for e in &b.errors {
+        match a
+            .errors
+            .iter_mut()
+            .find(|x| x.class == e.class && x.code == e.code)
+        {
+            Some(x) => x.count += e.count,
+            None => a.errors.push(e.clone()),
+        }
+    }
+    let (h, o) = (&mut a.histograms, &b.histograms);
+    add_hist(&mut h.latency_us, &o.latency_us);
+    add_hist(&mut h.latency_uncorrected_us, &o.latency_uncorrected_us);
+    add_hist(&mut h.ttfb_us, &o.ttfb_us);
+    if a.slices.len() < b.slices.len() {
+        a.slices
+            .resize_with(b.slices.len(), || super::results::SliceJson {
+                count: 0,
+                errors: 0,
+                latency_us: StoredHist(hist::new_coarse_hist()),
+            });
+    }
+    for (x, y) in a.slices.iter_mut().zip(&b.slices) {
+        x.count += y.count;
+        x.errors += y.errors;
+        add_hist(&mut x.latency_us, &y.latency_us);
+    }
+}
+
+fn add_connections(a: &mut ConnectionsJson, b: &ConnectionsJson) {
+    a.opened += b.opened;
+    a.failed += b.failed;
+    a.resumed += b.resumed;
+    a.early_data_attempted += b.early_data_attempted;
+    a.early_data_accepted += b.early_data_accepted;
+    a.recycled += b.recycled;
+    a.control_frames.add(&b.control_frames);
+    a.peer_limits.add(&b.peer_limits);
+    for w in &b.warnings {
+        if !a.warnings.contains(w) {
+            a.warnings.push(w.clone());
+        }
+    }
+    add_hist(&mut a.connect_hist, &b.connect_hist);
+    add_hist(&mut a.handshake_hist, &b.handshake_hist);
+}
+
+fn add_timeline(a: &mut Vec<SecondJson>, b: &[SecondJson]) {
+    for s in b {
+        match a.iter_mut().find(|x| x.t == s.t) {
+            Some(x) => {
+                x.requests += s.requests;
+                x.errors += s.errors;
+                x.bytes += s.bytes;
+                x.warmup |= s.warmup;
+                add_hist(&mut x.latency_us, &s.latency_us);
+            }
+            None => a.push(s.clone()),
+        }
+    }
+    a.sort_by_key(|s| s.t);
+}
+
+fn add_lane(a: &mut LaneJson, b: &LaneJson) {
+    add_summary(&mut a.summary, &b.summary);
+    add_connections(&mut a.connections, &b.connections);
+    a.pacing.late_starts += b.pacing.late_starts;
+    a.pacing.max_lag_us = a.pacing.max_lag_us.max(b.pacing.max_lag_us);
+    a.pacing.not_sent += b.pacing.not_sent;
+    a.pacing.cancelled += b.pacing.cancelled;
+    for (x, y) in a.requests.iter_mut().zip(&b.requests) {
+        add_request(x, y);
+    }
+    add_timeline(&mut a.timeline, &b.timeline);
+    if a.alt_svc.is_none() {
+        a.alt_svc = b.alt_svc.clone();
+    }
+}
+
+/// Rates, error rates and percentiles of a summary from its sums and `hists`.
+fn finish_summary(s: &mut Summary, hists: &super::results::RequestHists, measured_s: f64) {
+    s.error_rate = if s.count == 0 {
+        0.0
+    } else {
+        s.errors as f64 / s.count as f64
+    };
+    s.rps = if measured_s > 0.0 {
+        s.count as f64 / measured_s
+    } else {
+        0.0
+    };
+    s.latency_us = Pcts::of(&hists.latency_us.0);
+    s.latency_uncorrected_us = Pcts::of(&hists.latency_uncorrected_us.0);
+    s.ttfb_us = Pcts::of(&hists.ttfb_us.0);
+}
+
+/// Everything that is not a sum, made again from the sums.
+fn finish(l: &mut LaneJson, measured_s: f64) {
+    let mut all = super::results::RequestHists {
+        latency_us: StoredHist::default(),
+        latency_uncorrected_us: StoredHist::default(),
+        ttfb_us: StoredHist::default(),
+    };
+    for q in &mut l.requests {
+        finish_summary(&mut q.summary, &q.histograms, measured_s);
+        add_hist(&mut all.latency_us, &q.histograms.latency_us);
+        add_hist(
+            &mut all.latency_uncorrected_us,
+            &q.histograms.latency_uncorrected_us,
+        );
+        add_hist(&mut all.ttfb_us, &q.histograms.ttfb_us);
+    }
+    finish_summary(&mut l.summary, &all, measured_s);
+    let c = &mut l.connections;
+    c.requests_per_connection = if c.opened == 0 {
+        0.0
+    } else {
+        (l.summary.count + l.summary.warmup) as f64 / c.opened as f64
+    };
+    c.connect_us = Pcts::of(&c.connect_hist.0);
+    c.handshake_us = Pcts::of(&c.handshake_hist.0);
+    for s in &mut l.timeline {
+        s.p50_us = hist::pct(&s.latency_us.0, 50.0);
+        s.p99_us = hist::pct(&s.latency_us.0, 99.0);
+        s.max_us = s.latency_us.0.max();
+    }
+}
+
+/// Adds `shards` into one run, or says every reason it cannot. The comparison, gates and verdict
+/// are left for the verdict pipeline (the first shard's comparison is kept for its settings); the first shard's differential and conformance findings
+/// are kept as they are (each shard probed the same paths).
+pub fn merge(shards: Vec<Shard>) -> Result<ResultsFile, Vec<String>> {
+    let why = problems(&shards);
+    if !why.is_empty() {
+        return Err(why);
+    }
+    let mut shards: Vec<ResultsFile> = shards.into_iter().map(|s| s.results).collect();
+    shards.sort_by_key(|r| r.meta.shard.map(|s| s.index));
+    let mut iter = shards.into_iter();
+    let mut out = iter.next().expect("problems() refuses an empty list");
+    let mut hosts = vec![out.meta.host.clone()];
+    for r in iter {
+        let m = &r.meta;
+        out.meta.started = out.meta.started.clone().min(m.started.clone());
+        out.meta.finished = out.meta.finished.clone().max(m.finished.clone());
+        out.meta.duration_s = out.meta.duration_s.max(m.duration_s);
+        // Shards run side by side over the same plan time: the measured time is theirs, not
+        // their sum.
+        out.meta.measured_s = out.meta.measured_s.max(m.measured_s);
+        out.meta.threads += m.threads;
+        out.meta.interrupted |= m.interrupted;
+        out.meta.insecure |= m.insecure;
+        out.meta.secrets_shown |= m.secrets_shown;
+        if !hosts.contains(&m.host) {
+            hosts.push(m.host.clone());
+        }
+        for (a, b) in out.lanes.iter_mut().zip(&r.lanes) {
+            add_lane(a, b);
+        }
+        if out.differential.is_none() {
+            out.differential = r.differential;
+        }
+        if out.conformance.is_none() {
+            out.conformance = r.conformance;
+        }
+    }
+    out.meta.merged_shards = out.meta.shard.map_or(1, |s| s.count);
+    out.meta.shard = None;
+    out.meta.host = hosts.join(", ");
+    let measured_s = out.meta.measured_s.max(0.001);
+    for l in &mut out.lanes {
+        finish(l, measured_s);
+    }
+    // The first shard's comparison stays only for its settings: the pipeline makes it again.
+    out.gates = Vec::new();
+    out.verdict = Verdict::default();
+    Ok(out)
+}
