@@ -10,6 +10,7 @@
 #   proxies for ci/stack.sh. They run only as the stack's own processes: no package service is
 #   started on install (policy-rc.d), nor left enabled where systemd runs;
 # - hypercorn with aioquic in a venv under .build/venv: an HTTP/3 server sharing no code with ours;
+#   and kubernetes-validate in the same venv, for the manifests of ci/k8s;
 # - Chromium (headless, for the HTML report test), xmllint (JUnit schema validation) and nc
 #   (the probe reproducers' replay lines are run by a test).
 # The tests start and stop every server themselves, on free loopback ports.
@@ -80,6 +81,10 @@ if [ ! -x "$BUILD/venv/bin/hypercorn" ]; then
   python3 -m venv "$BUILD/venv"
   "$BUILD/venv/bin/pip" install -q --disable-pip-version-check 'hypercorn[h3]>=0.17'
 fi
+# kubernetes-validate (with the Kubernetes schemas it bundles) checks the manifests of ci/k8s.
+if [ ! -x "$BUILD/venv/bin/kubernetes-validate" ]; then
+  "$BUILD/venv/bin/pip" install -q --disable-pip-version-check 'kubernetes-validate>=1.30'
+fi
 
 /usr/sbin/nginx -v
 "$NGX3" -V 2>&1 | grep -o 'nginx version: [^ ]*' | sed 's/$/ (trixie, with http_v3_module)/'
@@ -88,4 +93,5 @@ caddy version
 /usr/sbin/apache2 -v | sed -n 1p
 /usr/sbin/varnishd -V 2>&1 | sed -n 1p
 /usr/sbin/nghttpx --version
+"$BUILD/venv/bin/kubernetes-validate" --version
 "$BUILD/venv/bin/hypercorn" --version 2>/dev/null || "$BUILD/venv/bin/python" -c 'import hypercorn, aioquic; print("hypercorn + aioquic", aioquic.__version__)'
