@@ -11,6 +11,7 @@
 #   started on install (policy-rc.d), nor left enabled where systemd runs;
 # - hypercorn with aioquic in a venv under .build/venv: an HTTP/3 server sharing no code with ours;
 #   and kubernetes-validate in the same venv, for the manifests of ci/k8s;
+# - Prometheus 2.42 (Debian package), started by a test with its own config and data folder;
 # - Chromium (headless, for the HTML report test), xmllint (JUnit schema validation) and nc
 #   (the probe reproducers' replay lines are run by a test).
 # The tests start and stop every server themselves, on free loopback ports.
@@ -33,6 +34,7 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)        # the HTML report test
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)    # JUnit schema validation
 command -v nc >/dev/null 2>&1 || need+=(netcat-openbsd)         # probe replay lines, run by a test
+[ -x /usr/bin/prometheus ] || need+=(prometheus)                 # scrapes and receives live metrics in a test
 if [ ${#need[@]} -gt 0 ]; then
   echo "ci/install.sh: apt-get install ${need[*]}" >&2
   $SUDO apt-get update -qq
@@ -53,7 +55,7 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   # Where systemd runs, the packages also enable their units for the next boot.
   if [ -d /run/systemd/system ]; then
-    for unit in haproxy varnish varnishncsa nghttpx; do
+    for unit in haproxy varnish varnishncsa nghttpx prometheus; do
       $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
     done
   fi
@@ -93,5 +95,6 @@ caddy version
 /usr/sbin/apache2 -v | sed -n 1p
 /usr/sbin/varnishd -V 2>&1 | sed -n 1p
 /usr/sbin/nghttpx --version
+/usr/bin/prometheus --version 2>&1 | sed -n 1p
 "$BUILD/venv/bin/kubernetes-validate" --version
 "$BUILD/venv/bin/hypercorn" --version 2>/dev/null || "$BUILD/venv/bin/python" -c 'import hypercorn, aioquic; print("hypercorn + aioquic", aioquic.__version__)'

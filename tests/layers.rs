@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Top layer first. `model` is the bottom: the typed results model every layer shares.
-const ORDER: [&str; 12] = [
+const ORDER: [&str; 13] = [
     "cli",
     "schema",
     "verdict",
     "report",
     "compare",
+    "metrics",
     "engine",
     "conformance",
     "origin",

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// `print!` that ends quietly on a closed standard output (`gauntlet conformance --list |
@@ -182,6 +183,19 @@ pub struct RunArgs {
     /// this long (`+30s`), so that shards start together.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
+    /// Serve live metrics for Prometheus at http://ADDR/metrics while the run lasts.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Keep serving /metrics this long after the run, for a last scrape.
+    #[arg(long, value_name = "D", default_value = "0s")]
+    pub metrics_linger: String,
+    /// Push live metrics with the Prometheus remote-write protocol to this URL (Prometheus's
+    /// /api/v1/write, Thanos Receive).
+    #[arg(long, value_name = "URL")]
+    pub remote_write: Option<String>,
+    /// How often to push with --remote-write.
+    #[arg(long, value_name = "D", default_value = "5s")]
+    pub remote_write_every: String,
 }
 
 /// A validated `run` request.
@@ -203,6 +217,8 @@ pub struct RunConfig {
     pub shard: Option<crate::model::results::ShardJson>,
     /// When the load begins.
     pub start_at: Option<SystemTime>,
+    /// Live metrics, when asked for.
+    pub metrics: Option<crate::metrics::MetricsConfig>,
 }
 
 impl TryFrom<&RunArgs> for RunConfig {
@@ -294,8 +310,63 @@ impl TryFrom<&RunArgs> for RunConfig {
                 .transpose()
                 .map_err(|e| format!("--shard {e}"))?,
             start_at: a.start_at.as_deref().map(start_at).transpose()?,
+            metrics: metrics_config(a)?,
         })
     }
+}
+
+/// `--metrics-addr`, `--metrics-linger`, `--remote-write` and `--remote-write-every`.
+fn metrics_config(a: &RunArgs) -> Result<Option<crate::metrics::MetricsConfig>, String> {
+    let dur = |flag: &str, v: &str| {
+        parse_cli_duration(v)
+            .map_err(|e| format!("--{flag} `{v}`: {e}"))
+            .and_then(|d| {
+                if d > bounds::MAX_TIMEOUT {
+                    Err(format!("--{flag} `{v}`: at most an hour"))
+                } else {
+                    Ok(d)
+                }
+            })
+    };
+    let linger = dur("metrics-linger", &a.metrics_linger)?;
+    let every = dur("remote-write-every", &a.remote_write_every)?;
+    if every < std::time::Duration::from_secs(1) {
+        return Err(format!(
+            "--remote-write-every `{}`: at least 1s",
+            a.remote_write_every
+        ));
+    }
+    let remote_write = match &a.remote_write {
+        None => None,
+        Some(u) => {
+            let uri: http::Uri = u
+                .parse()
+                .map_err(|e| format!("--remote-write `{u}`: {e}"))?;
+            if uri.scheme_str() != Some("http") || uri.host().is_none() {
+                return Err(format!(
+                    "--remote-write `{u}`: write http://HOST:PORT/api/v1/write"
+                ));
+            }
+            let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
+            if let Some(why) =
+                scenario::reach::refusal(host, uri.port_u16().unwrap_or(80), &a.allow_hosts)
+            {
+                return Err(format!(
+                    "--remote-write `{u}`: {why}; add --allow-host {host}"
+                ));
+            }
+            Some(uri)
+        }
+    };
+    if a.metrics_addr.is_none() && remote_write.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(crate::metrics::MetricsConfig {
+        addr: a.metrics_addr,
+        linger,
+        remote_write,
+        push_every: every,
+    }))
 }
 
 /// `--start-at`: an RFC 3339 instant in UTC, or `+D` from now; at most a day ahead.
@@ -390,12 +461,32 @@ pub fn run(cfg: RunConfig) -> ExitCode {
     }
     let stop = CancellationToken::new();
     cancel_on_signal(stop.clone());
-    let outcome = match engine::run(
+    let live = Arc::new(if cfg.metrics.is_some() {
+        engine::Live::publishing()
+    } else {
+        engine::Live::default()
+    });
+    let exporter = match &cfg.metrics {
+        Some(m) => match crate::metrics::Exporter::start(
+            m.clone(),
+            live.clone(),
+            crate::metrics::families::Context::for_scenario(&s),
+        ) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(code::HARNESS);
+            }
+        },
+        None => None,
+    };
+    let mut outcome = match engine::run(
         &s,
         RunOptions {
             stop: stop.clone(),
             progress: cfg.progress,
             start_at: cfg.start_at,
+            live: Some(live),
         },
     ) {
         Ok(o) => o,
@@ -404,6 +495,16 @@ pub fn run(cfg: RunConfig) -> ExitCode {
             return ExitCode::from(code::HARNESS);
         }
     };
+    if let (Some(e), Some(m)) = (exporter, &cfg.metrics) {
+        if m.addr.is_some() && !m.linger.is_zero() && !stop.is_cancelled() {
+            eprintln!("serving the final metrics for {:?}…", m.linger);
+            std::thread::sleep(m.linger);
+        }
+        // Metrics that did not arrive are something the run was asked to do and did not.
+        if let Err(why) = e.finish() {
+            outcome.faults.push(format!("live metrics: {why}"));
+        }
+    }
     let probes = match (&s.conformance, outcome.interrupted) {
         (Some(c), false) => {
             eprintln!("probing conformance…");

@@ -32,7 +32,8 @@ use plan::RatePlan;
 use schedule::{Pacing, Schedule, ScheduleConfig, Share};
 use worker::PreparedRequest;
 
-/// Live counters read by the progress display.
+/// Live counters read by the progress display, and (when asked for) each client thread's
+/// figures so far, for the live metrics.
 #[derive(Debug, Default)]
 pub struct Live {
     /// Requests completed.
@@ -41,6 +42,68 @@ pub struct Live {
     pub errors: AtomicU64,
     /// Requests in flight.
     pub inflight: AtomicI64,
+    /// Whether client threads publish their figures every second (`--metrics-addr`,
+    /// `--remote-write`); off, the hot loop pays nothing for it.
+    pub publish: bool,
+    /// What each lane is, set when the run starts.
+    pub lanes: std::sync::OnceLock<Vec<LaneInfo>>,
+    /// When the plan began.
+    pub t0: std::sync::OnceLock<Instant>,
+    /// Each client thread's latest figures, by lane.
+    pub snapshots: std::sync::Mutex<Vec<Vec<LaneStats>>>,
+    /// Set once every client thread has finished.
+    pub finished: std::sync::atomic::AtomicBool,
+}
+
+/// What a lane is, for labels.
+#[derive(Debug, Clone)]
+pub struct LaneInfo {
+    /// Target name.
+    pub target: String,
+    /// Its part in a comparison.
+    pub role: Option<crate::model::results::Role>,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Request names, by index.
+    pub requests: Vec<String>,
+}
+
+impl Live {
+    /// Live figures that client threads publish into.
+    pub fn publishing() -> Self {
+        Live {
+            publish: true,
+            ..Live::default()
+        }
+    }
+
+    /// Every thread's latest figures added up, by lane; empty before the first publication.
+    pub fn figures(&self) -> Vec<LaneStats> {
+        let Some(lanes) = self.lanes.get() else {
+            return Vec::new();
+        };
+        // Full figures for every lane: a thread's are empty for the lanes it does not run.
+        let mut out: Vec<LaneStats> = lanes
+            .iter()
+            .map(|l| LaneStats::new(l.requests.len()))
+            .collect();
+        let snaps = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+        for per_thread in snaps.iter() {
+            for (a, b) in out.iter_mut().zip(per_thread) {
+                a.merge(b);
+            }
+        }
+        out
+    }
+
+    /// Stores thread `i`'s figures.
+    pub fn store(&self, i: usize, figures: Vec<LaneStats>) {
+        let mut snaps = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+        if snaps.len() <= i {
+            snaps.resize_with(i + 1, Vec::new);
+        }
+        snaps[i] = figures;
+    }
 }
 
 /// Why a run could not start.
@@ -74,6 +137,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// When the load begins (`--start-at`); now when unset or past.
     pub start_at: Option<SystemTime>,
+    /// Live figures to share with an observer (the metrics exporter); `None` for the run's own.
+    pub live: Option<Arc<Live>>,
 }
 
 /// The results of one lane.
@@ -414,7 +479,19 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
     }
 
     let threads = s.load.threads.max(1) as usize;
-    let live = Arc::new(Live::default());
+    let live = opts.live.clone().unwrap_or_default();
+    let _ = live.lanes.set(
+        lanes
+            .iter()
+            .map(|l| LaneInfo {
+                target: l.target.clone(),
+                role: s.role_of(&l.target),
+                protocol: l.protocol,
+                requests: s.requests.iter().map(|r| r.name.clone()).collect(),
+            })
+            .collect(),
+    );
+    let _ = live.t0.set(t0);
     let started = SystemTime::now();
     // A run bounded by time ends at its deadline: requests still in flight then are cut off.
     let deadline = match &s.load.model {
@@ -424,14 +501,15 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
     let work = thread::distribute(&setups, threads);
     let handles: Vec<_> = work
         .into_iter()
-        .map(|w| {
+        .enumerate()
+        .map(|(i, w)| {
             let live = live.clone();
             let stop = opts.stop.clone();
             let n = lanes.len();
             let nreq = s.requests.len();
             std::thread::Builder::new()
                 .name("gauntlet-client".into())
-                .spawn(move || thread::run_thread(w, n, nreq, t0, deadline, live, stop))
+                .spawn(move || thread::run_thread(w, i, n, nreq, t0, deadline, live, stop))
         })
         .collect::<Result<_, _>>()?;
 
@@ -454,6 +532,8 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
         stopped_at
     });
     let ended = Instant::now();
+    live.finished
+        .store(true, std::sync::atomic::Ordering::Release);
     let mut faults = Vec::new();
     for (i, h) in handles.into_iter().enumerate() {
         match h.join() {

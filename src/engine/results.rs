@@ -7,8 +7,8 @@ use super::RunOutcome;
 use crate::model::hist::{self, StoredHist};
 use crate::model::results::{
     commit_from_env, rfc3339, ConnectionsJson, ErrorJson, LaneJson, Meta, PacingJson, Pcts,
-    RequestHists, RequestJson, ResultsFile, Role, RunModel, SecondJson, SliceJson, StageJson,
-    Summary, SCHEMA_VERSION,
+    RequestHists, RequestJson, ResultsFile, RunModel, SecondJson, SliceJson, StageJson, Summary,
+    SCHEMA_VERSION,
 };
 use crate::model::verdict::Verdict;
 use crate::record::stats::RequestStats;
@@ -90,15 +90,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
             LaneJson {
                 target: l.target.clone(),
                 url: l.url.clone(),
-                role: s.compare.as_ref().and_then(|c| {
-                    if c.candidate == l.target {
-                        Some(Role::Candidate)
-                    } else if c.baseline == l.target {
-                        Some(Role::Baseline)
-                    } else {
-                        None
-                    }
-                }),
+                role: s.role_of(&l.target),
                 protocol: l.protocol,
                 summary: summary_of(&total, measured_s),
                 connections: ConnectionsJson {

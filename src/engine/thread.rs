@@ -19,6 +19,9 @@ use crate::record::stats::LaneStats;
 /// deadline: the run ends within a second of it, whatever the server holds open.
 const GRACE: Duration = Duration::from_millis(600);
 
+/// How often a thread publishes its figures for the live metrics.
+const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
 /// How long slots have to record their cut-off requests before the thread stops waiting.
 const CUT_BACKSTOP: Duration = Duration::from_millis(200);
 
@@ -96,8 +99,10 @@ fn spawn_lane<T: Transport>(transport: T, at: SpawnLane<'_>) {
 }
 
 /// Runs one thread's share of the work; returns its recorders, indexed by lane.
+#[allow(clippy::too_many_arguments)]
 pub fn run_thread(
     work: ThreadWork,
+    index: usize,
     lanes: usize,
     requests: usize,
     t0: Instant,
@@ -145,6 +150,18 @@ pub fn run_thread(
             }
             cutter.cancel();
         });
+        // For the live metrics: this thread's figures, copied out once a second (a copy per
+        // second, nothing per request).
+        if live.publish {
+            let (rec, live) = (rec.clone(), live.clone());
+            tokio::task::spawn_local(async move {
+                loop {
+                    tokio::time::sleep(PUBLISH_EVERY).await;
+                    let copy = rec.borrow().iter().map(LaneStats::live_view).collect();
+                    live.store(index, copy);
+                }
+            });
+        }
         let mut handles = Vec::new();
         for (setup, conns) in &work {
             transport::build(
@@ -171,5 +188,8 @@ pub fn run_thread(
     drop(local);
     drop(rt);
     let stats = rec.borrow().clone();
+    if live.publish {
+        live.store(index, stats.iter().map(LaneStats::live_view).collect());
+    }
     stats
 }

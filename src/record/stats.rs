@@ -89,6 +89,23 @@ pub struct RequestStats {
     compacted: usize,
 }
 
+impl RequestStats {
+    /// Counters and corrected latency only (see [`LaneStats::live_view`]).
+    pub fn live_view(&self) -> RequestStats {
+        RequestStats {
+            latency: self.latency.clone(),
+            count: self.count,
+            ok: self.ok,
+            statuses: self.statuses.clone(),
+            errors: self.errors.clone(),
+            bytes: self.bytes,
+            warmup: self.warmup,
+            retried: self.retried,
+            ..RequestStats::default()
+        }
+    }
+}
+
 impl Default for RequestStats {
     fn default() -> Self {
         RequestStats {
@@ -259,6 +276,19 @@ impl LaneStats {
             self.late_starts += 1;
         }
         self.max_lag_us = self.max_lag_us.max(lag_us);
+    }
+
+    /// What the live metrics read: counters and corrected latency; the slices, the timeline
+    /// and the other histograms stay behind, so a copy a second stays cheap.
+    pub fn live_view(&self) -> LaneStats {
+        let mut v = LaneStats::new(0);
+        v.requests = self.requests.iter().map(RequestStats::live_view).collect();
+        v.connections_opened = self.connections_opened;
+        v.connections_failed = self.connections_failed;
+        v.late_starts = self.late_starts;
+        v.max_lag_us = self.max_lag_us;
+        v.cancelled = self.cancelled;
+        v
     }
 
     /// All request names merged into one.

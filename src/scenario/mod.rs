@@ -74,6 +74,20 @@ pub struct Scenario {
     pub shard: Option<crate::model::results::ShardJson>,
 }
 
+impl Scenario {
+    /// The part `target` plays in the comparison, if any.
+    pub fn role_of(&self, target: &str) -> Option<crate::model::results::Role> {
+        let c = self.compare.as_ref()?;
+        if c.candidate == target {
+            Some(crate::model::results::Role::Candidate)
+        } else if c.baseline == target {
+            Some(crate::model::results::Role::Baseline)
+        } else {
+            None
+        }
+    }
+}
+
 /// The resolved `conformance` section.
 #[derive(Debug, Clone)]
 pub struct ConformanceOptions {
