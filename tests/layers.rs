@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 /// Top layer first. `model` is the bottom: the typed results model every layer shares.
 const ORDER: [&str; 13] = [
     "cli",
+    "metrics",
     "schema",
     "verdict",
     "report",
     "compare",
-    "metrics",
     "engine",
     "conformance",
     "origin",

@@ -461,30 +461,32 @@ pub fn run(cfg: RunConfig) -> ExitCode {
     }
     let stop = CancellationToken::new();
     cancel_on_signal(stop.clone());
-    let live = Arc::new(if cfg.metrics.is_some() {
+    let watch = cfg.metrics.is_some() || cfg.progress;
+    let live = Arc::new(if watch {
         engine::Live::publishing()
     } else {
         engine::Live::default()
     });
-    let exporter = match &cfg.metrics {
-        Some(m) => match crate::metrics::Exporter::start(
-            m.clone(),
+    let observer = if watch {
+        match crate::metrics::Observer::start(
+            cfg.metrics.clone(),
+            cfg.progress,
             live.clone(),
-            crate::metrics::families::Context::for_scenario(&s),
+            Arc::new(s.clone()),
         ) {
-            Ok(e) => Some(e),
+            Ok(o) => Some(o),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(code::HARNESS);
             }
-        },
-        None => None,
+        }
+    } else {
+        None
     };
     let mut outcome = match engine::run(
         &s,
         RunOptions {
             stop: stop.clone(),
-            progress: cfg.progress,
             start_at: cfg.start_at,
             live: Some(live),
         },
@@ -495,13 +497,15 @@ pub fn run(cfg: RunConfig) -> ExitCode {
             return ExitCode::from(code::HARNESS);
         }
     };
-    if let (Some(e), Some(m)) = (exporter, &cfg.metrics) {
-        if m.addr.is_some() && !m.linger.is_zero() && !stop.is_cancelled() {
-            eprintln!("serving the final metrics for {:?}…", m.linger);
-            std::thread::sleep(m.linger);
+    if let Some(o) = observer {
+        if let Some(m) = cfg.metrics.as_ref().filter(|m| m.addr.is_some()) {
+            if !m.linger.is_zero() && !stop.is_cancelled() {
+                eprintln!("serving the final metrics for {:?}…", m.linger);
+                std::thread::sleep(m.linger);
+            }
         }
         // Metrics that did not arrive are something the run was asked to do and did not.
-        if let Err(why) = e.finish() {
+        if let Err(why) = o.finish() {
             outcome.faults.push(format!("live metrics: {why}"));
         }
     }

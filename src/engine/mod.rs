@@ -3,10 +3,9 @@
 //!
 //! Each client thread runs its own single-threaded tokio runtime and records into its own
 //! histograms, as wrk and h2load do: no locks and no cross-thread traffic on the hot path. A
-//! control runtime on the calling thread hosts the embedded origin and the progress display.
+//! control runtime on the calling thread hosts the embedded origin and watches for the end.
 
 pub mod plan;
-pub mod progress;
 pub mod results;
 pub mod sample;
 pub mod schedule;
@@ -60,6 +59,8 @@ pub struct Live {
 pub struct LaneInfo {
     /// Target name.
     pub target: String,
+    /// Target URL as reached.
+    pub url: String,
     /// Its part in a comparison.
     pub role: Option<crate::model::results::Role>,
     /// Protocol.
@@ -133,8 +134,6 @@ pub enum EngineError {
 pub struct RunOptions {
     /// Cancelled to stop the run early (Ctrl-C).
     pub stop: CancellationToken,
-    /// Show a progress line on standard error.
-    pub progress: bool,
     /// When the load begins (`--start-at`); now when unset or past.
     pub start_at: Option<SystemTime>,
     /// Live figures to share with an observer (the metrics exporter); `None` for the run's own.
@@ -485,6 +484,7 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
             .iter()
             .map(|l| LaneInfo {
                 target: l.target.clone(),
+                url: l.url.clone(),
                 role: s.role_of(&l.target),
                 protocol: l.protocol,
                 requests: s.requests.iter().map(|r| r.name.clone()).collect(),
@@ -513,21 +513,13 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
         })
         .collect::<Result<_, _>>()?;
 
-    let total_secs = expected_length(s).as_secs_f64();
     let stopped_at = control.block_on(async {
-        let mut progress = opts.progress.then(|| progress::Progress::new(total_secs));
         let mut stopped_at = None;
         while !handles.iter().all(|h| h.is_finished()) {
-            if let Some(p) = progress.as_mut() {
-                p.update(&live, t0);
-            }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {}
                 _ = opts.stop.cancelled(), if stopped_at.is_none() => stopped_at = Some(Instant::now()),
             }
-        }
-        if let Some(p) = progress {
-            p.finish();
         }
         stopped_at
     });

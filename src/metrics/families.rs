@@ -67,6 +67,10 @@ pub struct Context {
     pub planned_rate: Box<dyn Fn(Duration) -> Option<f64> + Send + Sync>,
     /// The last totals seen, for the achieved rate.
     last: Mutex<Option<(Instant, Vec<u64>)>>,
+    /// The scenario, when the verdict so far is wanted (two paths compared).
+    scenario: Option<std::sync::Arc<crate::scenario::Scenario>>,
+    /// The latest results so far.
+    pub so_far: super::so_far::SoFar,
 }
 
 impl Context {
@@ -79,11 +83,13 @@ impl Context {
             common,
             planned_rate,
             last: Mutex::new(None),
+            scenario: None,
+            so_far: Default::default(),
         }
     }
 
     /// The context of a run of `s`: its name (and shard) on every series, its open-model plan.
-    pub fn for_scenario(s: &crate::scenario::Scenario) -> Self {
+    pub fn for_scenario(s: std::sync::Arc<crate::scenario::Scenario>) -> Self {
         let mut common: Labels = vec![("run".into(), s.name.clone())];
         if let Some(sh) = s.shard {
             common.push(("shard".into(), sh.to_string()));
@@ -116,7 +122,11 @@ impl Context {
             }
             None
         };
-        Context::new(common, Box::new(planned))
+        let mut ctx = Context::new(common, Box::new(planned));
+        if s.compare.is_some() {
+            ctx.scenario = Some(s.clone());
+        }
+        ctx
     }
 
     /// Completed requests per second per lane since the last call at least a second ago.
@@ -234,6 +244,7 @@ pub fn collect(live: &Live, ctx: &Context) -> Vec<Family> {
             latency.push((with(&lane, &r), buckets_of(&q.latency)));
         }
     }
+    let verdicts = verdict_so_far(live, ctx);
     let inflight = live
         .inflight
         .load(std::sync::atomic::Ordering::Relaxed)
@@ -293,7 +304,37 @@ pub fn collect(live: &Live, ctx: &Context) -> Vec<Family> {
             Kind::Counter,
             conns,
         ),
+        family(
+            "gauntlet_verdict_so_far",
+            "1 for the verdict a comparison reaches on the figures so far, per protocol and headline metric (remade every few seconds).",
+            Kind::Gauge,
+            verdicts,
+        ),
     ]
+}
+
+/// The verdicts of the comparison so far on all requests, as a state set: one series per
+/// verdict word, 1 for the current one.
+fn verdict_so_far(live: &Live, ctx: &Context) -> Vec<(Labels, Value)> {
+    let Some(s) = ctx.scenario.as_deref() else {
+        return Vec::new();
+    };
+    let Some(c) = ctx.so_far.get(s, live).and_then(|r| r.comparison.clone()) else {
+        return Vec::new();
+    };
+    let words = ["better", "same", "worse", "inconclusive"];
+    let mut out = Vec::new();
+    for v in c.verdicts.iter().filter(|v| v.request.is_none()) {
+        let now = v.judgement.verdict.name();
+        for w in words {
+            let mut l = ctx.common.clone();
+            l.push(("protocol".into(), v.protocol.to_string()));
+            l.push(("metric".into(), v.judgement.metric.name().to_string()));
+            l.push(("verdict".into(), w.to_string()));
+            out.push((l, Value::Number(if now == w { 1.0 } else { 0.0 })));
+        }
+    }
+    out
 }
 
 fn family(

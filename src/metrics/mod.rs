@@ -1,22 +1,26 @@
-//! Live metrics while a run lasts: `--metrics-addr` serves `/metrics` for Prometheus to scrape,
-//! `--remote-write URL` pushes the same series with the remote-write protocol (Prometheus,
-//! Thanos Receive). Both read the client threads' figures, published once a second (nothing is
-//! added to the per-request path), and both are computed by [`families::collect`], so a scrape
-//! and a push of the same moment say the same. Series carry `run` and, for a shard, `shard`, so
-//! N shards land as one run.
+//! Watching a run while it lasts, from a thread of its own: `--metrics-addr` serves `/metrics`
+//! for Prometheus to scrape, `--remote-write URL` pushes the same series with the remote-write
+//! protocol (Prometheus, Thanos Receive), and on a terminal a live view shows each lane and the
+//! verdict so far. All read the client threads' figures, published once a second (nothing is
+//! added to the per-request path); scrape and push are both computed by [`families::collect`],
+//! so they say the same. Series carry `run` and, for a shard, `shard`, so N shards land as one
+//! run.
 
 pub mod families;
 pub mod remote_write;
 pub mod serve;
+pub mod so_far;
+pub mod terminal;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::Live;
+use crate::scenario::Scenario;
 
-/// What the exporter was asked to do.
-#[derive(Debug, Clone)]
+/// What the observer was asked to do.
+#[derive(Debug, Clone, Default)]
 pub struct MetricsConfig {
     /// Serve `/metrics` here.
     pub addr: Option<SocketAddr>,
@@ -28,19 +32,22 @@ pub struct MetricsConfig {
     pub push_every: Duration,
 }
 
-/// The exporter running beside a run, on a thread of its own.
-pub struct Exporter {
+/// The observer running beside a run.
+pub struct Observer {
     stop: tokio_util::sync::CancellationToken,
     thread: Option<std::thread::JoinHandle<Result<(), String>>>,
 }
 
-impl Exporter {
-    /// Binds the address (an error here is the user's to see before the load) and starts.
+impl Observer {
+    /// Binds the metrics address (an error here is the user's to see before the load) and
+    /// starts serving, pushing and drawing, as asked.
     pub fn start(
-        cfg: MetricsConfig,
+        cfg: Option<MetricsConfig>,
+        terminal: bool,
         live: Arc<Live>,
-        ctx: families::Context,
-    ) -> Result<Exporter, String> {
+        scenario: Arc<Scenario>,
+    ) -> Result<Observer, String> {
+        let cfg = cfg.unwrap_or_default();
         let listener = match cfg.addr {
             Some(a) => Some(
                 std::net::TcpListener::bind(a)
@@ -51,9 +58,9 @@ impl Exporter {
         };
         let stop = tokio_util::sync::CancellationToken::new();
         let token = stop.clone();
-        let ctx = Arc::new(ctx);
+        let ctx = Arc::new(families::Context::for_scenario(scenario.clone()));
         let thread = std::thread::Builder::new()
-            .name("gauntlet-metrics".into())
+            .name("gauntlet-observer".into())
             .spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -77,23 +84,41 @@ impl Exporter {
                             None => Ok(()),
                         }
                     };
-                    let (a, b) = tokio::join!(serving, pushing);
+                    let drawing = async {
+                        if !terminal {
+                            return;
+                        }
+                        let total = crate::engine::expected_length(&scenario);
+                        let mut view = terminal::Terminal::new(total);
+                        // The view ends with the load, even while metrics linger.
+                        while !token.is_cancelled()
+                            && !live.finished.load(std::sync::atomic::Ordering::Acquire)
+                        {
+                            view.update(&live, &scenario, &ctx.so_far);
+                            tokio::select! {
+                                _ = token.cancelled() => {}
+                                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                            }
+                        }
+                        view.finish();
+                    };
+                    let (a, b, ()) = tokio::join!(serving, pushing, drawing);
                     a.and(b)
                 })
             })
             .map_err(|e| e.to_string())?;
-        Ok(Exporter {
+        Ok(Observer {
             stop,
             thread: Some(thread),
         })
     }
 
-    /// Stops serving and pushing (after a last push); the error of a push that failed.
+    /// Stops serving, pushing (after a last push) and drawing; the error of a push that failed.
     pub fn finish(mut self) -> Result<(), String> {
         self.stop.cancel();
         match self.thread.take().map(|t| t.join()) {
             Some(Ok(r)) => r,
-            Some(Err(_)) => Err("the metrics exporter panicked".into()),
+            Some(Err(_)) => Err("the observer thread panicked".into()),
             None => Ok(()),
         }
     }

@@ -101,6 +101,8 @@ impl RequestStats {
             bytes: self.bytes,
             warmup: self.warmup,
             retried: self.retried,
+            // A compared lane's slices: what the verdict so far is judged from.
+            slices: self.slices.clone(),
             ..RequestStats::default()
         }
     }
@@ -278,8 +280,8 @@ impl LaneStats {
         self.max_lag_us = self.max_lag_us.max(lag_us);
     }
 
-    /// What the live metrics read: counters and corrected latency; the slices, the timeline
-    /// and the other histograms stay behind, so a copy a second stays cheap.
+    /// What the live metrics read: counters, corrected latency and a compared lane's slices;
+    /// the timeline and the other histograms stay behind, so a copy a second stays cheap.
     pub fn live_view(&self) -> LaneStats {
         let mut v = LaneStats::new(0);
         v.requests = self.requests.iter().map(RequestStats::live_view).collect();
