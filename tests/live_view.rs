@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{gauntlet, text};
+use common::{free_port, gauntlet, text};
 
 const TWO_PATHS: &str = "name: paths\ntargets:\n  new: embedded\n  old: embedded\nprotocols: [h2]\nload: { rate: 100, duration: 4s }\ncompare: { candidate: new, baseline: old, fairness: interleaved, slice: 500ms }\nrequests:\n  - get: /\n";
 
@@ -51,11 +51,7 @@ fn a_terminal_shows_lanes_and_the_verdict_so_far() {
 fn metrics_carry_the_verdict_so_far() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("c.yaml"), TWO_PATHS).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let bin = env!("CARGO_BIN_EXE_gauntlet");
     let mut child = Command::new(bin)

@@ -10,18 +10,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{gauntlet, text};
+use common::{free_port, gauntlet, text};
 use gauntlet::model::results::{read, ResultsFile};
 use serde_json::Value;
-
-/// A free loopback port (bound, then released for the server that will take it).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Prometheus on loopback, killed when dropped.
 struct Prometheus {

@@ -137,3 +137,12 @@ pub fn without_verdict(
         .filter(|x| !(x.id == "h2.frame.oversize" && x.why.contains("any size")))
         .collect()
 }
+
+/// A free loopback port (bound, then released for the server that will take it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
