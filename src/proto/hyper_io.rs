@@ -180,6 +180,10 @@ fn classify_h2(h2e: &h2::Error, reason: h2::Reason, phase: Phase, msg: String) -
             "the server sent a frame over our SETTINGS_MAX_FRAME_SIZE, or bytes that are not HTTP/2 frames",
         ),
         (R::COMPRESSION_ERROR, _, _) => ("compression", "the server's header block did not decode"),
+        (R::ENHANCE_YOUR_CALM, _, _) => (
+            "flood",
+            "the server sent more than our stack bears (a header block continued past its limit, or too many streams to reset)",
+        ),
         (R::FLOW_CONTROL_ERROR, _, _) => (
             "flow-control",
             "the server sent more DATA than its flow-control window allowed",
@@ -203,7 +207,10 @@ fn classify_h2(h2e: &h2::Error, reason: h2::Reason, phase: Phase, msg: String) -
 fn classify_io(io: &std::io::Error, msg: String) -> RequestError {
     use std::io::ErrorKind as K;
     if let Some(t) = tls::io_tls_error(io) {
-        return RequestError { message: msg, ..t };
+        return RequestError {
+            message: format!("{msg}: {}", t.message),
+            ..t
+        };
     }
     let code = match io.kind() {
         K::InvalidInput | K::InvalidData => {

@@ -169,9 +169,21 @@ pub fn server_name(opts: &TlsOptions, url_host: &str) -> Result<ServerName<'stat
 /// dump of the fields some variants carry.
 fn kebab(debug: &str) -> String {
     let name = debug.split(['(', ' ', '{']).next().unwrap_or(debug);
+    let chars: Vec<char> = name.chars().collect();
     let mut out = String::new();
-    for (i, ch) in name.chars().enumerate() {
-        if ch.is_ascii_uppercase() && i > 0 {
+    for (i, &ch) in chars.iter().enumerate() {
+        // A word starts at a capital after a small letter, or at the last capital of a run
+        // followed by a small letter: `UnknownCA` -> `unknown-ca`, `UnknownPSKIdentity` ->
+        // `unknown-psk-identity`.
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1);
+        let starts = ch.is_ascii_uppercase()
+            && match prev {
+                Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
+                Some(_) => true,
+                None => false,
+            };
+        if starts {
             out.push('-');
         }
         out.push(ch.to_ascii_lowercase());
@@ -292,4 +304,19 @@ pub fn check_alpn(stream: &TlsStream<TcpStream>, wanted: &[u8]) -> Result<(), Re
             String::from_utf8_lossy(wanted)
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_names_are_short_kebab_codes() {
+        use rustls::AlertDescription as A;
+        assert_eq!(alert_name(A::HandshakeFailure), "handshake-failure");
+        assert_eq!(alert_name(A::UnknownCA), "unknown-ca");
+        assert_eq!(alert_name(A::UnknownPSKIdentity), "unknown-psk-identity");
+        assert_eq!(alert_name(A::CertificateRequired), "certificate-required");
+        assert_eq!(alert_name(A::Unknown(250)), "unknown-250");
+    }
 }
