@@ -85,7 +85,7 @@ async fn raw_request(
     mut recv: quinn::RecvStream,
     mode: H3Mode,
 ) {
-    let _ = recv.read_to_end(1 << 16).await;
+    let _ = recv.read_to_end(1 << 20).await;
     let answer = |extra: Option<&[u8]>| {
         let mut fields = vec![(b":status".to_vec(), b"200".to_vec())];
         if let Some(v) = extra {

@@ -8,12 +8,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use gauntlet::proto::raw::h3;
+
 use super::hostile_h3::{raw_connection, server_config, H3Mode};
 
-/// Two quinn endpoints with one reset key behind a UDP relay on one port. The first takes the
-/// first request and vanishes (a crash): from then on the relay sends everything to the second,
-/// which knows no connection, answers the old one's packets with a stateless reset, and serves
-/// new connections.
+/// Two quinn endpoints with one reset key behind a UDP relay on one port. The first answers the
+/// first request and vanishes (a crash) as the second arrives: from then on the relay
+/// sends everything to the second, which knows no connection, answers the old one's packets with
+/// a stateless reset, and serves new connections. The requests must carry a body larger than
+/// QUIC's initial congestion window (some 15 KB): the client then cannot finish sending it
+/// without acknowledgements the first endpoint no longer gets through, so its next packets go to
+/// the second, and the reset always meets the request in flight.
 pub struct ResettingH3 {
     pub addr: SocketAddr,
     pub ca_pem: String,
@@ -60,16 +65,21 @@ impl ResettingH3 {
         let first = endpoint(&shared, server.clone());
         let second = endpoint(&shared, server);
         let switched = Arc::new(AtomicBool::new(false));
-        let sw = switched.clone();
-        let e = first.clone();
+        let (e, sw) = (first.clone(), switched.clone());
         tokio::spawn(async move {
             while let Some(i) = e.accept().await {
                 let sw = sw.clone();
                 tokio::spawn(async move {
                     let Ok(conn) = i.await else { return };
-                    // The first request's arrival is the moment the first endpoint vanishes:
-                    // it never answers, and the relay drops whatever it still sends (its
-                    // acknowledgement too), so the client's next packet goes to the second.
+                    // The first request is answered, so the handshake is surely confirmed on
+                    // both sides; the second is the moment the first endpoint vanishes.
+                    if let Ok((mut send, mut recv)) = conn.accept_bi().await {
+                        let _ = recv.read_to_end(1 << 20).await;
+                        let mut out = h3::headers(&[(b":status".to_vec(), b"200".to_vec())]);
+                        out.extend(h3::frame(h3::ty::DATA, b"ok"));
+                        let _ = send.write_all(&out).await;
+                        let _ = send.finish();
+                    }
                     if let Ok(stream) = conn.accept_bi().await {
                         sw.store(true, Ordering::Relaxed);
                         // Held, not dropped: dropping the last handle would close the connection.
@@ -110,8 +120,9 @@ impl Drop for ResettingH3 {
     }
 }
 
-/// A UDP relay for one client: its datagrams go to `a` until `switched`, then to `b`; answers
-/// go back to it, `a`'s only until `switched`. Threads on blocking sockets, with read timeouts so they end.
+/// A UDP relay for one client: its datagrams go to `a`, and answers back to it, until
+/// `switched`; then they go to `b`, and `a` is heard no more. Threads on blocking sockets, with
+/// read timeouts so that they end.
 fn relay(a: SocketAddr, b: SocketAddr, switched: Arc<AtomicBool>) -> SocketAddr {
     let front = UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = front.local_addr().unwrap();
@@ -131,7 +142,6 @@ fn relay(a: SocketAddr, b: SocketAddr, switched: Arc<AtomicBool>) -> SocketAddr 
         std::thread::spawn(move || {
             let mut buf = vec![0u8; 65_536];
             while let Ok(n) = back.recv(&mut buf) {
-                // A vanished server sends nothing more.
                 if i == 0 && switched.load(Ordering::Relaxed) {
                     continue;
                 }
