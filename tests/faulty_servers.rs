@@ -1,5 +1,5 @@
 //! Servers that misbehave on purpose, on raw loopback sockets: a malformed response, a response
-//! cut short, and a server that accepts and never answers. Each gives a classified error, never
+//! cut short, a chunk size that is not a number, and a server that accepts and never answers. Each gives a classified error, never
 //! a panic or a hang.
 
 mod common;
@@ -90,6 +90,21 @@ fn a_204_with_content_length_is_a_protocol_error_over_http1() {
     );
     assert_eq!(
         errors.get(&(ErrorClass::Protocol, "framing:content-length-on-204".into())),
+        Some(&3),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn an_invalid_chunk_size_is_a_protocol_error_not_a_reset() {
+    let errors = errors_for(
+        raw_server(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+        ),
+        "2s",
+    );
+    assert_eq!(
+        errors.get(&(ErrorClass::Protocol, "framing:chunked".into())),
         Some(&3),
         "{errors:?}"
     );

@@ -140,6 +140,11 @@ impl H3Transport {
     }
 }
 
+/// The TLS alert a QUIC CRYPTO_ERROR (0x100 + alert) carries, by name (RFC 9001 §4.8).
+fn alert(code: u64) -> String {
+    super::tls::alert_name(rustls::AlertDescription::from((code - 0x100) as u8))
+}
+
 /// Classifies a QUIC connection error.
 pub fn quic_error(e: &quinn::ConnectionError) -> RequestError {
     use quinn::ConnectionError as C;
@@ -151,11 +156,7 @@ pub fn quic_error(e: &quinn::ConnectionError) -> RequestError {
         C::TransportError(t) => {
             let code = u64::from(t.code);
             if (0x100..0x200).contains(&code) {
-                RequestError::new(
-                    ErrorClass::Tls,
-                    format!("quic:crypto:{:#x}", code - 0x100),
-                    msg,
-                )
+                RequestError::new(ErrorClass::Tls, format!("quic:crypto:{}", alert(code)), msg)
             } else {
                 RequestError::new(
                     ErrorClass::Protocol,
@@ -171,7 +172,11 @@ pub fn quic_error(e: &quinn::ConnectionError) -> RequestError {
             } else {
                 ErrorClass::Protocol
             };
-            RequestError::new(class, format!("quic:closed:{}", c.error_code), msg)
+            let code = match class {
+                ErrorClass::Tls => format!("quic:closed:crypto:{}", alert(code)),
+                _ => format!("quic:closed:{}", c.error_code),
+            };
+            RequestError::new(class, code, msg)
         }
         C::ApplicationClosed(a) => RequestError::new(
             ErrorClass::Protocol,

@@ -180,6 +180,10 @@ fn classify_h2(h2e: &h2::Error, reason: h2::Reason, phase: Phase, msg: String) -
             "the server sent a frame over our SETTINGS_MAX_FRAME_SIZE, or bytes that are not HTTP/2 frames",
         ),
         (R::COMPRESSION_ERROR, _, _) => ("compression", "the server's header block did not decode"),
+        (R::ENHANCE_YOUR_CALM, _, _) => (
+            "flood",
+            "the server sent more than our stack bears (a header block continued past its limit, or too many streams to reset)",
+        ),
         (R::FLOW_CONTROL_ERROR, _, _) => (
             "flow-control",
             "the server sent more DATA than its flow-control window allowed",
@@ -197,6 +201,29 @@ fn classify_h2(h2e: &h2::Error, reason: h2::Reason, phase: Phase, msg: String) -
     )
 }
 
+/// Classifies an I/O error under an exchange: a TLS alert stays `tls`; bytes that broke
+/// HTTP/1.1's body framing (hyper's chunked decoder reports a bad chunk size line as invalid
+/// input) are the server's protocol error, not a reset; the rest is the connection failing.
+fn classify_io(io: &std::io::Error, msg: String) -> RequestError {
+    use std::io::ErrorKind as K;
+    if let Some(t) = tls::io_tls_error(io) {
+        return RequestError {
+            message: format!("{msg}: {}", t.message),
+            ..t
+        };
+    }
+    let code = match io.kind() {
+        K::InvalidInput | K::InvalidData => {
+            return RequestError::new(ErrorClass::Protocol, "framing:chunked", msg)
+        }
+        K::ConnectionReset => "connection-reset",
+        K::BrokenPipe => "broken-pipe",
+        K::UnexpectedEof => "eof",
+        _ => "io",
+    };
+    RequestError::new(ErrorClass::Reset, code, msg)
+}
+
 /// Classifies an error from a hyper connection or exchange.
 pub fn classify(e: &hyper::Error, phase: Phase) -> RequestError {
     let msg = e.to_string();
@@ -206,18 +233,12 @@ pub fn classify(e: &hyper::Error, phase: Phase) -> RequestError {
             if let Some(reason) = h2e.reason() {
                 return classify_h2(h2e, reason, phase, msg);
             }
-            if h2e.is_io() {
-                return RequestError::new(ErrorClass::Reset, "io", msg);
+            if let Some(io) = h2e.get_io() {
+                return classify_io(io, msg);
             }
         }
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            let code = match io.kind() {
-                std::io::ErrorKind::ConnectionReset => "connection-reset",
-                std::io::ErrorKind::BrokenPipe => "broken-pipe",
-                std::io::ErrorKind::UnexpectedEof => "eof",
-                _ => "io",
-            };
-            return RequestError::new(ErrorClass::Reset, code, msg);
+            return classify_io(io, msg);
         }
         src = s.source();
     }

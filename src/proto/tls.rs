@@ -165,19 +165,98 @@ pub fn server_name(opts: &TlsOptions, url_host: &str) -> Result<ServerName<'stat
     })
 }
 
+/// `HandshakeFailure` -> `handshake-failure`: a Debug name as a short lowercase code, never a
+/// dump of the fields some variants carry.
+fn kebab(debug: &str) -> String {
+    let name = debug.split(['(', ' ', '{']).next().unwrap_or(debug);
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::new();
+    for (i, &ch) in chars.iter().enumerate() {
+        // A word starts at a capital after a small letter, or at the last capital of a run
+        // followed by a small letter: `UnknownCA` -> `unknown-ca`, `UnknownPSKIdentity` ->
+        // `unknown-psk-identity`.
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1);
+        let starts = ch.is_ascii_uppercase()
+            && match prev {
+                Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
+                Some(_) => true,
+                None => false,
+            };
+        if starts {
+            out.push('-');
+        }
+        out.push(ch.to_ascii_lowercase());
+    }
+    out
+}
+
+/// A TLS alert's short name (`handshake-failure`, `certificate-required`), from its number.
+pub fn alert_name(a: rustls::AlertDescription) -> String {
+    match a {
+        rustls::AlertDescription::Unknown(n) => format!("unknown-{n}"),
+        a => kebab(&format!("{a:?}")),
+    }
+}
+
+/// A short stable code for a certificate rustls refused: the kind of fault, not its details
+/// (names and times go in the message), so that every run counts it under one code.
+fn certificate_code(c: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    let kind = match c {
+        C::Expired | C::ExpiredContext { .. } => "expired",
+        C::NotValidYet | C::NotValidYetContext { .. } => "not-yet-valid",
+        C::NotValidForName | C::NotValidForNameContext { .. } => "name-mismatch",
+        C::UnknownIssuer => "unknown-issuer",
+        C::BadSignature => "bad-signature",
+        C::BadEncoding => "bad-encoding",
+        C::Revoked => "revoked",
+        C::UnknownRevocationStatus
+        | C::ExpiredRevocationList
+        | C::ExpiredRevocationListContext { .. } => "revocation",
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => "invalid-purpose",
+        C::UnhandledCriticalExtension => "critical-extension",
+        C::ApplicationVerificationFailure => "refused",
+        C::UnsupportedSignatureAlgorithmContext { .. }
+        | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => "unsupported-signature",
+        _ => "other",
+    };
+    format!("certificate:{kind}")
+}
+
+/// The code for an error rustls raised, at the handshake or later (an alert after it).
+pub fn rustls_code(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(c) => certificate_code(c),
+        rustls::Error::AlertReceived(a) => format!("tls:alert:{}", alert_name(*a)),
+        rustls::Error::NoApplicationProtocol => "alpn".to_string(),
+        rustls::Error::InvalidMessage(_) => "not-tls".to_string(),
+        rustls::Error::NoCertificatesPresented => "certificate:none".to_string(),
+        _ => "handshake".to_string(),
+    }
+}
+
+/// The TLS error inside an I/O error, when there is one: tokio-rustls reports a fatal alert or a
+/// refused certificate as an I/O error, which must stay a `tls` error wherever it surfaces (a
+/// server refusing our client certificate says so only after the client's side of a TLS 1.3
+/// handshake is done, on the first read).
+pub fn io_tls_error(e: &io::Error) -> Option<RequestError> {
+    let inner = e.get_ref()?.downcast_ref::<rustls::Error>()?;
+    Some(RequestError::new(
+        ErrorClass::Tls,
+        rustls_code(inner),
+        e.to_string(),
+    ))
+}
+
 /// Classifies a handshake failure.
 pub fn handshake_error(e: &io::Error) -> RequestError {
-    let inner = e.get_ref().and_then(|r| r.downcast_ref::<rustls::Error>());
-    let code = match inner {
-        Some(rustls::Error::InvalidCertificate(c)) => format!("certificate:{c:?}").to_lowercase(),
-        Some(rustls::Error::AlertReceived(a)) => format!("alert:{a:?}").to_lowercase(),
-        Some(rustls::Error::NoApplicationProtocol) => "alpn".to_string(),
-        Some(rustls::Error::InvalidMessage(_)) => "not-tls".to_string(),
-        Some(_) => "handshake".to_string(),
-        None => match e.kind() {
-            io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => "closed".to_string(),
-            _ => "io".to_string(),
-        },
+    if let Some(t) = io_tls_error(e) {
+        return t;
+    }
+    let code = match e.kind() {
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => "closed",
+        _ => "io",
     };
     RequestError::new(ErrorClass::Tls, code, e.to_string())
 }
@@ -225,4 +304,19 @@ pub fn check_alpn(stream: &TlsStream<TcpStream>, wanted: &[u8]) -> Result<(), Re
             String::from_utf8_lossy(wanted)
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_names_are_short_kebab_codes() {
+        use rustls::AlertDescription as A;
+        assert_eq!(alert_name(A::HandshakeFailure), "handshake-failure");
+        assert_eq!(alert_name(A::UnknownCA), "unknown-ca");
+        assert_eq!(alert_name(A::UnknownPSKIdentity), "unknown-psk-identity");
+        assert_eq!(alert_name(A::CertificateRequired), "certificate-required");
+        assert_eq!(alert_name(A::Unknown(250)), "unknown-250");
+    }
 }

@@ -2,7 +2,9 @@
 //! to show that the load path tells a server's graceful end from a failure and the server's own
 //! errors from those our stack raises: graceful GOAWAY, a GOAWAY below requests in flight,
 //! REFUSED_STREAM, SETTINGS and PING floods, zero allowed streams, a content-length that lies,
-//! and a valid but very large header block. One thread per connection, frames by hand.
+//! a valid but very large header block, and the hostile ones: GOAWAY storms, RST_STREAM on every
+//! stream, a header block continued forever, DATA forever. One thread per connection, frames by
+//! hand.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -37,6 +39,18 @@ pub enum Mode {
     LargeHeaders(usize),
     /// `204` carrying `content-length: 11`, no DATA: what RFC 9110 §8.6 forbids.
     NoContentWithLength,
+    /// On every request, `n` GOAWAY(NO_ERROR) frames, then close without answering. Falling:
+    /// the last stream id falls from the largest there is to below the request (which was
+    /// therefore not processed). Rising: it starts at the request and rises, which RFC 9113
+    /// §6.8 forbids.
+    GoawayStorm { n: u32, rising: bool },
+    /// RST_STREAM(INTERNAL_ERROR) on every `k`-th request (counted over all connections).
+    RstEvery(u32),
+    /// A `200` header block that never ends: HEADERS without END_HEADERS, then CONTINUATION
+    /// frames until the client goes away.
+    EndlessContinuation,
+    /// A `200` whose DATA never ends, within the client's flow-control windows.
+    DataForever,
 }
 
 pub struct HostileH2 {
@@ -94,7 +108,38 @@ fn large_headers(stream: u32, n: usize) -> Vec<u8> {
     out
 }
 
-fn serve(mut s: TcpStream, mode: Mode, conn_index: u32) {
+/// GOAWAY frames whose last stream ids fall from the largest to below `stream`, or rise from it.
+fn goaway_storm(stream: u32, n: u32, rising: bool) -> Vec<u8> {
+    let below = stream.saturating_sub(2);
+    let step = (0x7fff_ffff - stream) / n.max(1);
+    let mut out = Vec::new();
+    for i in 0..n {
+        let last = match rising {
+            true => stream + i * step,
+            false => below + (n - 1 - i) * step,
+        };
+        out.extend(goaway(last));
+    }
+    out
+}
+
+/// A header block continued forever, each CONTINUATION one more small field; stops when the
+/// client is gone (or after a bound no client should reach).
+fn endless_continuation(mut s: TcpStream, stream: u32) {
+    if s.write_all(&frame(0x1, 0, stream, &hpack(&[(STATUS, b"200")])))
+        .is_err()
+    {
+        return;
+    }
+    let field = frame(0x9, 0, stream, &hpack(&[(b"x-more", b"again")]).repeat(64));
+    for _ in 0..1_000_000 {
+        if s.write_all(&field).is_err() {
+            return;
+        }
+    }
+}
+
+fn serve(mut s: TcpStream, mode: Mode, conn_index: u32, requests: Arc<AtomicU32>) {
     let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
     let _ = s.set_nodelay(true);
     if read_exact(&mut s, 24).is_none() {
@@ -114,6 +159,9 @@ fn serve(mut s: TcpStream, mode: Mode, conn_index: u32) {
         .is_err()
     {
         return;
+    }
+    if matches!(mode, Mode::DataForever) {
+        return super::h2_forever::serve(s);
     }
     let mut served = 0u32;
     let mut held: Vec<u32> = Vec::new();
@@ -171,6 +219,15 @@ fn serve(mut s: TcpStream, mode: Mode, conn_index: u32) {
                         out
                     }
                     Mode::LargeHeaders(n) => large_headers(stream, n),
+                    Mode::GoawayStorm { n, rising } => {
+                        return finish(s, &goaway_storm(stream, n, rising));
+                    }
+                    Mode::RstEvery(k)
+                        if (requests.fetch_add(1, Ordering::Relaxed) + 1) % k == 0 =>
+                    {
+                        frame(0x3, 0, stream, &2u32.to_be_bytes())
+                    }
+                    Mode::EndlessContinuation => return endless_continuation(s, stream),
                     Mode::NoContentWithLength => frame(
                         0x1,
                         0x5,
@@ -196,13 +253,15 @@ impl HostileH2 {
         let stop = Arc::new(AtomicBool::new(false));
         let st = stop.clone();
         let conns = Arc::new(AtomicU32::new(0));
+        let requests = Arc::new(AtomicU32::new(0));
         std::thread::spawn(move || {
             while !st.load(Ordering::Relaxed) {
                 match l.accept() {
                     Ok((s, _)) => {
                         let _ = s.set_nonblocking(false);
                         let i = conns.fetch_add(1, Ordering::Relaxed);
-                        std::thread::spawn(move || serve(s, mode, i));
+                        let r = requests.clone();
+                        std::thread::spawn(move || serve(s, mode, i, r));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }

@@ -3,8 +3,11 @@
 #![allow(dead_code)]
 
 pub mod expected;
+pub mod h2_forever;
 pub mod hostile_h2;
 pub mod hostile_h3;
+pub mod hostile_quic;
+pub mod hostile_tls;
 pub mod naive;
 pub mod naive_h2;
 pub mod naive_h3;
