@@ -5,6 +5,9 @@
 #   SUITE=h3:             gauntlet h3 vs gauntlet h2 vs oha h3 and h2 (10 x 10), against nginx
 #                         1.26 from trixie (ci/install.sh puts it under .build) with nginx-h3.conf,
 #                         or with H3_SERVER=origin against `gauntlet origin` (one thread, CPU 1).
+#   SUITE=metrics:        the cost of watching: gauntlet h1 plain, with --metrics-addr scraped
+#                         every second by Debian's Prometheus, and with --remote-write every
+#                         second into it (Prometheus pinned beside nginx), wrk for reference.
 #
 # * nginx: ../shared/bench/nginx.conf (or $CONF_SRC), one worker pinned to CPU $SERVER_CPU.
 # * every client pinned to CPU $CLIENT_CPU, one thread, under /usr/bin/time -v.
@@ -99,6 +102,28 @@ h3_oha|$OHA $OHAJ --http-version 3 https://127.0.0.1:18444/
 EOF
 )
 else
+if [ "$SUITE" = metrics ]; then
+  PROM_PORT=19463
+  cat > "$PREFIX/prometheus.yml" <<YAML
+global: { scrape_interval: 1s }
+scrape_configs:
+  - job_name: gauntlet
+    static_configs: [ { targets: ["127.0.0.1:19464"] } ]
+YAML
+  taskset -c "$SERVER_CPU" /usr/bin/prometheus --config.file="$PREFIX/prometheus.yml" \
+    --storage.tsdb.path="$PREFIX/prom" --web.listen-address=127.0.0.1:$PROM_PORT \
+    --web.enable-remote-write-receiver > "$PREFIX/logs/prometheus.log" 2>&1 &
+  PROM_PID=$!
+  trap 'stop_nginx; kill $PROM_PID 2>/dev/null || true' EXIT
+  sleep 2
+CASES=$(cat <<EOF
+h1_wrk|wrk -t1 -c50 -d${DUR}s --latency http://127.0.0.1:18080/
+h1_gauntlet|$GAUNTLET run $PREFIX/h1.yaml --quiet --out @OUT@
+h1_gauntlet_metrics|$GAUNTLET run $PREFIX/h1.yaml --quiet --out @OUT@ --metrics-addr 127.0.0.1:19464
+h1_gauntlet_rw|$GAUNTLET run $PREFIX/h1.yaml --quiet --out @OUT@ --remote-write http://127.0.0.1:$PROM_PORT/api/v1/write --remote-write-every 1s
+EOF
+)
+else
 CASES=$(cat <<EOF
 h1_wrk|wrk -t1 -c50 -d${DUR}s --latency http://127.0.0.1:18080/
 h1_gauntlet|$GAUNTLET run $PREFIX/h1.yaml --quiet --out @OUT@
@@ -106,6 +131,7 @@ h2tls_h2load|h2load -c10 -m10 -t1 -D $DUR https://127.0.0.1:18443/
 h2tls_gauntlet|$GAUNTLET run $PREFIX/h2.yaml --quiet --out @OUT@
 EOF
 )
+fi
 fi
 
 while IFS='|' read -r id cmd; do
@@ -151,8 +177,15 @@ def parse(case, f):
     cpu, rss = tv(f + ".time")
     return dict(rps=rps, n=n, us=cpu / n * 1e6, rss=rss / 1024)
 rows = {}
-cases = ["h2_gauntlet", "h3_gauntlet", "h2_oha", "h3_oha"] if suite == "h3" else ["h1_wrk", "h1_gauntlet", "h2tls_h2load", "h2tls_gauntlet"]
-pairs = [("h3_gauntlet", "h2_gauntlet"), ("h3_gauntlet", "h3_oha"), ("h2_gauntlet", "h2_oha")] if suite == "h3" else [("h1_gauntlet", "h1_wrk"), ("h2tls_gauntlet", "h2tls_h2load")]
+if suite == "h3":
+    cases = ["h2_gauntlet", "h3_gauntlet", "h2_oha", "h3_oha"]
+    pairs = [("h3_gauntlet", "h2_gauntlet"), ("h3_gauntlet", "h3_oha"), ("h2_gauntlet", "h2_oha")]
+elif suite == "metrics":
+    cases = ["h1_wrk", "h1_gauntlet", "h1_gauntlet_metrics", "h1_gauntlet_rw"]
+    pairs = [("h1_gauntlet_metrics", "h1_gauntlet"), ("h1_gauntlet_rw", "h1_gauntlet"), ("h1_gauntlet", "h1_wrk")]
+else:
+    cases = ["h1_wrk", "h1_gauntlet", "h2tls_h2load", "h2tls_gauntlet"]
+    pairs = [("h1_gauntlet", "h1_wrk"), ("h2tls_gauntlet", "h2tls_h2load")]
 for case in cases:
     vals = []
     for r in range(1, runs + 1):

@@ -182,6 +182,10 @@ fn a_two_path_run_sharded_is_judged_again_from_its_added_slices() {
         rows(&first),
         "the same rows as a shard's own judgement"
     );
+    // And the same rows as one process running the whole plan.
+    let o = gauntlet(&["run", "c.yaml", "--quiet", "--out", "one"], dir.path());
+    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", text(&o));
+    assert_eq!(rows(&m), rows(&results(&dir.path().join("one"))));
     // Judged on four times a shard's figures: the candidate's slices hold every shard's count.
     let count = |r: &ResultsFile| -> u64 {
         r.lanes
