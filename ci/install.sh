@@ -83,6 +83,10 @@ if [ ! -x "$BUILD/venv/bin/hypercorn" ]; then
   python3 -m venv "$BUILD/venv"
   "$BUILD/venv/bin/pip" install -q --disable-pip-version-check 'hypercorn[h3]>=0.17'
 fi
+# hdrhistogram (HdrHistogram's Python reader) reads the .hlog files back in a test.
+if ! "$BUILD/venv/bin/python" -c 'import hdrh' 2>/dev/null; then
+  "$BUILD/venv/bin/pip" install -q --disable-pip-version-check 'hdrhistogram>=0.10'
+fi
 # kubernetes-validate (with the Kubernetes schemas it bundles) checks the manifests of ci/k8s.
 if [ ! -x "$BUILD/venv/bin/kubernetes-validate" ]; then
   "$BUILD/venv/bin/pip" install -q --disable-pip-version-check 'kubernetes-validate>=1.30'

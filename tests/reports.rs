@@ -159,6 +159,11 @@ fn hlog_reads_back_to_the_same_counts_and_percentiles() {
         let mut intervals = 0;
         for entry in IntervalLogIterator::new(&bytes) {
             if let LogEntry::Interval(i) = entry.unwrap() {
+                if !i.tag().is_some_and(|t| {
+                    t.as_str().ends_with("corrected") && !t.as_str().ends_with("uncorrected")
+                }) {
+                    continue;
+                }
                 let raw = base64::Engine::decode(
                     &base64::engine::general_purpose::STANDARD,
                     i.encoded_histogram(),
@@ -184,6 +189,85 @@ fn hlog_reads_back_to_the_same_counts_and_percentiles() {
         assert_eq!(hist::pct(&merged, 99.0), hist::pct(&expected, 99.0));
         assert_eq!(hist::pct(&merged, 50.0), hist::pct(&expected, 50.0));
     }
+}
+
+#[test]
+fn python_hdrh_reads_the_hlog_like_the_report() {
+    // HdrHistogram's own Python reader (`hdrh` from PyPI, in ci/install.sh's venv), taking the
+    // `corrected` intervals past the warm-up: the report's count, and its p99 within the
+    // timeline's precision (one significant digit: steps of at most 1/16).
+    let python = root().join(".build/venv/bin/python");
+    assert!(python.exists(), "run ci/install.sh");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "name: hlog\ntargets: { a: embedded }\nprotocols: [h2]\nload: { rate: 100, duration: 2s, warmup: 1s }\nrequests: [ { get: /delay/3 } ]\n",
+    )
+    .unwrap();
+    let o = gauntlet(&["run", "s.yaml", "--quiet", "--out", "o"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = gauntlet::model::results::read(&dir.path().join("o/results.json")).unwrap();
+    let script = r#"
+import sys
+from hdrh.histogram import HdrHistogram
+from hdrh.log import HistogramLogReader
+ref = HdrHistogram(1, 60000000, 1)
+reader = HistogramLogReader(sys.argv[1], ref)
+by_tag = {}
+while True:
+    h = reader.get_next_interval_histogram()
+    if h is None:
+        break
+    t = h.get_tag()
+    if t not in by_tag:
+        by_tag[t] = HdrHistogram(1, 60000000, 1)
+    by_tag[t].add(h)
+for t, h in sorted(by_tag.items()):
+    print(t, h.get_total_count(), h.get_value_at_percentile(99))
+"#;
+    let out = Command::new(&python)
+        .args([
+            "-c",
+            script,
+            dir.path().join("o/a-h2.hlog").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let tag = |name: &str| -> (u64, u64) {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in {text}"));
+        let v: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|x| x.parse().unwrap())
+            .collect();
+        (v[0], v[1])
+    };
+    let s = &r.lanes[0].summary;
+    let (corrected, p99) = tag("corrected");
+    let (warm, _) = tag("warmup-corrected");
+    let (uncorrected, _) = tag("uncorrected");
+    assert_eq!(corrected + warm, s.count + s.warmup, "{text}");
+    assert_eq!(uncorrected, corrected);
+    // Stragglers of the warm-up finishing in its last second are the only difference.
+    assert!(
+        corrected.abs_diff(s.count) <= 5,
+        "{corrected} vs {}: {text}",
+        s.count
+    );
+    let want = s.latency_us.p99 as f64;
+    assert!(
+        (p99 as f64 - want).abs() / want <= 0.07,
+        "p99 {p99} vs report {want}: {text}"
+    );
 }
 
 #[test]

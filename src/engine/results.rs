@@ -84,6 +84,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                         p99_us: hist::pct(&latency, 99.0),
                         max_us: latency.max(),
                         latency_us: StoredHist(latency),
+                        latency_uncorrected_us: StoredHist(sec.latency_uncorrected.to_hist()),
                     }
                 })
                 .collect();

@@ -248,12 +248,17 @@ fn record<T: Transport>(
     });
     let ok = checked.is_ok();
     let corrected_us = end.duration_since(from).as_micros() as u64;
+    let uncorrected_us = end.duration_since(started).as_micros() as u64;
     let mut rec = ctx.rec.borrow_mut();
     let lane = &mut rec[ctx.index];
     let sec = end.duration_since(ctx.t0).as_secs() as usize;
     let bytes = outcome.as_ref().map_or(0, |ex| ex.body_len);
-    lane.timeline
-        .record(sec, outcome.is_ok().then_some(corrected_us), ok, bytes);
+    lane.timeline.record(
+        sec,
+        outcome.is_ok().then_some((corrected_us, uncorrected_us)),
+        ok,
+        bytes,
+    );
     let stats = &mut lane.requests[job.request];
     if job.warmup {
         stats.warmup += 1;
@@ -265,10 +270,7 @@ fn record<T: Transport>(
     if let Ok(ex) = outcome {
         *stats.statuses.entry(ex.status).or_default() += 1;
         hist::record_us(&mut stats.latency, corrected_us);
-        hist::record_us(
-            &mut stats.latency_uncorrected,
-            end.duration_since(started).as_micros() as u64,
-        );
+        hist::record_us(&mut stats.latency_uncorrected, uncorrected_us);
         hist::record_us(&mut stats.ttfb, ex.ttfb.as_micros() as u64);
     }
     if ctx.slices {

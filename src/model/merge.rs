@@ -191,6 +191,7 @@ fn add_timeline(a: &mut Vec<SecondJson>, b: &[SecondJson]) {
                 x.bytes += s.bytes;
                 x.warmup |= s.warmup;
                 add_hist(&mut x.latency_us, &s.latency_us);
+                add_hist(&mut x.latency_uncorrected_us, &s.latency_uncorrected_us);
             }
             None => a.push(s.clone()),
         }

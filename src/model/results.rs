@@ -336,6 +336,9 @@ pub struct SecondJson {
     /// `.hlog` interval logs.
     #[serde(default)]
     pub latency_us: StoredHist,
+    /// Uncorrected latency of the second, the same way.
+    #[serde(default)]
+    pub latency_uncorrected_us: StoredHist,
 }
 
 /// How a run generated its load.

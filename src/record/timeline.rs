@@ -1,5 +1,5 @@
-//! The per-second timeline of one target × protocol: requests, errors, bytes and a coarse latency
-//! histogram per second of wall time since the run started, at the precision a chart needs (one
+//! The per-second timeline of one target × protocol: requests, errors, bytes and coarse latency
+//! histograms (corrected and uncorrected) per second of wall time since the run started, at the precision a chart needs (one
 //! significant digit), since a long run keeps one per second per lane and thread.
 
 use super::compact::{CompactHist, Precision};
@@ -15,6 +15,8 @@ pub struct Second {
     pub bytes: u64,
     /// Corrected latency of the requests completed in this second.
     pub latency: CompactHist,
+    /// Their latency from the actual send (for the `uncorrected` intervals of the .hlog).
+    pub latency_uncorrected: CompactHist,
 }
 
 impl Default for Second {
@@ -24,6 +26,7 @@ impl Default for Second {
             errors: 0,
             bytes: 0,
             latency: CompactHist::dense(Precision::Timeline),
+            latency_uncorrected: CompactHist::dense(Precision::Timeline),
         }
     }
 }
@@ -46,22 +49,25 @@ impl Timeline {
             let upto = sec.saturating_sub(1);
             for s in &mut self.seconds[self.compacted.min(upto)..upto] {
                 s.latency.compact();
+                s.latency_uncorrected.compact();
             }
             self.compacted = self.compacted.max(upto);
         }
         &mut self.seconds[sec]
     }
 
-    /// Records a completed request.
-    pub fn record(&mut self, sec: usize, latency_us: Option<u64>, ok: bool, bytes: u64) {
+    /// Records a completed request: its corrected and uncorrected latency when it got a
+    /// response.
+    pub fn record(&mut self, sec: usize, latency_us: Option<(u64, u64)>, ok: bool, bytes: u64) {
         let s = self.at(sec);
         s.requests += 1;
         s.bytes += bytes;
         if !ok {
             s.errors += 1;
         }
-        if let Some(us) = latency_us {
-            s.latency.record(us);
+        if let Some((corrected, uncorrected)) = latency_us {
+            s.latency.record(corrected);
+            s.latency_uncorrected.record(uncorrected);
         }
     }
 
@@ -73,6 +79,7 @@ impl Timeline {
             s.errors += o.errors;
             s.bytes += o.bytes;
             s.latency.merge(&o.latency);
+            s.latency_uncorrected.merge(&o.latency_uncorrected);
         }
     }
 }
