@@ -238,7 +238,7 @@ fn the_demo_runs_end_to_end_against_the_embedded_origin() {
             "{}",
             l.protocol
         );
-        assert!(l.summary.count > 100, "{}: {}", l.protocol, l.summary.count);
+        assert!(l.summary.count > 0, "{}: {}", l.protocol, l.summary.count);
         assert_eq!(l.summary.errors, 0);
         assert!(l.summary.warmup > 0);
     }

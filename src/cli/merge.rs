@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::model::merge::{self, Shard};
+use crate::model::merge;
 use crate::model::results as json;
 use crate::model::verdict::code;
 use crate::report::{console, publish};
@@ -72,23 +72,24 @@ fn overlaps(files: &[PathBuf], out: &Path) -> Vec<String> {
 /// Runs `gauntlet merge`.
 pub fn merge(a: &MergeArgs) -> ExitCode {
     let files: Vec<PathBuf> = a.shards.iter().map(|p| results_file(p)).collect();
-    let mut shards = Vec::new();
+    // Two passes, so that no more than one shard's figures are held besides the sum: the heads
+    // first (every problem said before anything is added), then the figures, shard by shard.
+    let mut heads = Vec::new();
+    let mut name = String::new();
     for f in &files {
         match json::read(f) {
-            Ok(results) => shards.push(Shard {
-                name: f.display().to_string(),
-                results,
-            }),
+            Ok(r) => {
+                if name.is_empty() {
+                    name = format!("{}-merged", r.meta.scenario);
+                }
+                heads.push(merge::Head::of(&f.display().to_string(), &r));
+            }
             Err(e) => return harness(e),
         }
     }
-    let name = shards
-        .first()
-        .map(|s| format!("{}-merged", s.results.meta.scenario))
-        .unwrap_or_default();
     let out = a.out.clone().unwrap_or_else(|| super::default_out(&name));
     let mut why = overlaps(&files, &out);
-    why.extend(merge::problems(&shards));
+    why.extend(merge::problems(&heads));
     if !why.is_empty() {
         return harness(format!(
             "the shards do not add up:\n  - {}",
@@ -98,9 +99,21 @@ pub fn merge(a: &MergeArgs) -> ExitCode {
     if let Err(e) = crate::model::files::prepare_dir(&out) {
         return harness(format!("--out {}: cannot write there: {e}", out.display()));
     }
-    let merged = match merge::merge(shards) {
-        Ok(r) => r,
-        Err(why) => return harness(why.join("; ")),
+    let mut order: Vec<(u32, &PathBuf)> = heads
+        .iter()
+        .zip(&files)
+        .map(|(h, f)| (h.shard.map_or(0, |s| s.index), f))
+        .collect();
+    order.sort_by_key(|(i, _)| *i);
+    let mut merger = merge::Merger::default();
+    for (_, f) in order {
+        match json::read(f) {
+            Ok(r) => merger.add(r),
+            Err(e) => return harness(e),
+        }
+    }
+    let Some(merged) = merger.finish() else {
+        return harness("no shard given");
     };
     let saved = match crate::compare::saved::rejudge(merged) {
         Ok(s) => s,

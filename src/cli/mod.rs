@@ -83,15 +83,15 @@ pub enum Command {
     },
     /// Re-render a saved run's reports from its results.json alone.
     Report {
-        /// The results.json.
-        result: PathBuf,
+        /// The results.json (not needed with --index alone).
+        result: Option<PathBuf>,
         /// Write the HTML report here.
         #[arg(long)]
         html: Option<PathBuf>,
         /// Write the JUnit XML here.
         #[arg(long)]
         junit: Option<PathBuf>,
-        /// Write the Markdown summary here.
+        /// Write the Markdown summary here (`-`: standard output).
         #[arg(long)]
         markdown: Option<PathBuf>,
         /// Write every artefact (as `run` does) into this folder.
@@ -111,7 +111,7 @@ pub enum Command {
         base: PathBuf,
         /// The candidate run's results.json.
         new: PathBuf,
-        /// Write the comparison as results.json into this folder.
+        /// Write the comparison's results.json and every report into this folder.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Compare runs that are not comparable (another scenario, request mix, rate plan or
@@ -586,13 +586,27 @@ pub struct ReportTargets {
 }
 
 /// `gauntlet report`.
-pub fn report(result: &Path, t: ReportTargets) -> ExitCode {
-    let r = match json::read(result) {
+pub fn report(result: Option<&Path>, t: ReportTargets) -> ExitCode {
+    let fail = |e: String| {
+        eprintln!("error: {e}");
+        ExitCode::from(code::HARNESS)
+    };
+    // `--index` alone rebuilds a reports folder's list: no results file is needed for that.
+    let r = match result.map(json::read).transpose() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(code::HARNESS);
-        }
+        Err(e) => return fail(e),
+    };
+    let Some(r) = r else {
+        let Some(dir) = t.index else {
+            return fail("give a results.json, or --index REPORTS alone".into());
+        };
+        return match publish::write_index(&dir) {
+            Ok(p) => {
+                eprintln!("wrote {}", p.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(format!("cannot index {}: {e}", dir.display())),
+        };
     };
     let nothing_asked = t.html.is_none()
         && t.junit.is_none()
@@ -610,21 +624,30 @@ pub fn report(result: &Path, t: ReportTargets) -> ExitCode {
         jobs.push((p, markdown::render(&r)));
     }
     for (p, text) in jobs {
-        if let Err(e) = std::fs::write(&p, text) {
-            eprintln!("error: cannot write {}: {e}", p.display());
-            return ExitCode::from(code::HARNESS);
+        // `-` is standard output, as curl and most tools read it.
+        if p.as_os_str() == "-" {
+            out!("{text}");
+            continue;
         }
+        if let Err(e) = crate::model::files::write_atomic(&p, text.as_bytes()) {
+            return fail(format!("cannot write {}: {e}", p.display()));
+        }
+        eprintln!("wrote {}", p.display());
     }
     if let Some(dir) = t.out {
-        if let Err(e) = publish::write_all(&dir, &r) {
-            eprintln!("error: cannot write into {}: {e}", dir.display());
-            return ExitCode::from(code::HARNESS);
+        match publish::write_all(&dir, &r) {
+            Ok(paths) => {
+                for p in paths {
+                    eprintln!("wrote {}", p.display());
+                }
+            }
+            Err(e) => return fail(format!("cannot write into {}: {e}", dir.display())),
         }
     }
     if let Some(dir) = t.index {
-        if let Err(e) = publish::write_index(&dir) {
-            eprintln!("error: cannot index {}: {e}", dir.display());
-            return ExitCode::from(code::HARNESS);
+        match publish::write_index(&dir) {
+            Ok(p) => eprintln!("wrote {}", p.display()),
+            Err(e) => return fail(format!("cannot index {}: {e}", dir.display())),
         }
     }
     if nothing_asked {
@@ -685,6 +708,14 @@ pub fn compare(
         }
     };
     let mut r = saved.results;
+    // Titles name the files and commits, not `candidate (candidate)`.
+    let source = |p: &Path, f: &json::ResultsFile| match &f.meta.commit {
+        Some(c) => format!("{} @ {}", p.display(), c.get(..12).unwrap_or(c)),
+        None => format!("{} ({})", p.display(), f.meta.started),
+    };
+    if let Some(c) = r.comparison.as_mut() {
+        c.sources = vec![source(new, &n), source(base, &b)];
+    }
     verdict::conclude(
         &mut r,
         verdict::Rules {
@@ -705,9 +736,17 @@ pub fn compare(
     console::render_verdict(&mut verdict_text, &r);
     out!("{verdict_text}");
     if let Some(dir) = out {
-        if let Err(e) = json::write(dir, &r) {
-            eprintln!("error: cannot write {}: {e}", dir.display());
-            return ExitCode::from(code::HARNESS);
+        // Every report, as a run writes them: the comparison is published like one.
+        match publish::write_all(dir, &r) {
+            Ok(paths) => {
+                for p in paths {
+                    eprintln!("wrote {}", p.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", dir.display());
+                return ExitCode::from(code::HARNESS);
+            }
         }
     }
     ExitCode::from(r.verdict.exit_code)
@@ -786,7 +825,7 @@ pub fn main() -> ExitCode {
             out,
             index,
         } => report(
-            &result,
+            result.as_deref(),
             ReportTargets {
                 html,
                 junit,

@@ -197,5 +197,6 @@ pub fn analyze(
         calibration,
         verdicts,
         forced: Vec::new(),
+        sources: Vec::new(),
     })
 }

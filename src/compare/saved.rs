@@ -68,6 +68,12 @@ pub fn differences(base: &ResultsFile, new: &ResultsFile) -> Vec<String> {
         ));
     }
     let plan = ResultsFile::plan_text;
+    if base.meta.slice_s != new.meta.slice_s {
+        out.push(format!(
+            "slice length: {} s vs {} s",
+            base.meta.slice_s, new.meta.slice_s
+        ));
+    }
     if plan(base) != plan(new) {
         out.push(format!("rate plan: {} vs {}", plan(base), plan(new)));
     }
@@ -134,7 +140,12 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Sav
     let file: Option<ScenarioFile> = serde_saphyr::from_str(&new.meta.scenario_text).ok();
     let spec = file.as_ref().and_then(|f| f.compare.clone());
     let seed = file.as_ref().and_then(|f| f.seed).unwrap_or(1);
-    let slice_s = new.comparison.as_ref().map_or(1.0, |c| c.slice_s);
+    // The slice length the runs recorded with: a rate over slices of another length is wrong.
+    let slice_s = match (new.meta.slice_s, new.comparison.as_ref()) {
+        (s, _) if s > 0.0 => s,
+        (_, Some(c)) => c.slice_s,
+        _ => 1.0,
+    };
     let same_run = base.meta.started == new.meta.started
         && base.meta.scenario_digest == new.meta.scenario_digest;
     let cfg = AnalysisConfig {

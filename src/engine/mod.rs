@@ -266,8 +266,6 @@ pub struct LaneSetup {
     pub early_data: bool,
     /// Limits our stacks enforce on the server's frames and heads.
     pub limits: crate::proto::ClientLimits,
-    /// One side of a comparison: keep per-slice figures.
-    pub compared: bool,
 }
 
 fn prepare_requests(
@@ -455,10 +453,6 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                     closed_model: closed,
                     early_data: s.tls.early_data,
                     limits: s.limits,
-                    compared: s
-                        .compare
-                        .as_ref()
-                        .is_some_and(|c| c.candidate == t.name || c.baseline == t.name),
                 }),
                 connection_slots(s, protocol),
             ));

@@ -164,6 +164,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
             interrupted: o.interrupted,
             insecure: s.tls.insecure,
             secrets_shown: false,
+            slice_s: s.slice.as_secs_f64(),
             shard: s.shard,
             merged_shards: 0,
             stages: match &s.load.model {

@@ -84,7 +84,6 @@ fn spawn_lane<T: Transport>(transport: T, at: SpawnLane<'_>) {
         requests: setup.requests.clone(),
         requests_per_connection: setup.requests_per_connection,
         backoff_on_connect_error: setup.closed_model,
-        slices: setup.compared,
         t0,
         rec: rec.clone(),
         live: live.clone(),

@@ -69,8 +69,6 @@ pub struct LaneCtx<T: Transport> {
     pub requests_per_connection: Option<u64>,
     /// Back off after a failed connection attempt (closed model: no pacing would slow it).
     pub backoff_on_connect_error: bool,
-    /// Keep per-slice figures: only a lane that is one side of a comparison needs them.
-    pub slices: bool,
     /// Run start, for the timeline.
     pub t0: Instant,
     /// This thread's recorders.
@@ -273,9 +271,9 @@ fn record<T: Transport>(
         hist::record_us(&mut stats.latency_uncorrected, uncorrected_us);
         hist::record_us(&mut stats.ttfb, ex.ttfb.as_micros() as u64);
     }
-    if ctx.slices {
-        stats.record_slice(job.slice, outcome.is_ok().then_some(corrected_us), ok);
-    }
+    // Every lane keeps its slices: a run saved today is compared with `gauntlet compare`
+    // tomorrow, and the verdict is judged from slices.
+    stats.record_slice(job.slice, outcome.is_ok().then_some(corrected_us), ok);
     match checked {
         Ok(()) => stats.ok += 1,
         Err(e) => stats.record_error(&e),

@@ -27,6 +27,21 @@ pub struct ComparisonJson {
     /// For saved runs compared with `--force`: what made them incomparable.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forced: Vec<String>,
+    /// For saved runs: where the candidate's and the baseline's figures came from (file and
+    /// commit), which titles say instead of the role names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+}
+
+impl ComparisonJson {
+    /// What the candidate and the baseline are called in titles: their sources when the runs
+    /// were saved ones, else the targets' names.
+    pub fn names(&self) -> (&str, &str) {
+        match self.sources.as_slice() {
+            [c, b] => (c, b),
+            _ => (&self.candidate, &self.baseline),
+        }
+    }
 }
 
 /// How two paths shared the time they were measured in: what the verdict's fairness rests on.

@@ -128,6 +128,14 @@ pub fn decode(s: &str) -> Result<Hist, DecodeError> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredHist(pub Hist);
 
+impl StoredHist {
+    /// An empty histogram at the timeline's precision: the default of a timeline field missing
+    /// from an older file (a full-precision one per second of a long run would cost gigabytes).
+    pub fn empty_timeline() -> Self {
+        StoredHist(new_timeline_hist())
+    }
+}
+
 impl Default for StoredHist {
     fn default() -> Self {
         StoredHist(new_hist())

@@ -12,12 +12,31 @@ use super::results::{
 };
 use super::verdict::Verdict;
 
-/// One shard as read, with the name it is known by (its file).
-pub struct Shard {
+/// What is checked of a shard before anything is added: read once and kept while the file's
+/// figures are dropped, so that checking N shards holds one file at a time.
+pub struct Head {
     /// File name, for messages.
     pub name: String,
-    /// Its results.
-    pub results: ResultsFile,
+    /// Which shard it is.
+    pub shard: Option<ShardJson>,
+    schema_version: u32,
+    digest: String,
+    plan: String,
+    shape: Vec<String>,
+}
+
+impl Head {
+    /// The head of `r`, known as `name`.
+    pub fn of(name: &str, r: &ResultsFile) -> Head {
+        Head {
+            name: name.to_string(),
+            shard: r.meta.shard,
+            schema_version: r.schema_version,
+            digest: r.meta.scenario_digest.clone(),
+            plan: r.plan_text(),
+            shape: shape(r),
+        }
+    }
 }
 
 /// What a lane is known by: target and protocol.
@@ -37,7 +56,7 @@ fn shape(r: &ResultsFile) -> Vec<String> {
 }
 
 /// Every reason `shards` cannot be added, each naming the files concerned.
-pub fn problems(shards: &[Shard]) -> Vec<String> {
+pub fn problems(shards: &[Head]) -> Vec<String> {
     let mut out = Vec::new();
     let Some(first) = shards.first() else {
         return vec!["no shard given".into()];
@@ -45,8 +64,7 @@ pub fn problems(shards: &[Shard]) -> Vec<String> {
     let mut count = None;
     let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
     for s in shards {
-        let m = &s.results.meta;
-        let Some(ShardJson { index, count: n }) = m.shard else {
+        let Some(ShardJson { index, count: n }) = s.shard else {
             out.push(format!(
                 "{}: not a shard (a run without --shard I/N)",
                 s.name
@@ -67,23 +85,15 @@ pub fn problems(shards: &[Shard]) -> Vec<String> {
         let checks = [
             (
                 "schema version",
-                first.results.schema_version.to_string(),
-                s.results.schema_version.to_string(),
+                first.schema_version.to_string(),
+                s.schema_version.to_string(),
             ),
-            (
-                "scenario",
-                first.results.meta.scenario_digest.clone(),
-                m.scenario_digest.clone(),
-            ),
-            (
-                "rate plan",
-                first.results.plan_text(),
-                s.results.plan_text(),
-            ),
+            ("scenario", first.digest.clone(), s.digest.clone()),
+            ("rate plan", first.plan.clone(), s.plan.clone()),
             (
                 "lanes and requests",
-                shape(&first.results).join("; "),
-                shape(&s.results).join("; "),
+                first.shape.join("; "),
+                s.shape.join("; "),
             ),
         ];
         for (what, a, b) in checks {
@@ -264,20 +274,24 @@ fn finish(l: &mut LaneJson, measured_s: f64) {
     }
 }
 
-/// Adds `shards` into one run, or says every reason it cannot. The comparison, gates and verdict
-/// are left for the verdict pipeline (the first shard's comparison is kept for its settings); the first shard's differential and conformance findings
-/// are kept as they are (each shard probed the same paths).
-pub fn merge(shards: Vec<Shard>) -> Result<ResultsFile, Vec<String>> {
-    let why = problems(&shards);
-    if !why.is_empty() {
-        return Err(why);
-    }
-    let mut shards: Vec<ResultsFile> = shards.into_iter().map(|s| s.results).collect();
-    shards.sort_by_key(|r| r.meta.shard.map(|s| s.index));
-    let mut iter = shards.into_iter();
-    let mut out = iter.next().expect("problems() refuses an empty list");
-    let mut hosts = vec![out.meta.host.clone()];
-    for r in iter {
+/// Shards added one at a time (each file can be dropped once added), after [`problems`]
+/// found none.
+#[derive(Default)]
+pub struct Merger {
+    out: Option<ResultsFile>,
+    hosts: Vec<String>,
+}
+
+impl Merger {
+    /// Adds one shard's figures.
+    pub fn add(&mut self, r: ResultsFile) {
+        if !self.hosts.contains(&r.meta.host) {
+            self.hosts.push(r.meta.host.clone());
+        }
+        let Some(out) = self.out.as_mut() else {
+            self.out = Some(r);
+            return;
+        };
         let m = &r.meta;
         out.meta.started = out.meta.started.clone().min(m.started.clone());
         out.meta.finished = out.meta.finished.clone().max(m.finished.clone());
@@ -289,9 +303,6 @@ pub fn merge(shards: Vec<Shard>) -> Result<ResultsFile, Vec<String>> {
         out.meta.interrupted |= m.interrupted;
         out.meta.insecure |= m.insecure;
         out.meta.secrets_shown |= m.secrets_shown;
-        if !hosts.contains(&m.host) {
-            hosts.push(m.host.clone());
-        }
         for (a, b) in out.lanes.iter_mut().zip(&r.lanes) {
             add_lane(a, b);
         }
@@ -302,15 +313,22 @@ pub fn merge(shards: Vec<Shard>) -> Result<ResultsFile, Vec<String>> {
             out.conformance = r.conformance;
         }
     }
-    out.meta.merged_shards = out.meta.shard.map_or(1, |s| s.count);
-    out.meta.shard = None;
-    out.meta.host = hosts.join(", ");
-    let measured_s = out.meta.measured_s.max(0.001);
-    for l in &mut out.lanes {
-        finish(l, measured_s);
+
+    /// The sum, with every figure that is not a sum made again. The comparison, gates and
+    /// verdict are left for the verdict pipeline (the first shard's comparison stays for its
+    /// settings); the first shard's differential and conformance findings are kept as they are
+    /// (each shard probed the same paths). `None` when nothing was added.
+    pub fn finish(self) -> Option<ResultsFile> {
+        let mut out = self.out?;
+        out.meta.merged_shards = out.meta.shard.map_or(1, |s| s.count);
+        out.meta.shard = None;
+        out.meta.host = self.hosts.join(", ");
+        let measured_s = out.meta.measured_s.max(0.001);
+        for l in &mut out.lanes {
+            finish(l, measured_s);
+        }
+        out.gates = Vec::new();
+        out.verdict = Verdict::default();
+        Some(out)
     }
-    // The first shard's comparison stays only for its settings: the pipeline makes it again.
-    out.gates = Vec::new();
-    out.verdict = Verdict::default();
-    Ok(out)
 }

@@ -86,6 +86,10 @@ pub struct Meta {
     /// Secret header values were left in (`--show-secrets`); by default they are redacted.
     #[serde(default)]
     pub secrets_shown: bool,
+    /// The slice length, seconds: the unit comparisons resample (0 in files from before it was
+    /// recorded).
+    #[serde(default)]
+    pub slice_s: f64,
     /// Which part of a sharded plan this run was (`--shard I/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardJson>,
@@ -334,10 +338,10 @@ pub struct SecondJson {
     pub max_us: u64,
     /// Corrected latency of the second, coarse histogram (V2-deflate, base64): the source of the
     /// `.hlog` interval logs.
-    #[serde(default)]
+    #[serde(default = "StoredHist::empty_timeline")]
     pub latency_us: StoredHist,
     /// Uncorrected latency of the second, the same way.
-    #[serde(default)]
+    #[serde(default = "StoredHist::empty_timeline")]
     pub latency_uncorrected_us: StoredHist,
 }
 
@@ -442,6 +446,7 @@ impl Meta {
             interrupted: false,
             insecure: false,
             secrets_shown: false,
+            slice_s: 0.0,
             shard: None,
             merged_shards: 0,
             stages: Vec::new(),

@@ -130,7 +130,11 @@ pub fn render_comparison(out: &mut String, r: &ResultsFile) {
         let _ = writeln!(
             out,
             "\n{} (candidate) vs {} (baseline): {}, slices of {} s, {} resamples",
-            c.candidate, c.baseline, c.fairness, c.slice_s, c.resamples
+            c.names().0,
+            c.names().1,
+            c.fairness,
+            c.slice_s,
+            c.resamples
         );
         for f in &c.forced {
             let _ = writeln!(out, "  forced (--force), the runs differ: {f}");
@@ -243,7 +247,17 @@ pub fn render(r: &ResultsFile) -> String {
     }
     render_comparison(&mut out, r);
     let m = &r.meta;
-    let _ = writeln!(out, "\n{} model, {:.1} s measured ({} s warm-up), {} client threads; latency is from the intended start (coordinated-omission corrected)", m.model, m.measured_s, m.warmup_s, m.threads);
+    // Interleaved paths each had their own warm-up turn: the wall warm-up is twice the scenario's.
+    let per_path = r
+        .comparison
+        .as_ref()
+        .is_some_and(|c| c.fairness == crate::model::comparison::Sharing::Interleaved);
+    let (warmup, each) = if per_path {
+        (m.warmup_s / 2.0, " per path")
+    } else {
+        (m.warmup_s, "")
+    };
+    let _ = writeln!(out, "\n{} model, {:.1} s measured ({warmup} s warm-up{each}), {} client threads; latency is from the intended start (coordinated-omission corrected)", m.model, m.measured_s, m.threads);
     render_verdict(&mut out, r);
     out
 }

@@ -129,8 +129,8 @@ fn comparison(out: &mut String, r: &ResultsFile) {
     let _ = writeln!(
         out,
         "<h2>{} (candidate) vs {} (baseline)</h2>",
-        esc(&c.candidate),
-        esc(&c.baseline)
+        esc(c.names().0),
+        esc(c.names().1)
     );
     let _ = writeln!(out, "<p class=\"note\">Fairness: {}; slices of {} s; 95% intervals from a paired bootstrap over slices ({} resamples).</p>", esc(c.fairness.name()), c.slice_s, c.resamples);
     for p in protocols(r) {

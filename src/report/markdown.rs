@@ -74,8 +74,8 @@ pub fn render(r: &ResultsFile) -> String {
         let _ = writeln!(
             out,
             "\n### {} (candidate) vs {} (baseline)\n",
-            cell(&c.candidate),
-            cell(&c.baseline)
+            cell(c.names().0),
+            cell(c.names().1)
         );
         out.push_str(
             "| proto | metric | ratio | 95% interval | verdict |\n|---|---|---:|---|---|\n",

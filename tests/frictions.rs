@@ -1,0 +1,106 @@
+//! Small frictions a new user met (issue 15, part 6), each end to end through the binary:
+//! `report --markdown -` writes to standard output, `report` says what it wrote, `report --index`
+//! needs no results file, a saved-run comparison is titled with its files, reports the rate each
+//! run had and writes every report, and a two-path warm-up is stated per path.
+
+mod common;
+
+use std::path::Path;
+
+use common::{gauntlet, text};
+
+fn one_run(dir: &Path, out: &str) {
+    let o = gauntlet(&["run", "one.yaml", "--quiet", "--out", out], dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("one.yaml"),
+        "name: one\ntargets: { a: embedded }\nload: { rate: 100, duration: 3s }\nrequests: [ { get: / } ]\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn report_writes_markdown_to_stdout_says_what_it_wrote_and_indexes_alone() {
+    let dir = setup();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("reports")).unwrap();
+    one_run(d, "reports/r1");
+    let o = gauntlet(&["report", "reports/r1/results.json", "--markdown", "-"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("## gauntlet: one"));
+    assert!(!d.join("-").exists(), "a file named `-` was written");
+    let o = gauntlet(
+        &["report", "reports/r1/results.json", "--html", "r.html"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrote r.html"));
+    std::fs::remove_file(d.join("reports/index.html")).ok();
+    let o = gauntlet(&["report", "--index", "reports"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(d.join("reports/index.html").exists());
+    let o = gauntlet(&["report"], d);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn a_saved_comparison_is_titled_with_its_files_and_keeps_each_run_s_rate() {
+    let dir = setup();
+    let d = dir.path();
+    one_run(d, "base");
+    one_run(d, "new");
+    let o = gauntlet(
+        &[
+            "compare",
+            "base/results.json",
+            "new/results.json",
+            "--out",
+            "cmp",
+        ],
+        d,
+    );
+    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("new/results.json (") && out.contains("(candidate) vs base/results.json ("),
+        "{out}"
+    );
+    let rps = out
+        .lines()
+        .find(|l| l.contains(" rps "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        rps.contains("100.0/s    100.0/s") || rps.matches("100.0/s").count() == 2,
+        "{rps}"
+    );
+    for f in ["results.json", "index.html", "junit.xml", "summary.md"] {
+        assert!(d.join("cmp").join(f).exists(), "{f}");
+    }
+    let html = std::fs::read_to_string(d.join("cmp/index.html")).unwrap();
+    assert!(
+        html.contains("new/results.json"),
+        "the title names the file"
+    );
+}
+
+#[test]
+fn a_two_path_warm_up_is_stated_per_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "name: paths\ntargets: { new: embedded, old: embedded }\nprotocols: [h2]\nload: { rate: 50, duration: 2s, warmup: 500ms }\ncompare: { candidate: new, baseline: old, fairness: interleaved }\nrequests: [ { get: / } ]\n",
+    )
+    .unwrap();
+    let o = gauntlet(&["run", "c.yaml", "--quiet", "--out", "o"], dir.path());
+    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("(0.5 s warm-up per path)"),
+        "{}",
+        text(&o)
+    );
+}
