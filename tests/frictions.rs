@@ -104,3 +104,32 @@ fn a_two_path_warm_up_is_stated_per_path() {
         text(&o)
     );
 }
+
+#[test]
+fn validate_takes_the_roles_run_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("roles.yaml"),
+        "name: roles\ntargets: { new: embedded, old: embedded }\nload: { rate: 50, duration: 2s }\ngates: [ \"verdict(p50) != worse\" ]\nrequests: [ { get: / } ]\n",
+    )
+    .unwrap();
+    // Without the roles, the error says how to give them.
+    let o = gauntlet(&["validate", "roles.yaml"], d);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--candidate NAME=URL --baseline NAME=URL"));
+    let roles = ["--candidate", "new=embedded", "--baseline", "old=embedded"];
+    let o = gauntlet(&[&["validate", "roles.yaml"][..], &roles].concat(), d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A scenario whose targets all come from the flags.
+    std::fs::write(
+        d.join("bare.yaml"),
+        "name: bare\nload: { rate: 50, duration: 2s }\nrequests: [ { get: / } ]\n",
+    )
+    .unwrap();
+    let o = gauntlet(&[&["validate", "bare.yaml"][..], &roles].concat(), d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = gauntlet(&["validate", "bare.yaml"], d);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at least one target is needed"));
+}

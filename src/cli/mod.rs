@@ -59,6 +59,15 @@ pub enum Command {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// A target's URL, as `run --target` gives it: NAME=URL.
+        #[arg(long = "target", value_name = "NAME=URL")]
+        targets: Vec<String>,
+        /// The path under test, as `run --candidate` gives it: NAME=URL.
+        #[arg(long, value_name = "NAME=URL")]
+        candidate: Option<String>,
+        /// The path it is judged against, as `run --baseline` gives it: NAME=URL.
+        #[arg(long, value_name = "NAME=URL")]
+        baseline: Option<String>,
     },
     /// Run protocol conformance probes (h1, h2, h3, proxy) against a target, or two side by side.
     Conformance(conformance::ConformanceArgs),
@@ -225,25 +234,7 @@ impl TryFrom<&RunArgs> for RunConfig {
     type Error = String;
 
     fn try_from(a: &RunArgs) -> Result<Self, String> {
-        let mut o = Overrides::default();
-        let name_url = |flag: &str, t: &str| {
-            t.split_once('=')
-                .map(|(n, u)| (n.to_string(), u.to_string()))
-                .ok_or_else(|| format!("--{flag} `{t}`: write it as NAME=URL"))
-        };
-        for t in &a.targets {
-            o.targets.push(name_url("target", t)?);
-        }
-        o.candidate = a
-            .candidate
-            .as_deref()
-            .map(|t| name_url("candidate", t))
-            .transpose()?;
-        o.baseline = a
-            .baseline
-            .as_deref()
-            .map(|t| name_url("baseline", t))
-            .transpose()?;
+        let mut o = paths(&a.targets, a.candidate.as_deref(), a.baseline.as_deref())?;
         if let Some(d) = &a.duration {
             let d = parse_cli_duration(d).map_err(|e| format!("--duration: {e}"))?;
             if let Some(why) = bounds::too_long(d, bounds::MAX_RUN) {
@@ -313,6 +304,27 @@ impl TryFrom<&RunArgs> for RunConfig {
             metrics: metrics_config(a)?,
         })
     }
+}
+
+/// `--target NAME=URL`, `--candidate NAME=URL` and `--baseline NAME=URL`, as `run` and
+/// `validate` take them.
+fn paths(
+    targets: &[String],
+    candidate: Option<&str>,
+    baseline: Option<&str>,
+) -> Result<Overrides, String> {
+    let mut o = Overrides::default();
+    let name_url = |flag: &str, t: &str| {
+        t.split_once('=')
+            .map(|(n, u)| (n.to_string(), u.to_string()))
+            .ok_or_else(|| format!("--{flag} `{t}`: write it as NAME=URL"))
+    };
+    for t in targets {
+        o.targets.push(name_url("target", t)?);
+    }
+    o.candidate = candidate.map(|t| name_url("candidate", t)).transpose()?;
+    o.baseline = baseline.map(|t| name_url("baseline", t)).transpose()?;
+    Ok(o)
 }
 
 /// `--metrics-addr`, `--metrics-linger`, `--remote-write` and `--remote-write-every`.
@@ -753,10 +765,10 @@ pub fn compare(
 }
 
 /// `gauntlet validate`.
-pub fn validate(files: &[PathBuf]) -> ExitCode {
+pub fn validate(files: &[PathBuf], overrides: &Overrides) -> ExitCode {
     let mut worst = code::OK;
     for f in files {
-        match load_scenario(f, &Overrides::default()) {
+        match load_scenario(f, overrides) {
             Ok(s) => outln!(
                 "{}: ok ({} targets, {} protocols, {} requests)",
                 f.display(),
@@ -794,7 +806,18 @@ pub fn main() -> ExitCode {
                 ExitCode::from(code::HARNESS)
             }
         },
-        Command::Validate { files } => validate(&files),
+        Command::Validate {
+            files,
+            targets,
+            candidate,
+            baseline,
+        } => match paths(&targets, candidate.as_deref(), baseline.as_deref()) {
+            Ok(o) => validate(&files, &o),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(code::HARNESS)
+            }
+        },
         Command::Origin(a) => origin::origin(&a),
         Command::Conformance(a) => conformance::conformance(&a),
         Command::Merge(a) => merge::merge(&a),

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::model::metric::{Metric, Verdict};
 use crate::model::Protocol;
 
+/// How roles are given: in the file, or by the flags of `run` and `validate`.
+const ROLES_HINT: &str = "add `compare: { candidate: NAME, baseline: NAME }`, or give the roles with `--candidate NAME=URL --baseline NAME=URL` (to `run` and to `validate`)";
+
 /// Who a reference is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Role {
@@ -270,7 +273,7 @@ fn operand(s: &str, ctx: &GateContext<'_>) -> Result<Operand, GateError> {
         if !ctx.has_roles {
             return Err(err(
                 "`verdict(…)` needs a `compare` section with a candidate and a baseline",
-                None,
+                Some(ROLES_HINT.into()),
             ));
         }
         let parts: Vec<&str> = inner.trim().split('.').collect();
@@ -301,7 +304,7 @@ fn operand(s: &str, ctx: &GateContext<'_>) -> Result<Operand, GateError> {
         "candidate" | "baseline" if !ctx.has_roles => {
             return Err(err(
                 format!("`{}` needs a `compare` section", parts[0]),
-                Some("add `compare: { candidate: NAME, baseline: NAME }`, or name a target".into()),
+                Some(format!("{ROLES_HINT}, or name a target")),
             ))
         }
         "candidate" => Role::Candidate,

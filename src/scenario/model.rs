@@ -19,6 +19,8 @@ pub struct ScenarioFile {
     /// A short name; it names the output folder.
     pub name: String,
     /// Targets by name: a URL, `embedded`, or a map with `url`, `connect_to` and `headers`.
+    /// May be left out when `--candidate` and `--baseline` (or `--target`) give them.
+    #[serde(default)]
     pub targets: BTreeMap<String, TargetSpec>,
     /// Protocols to run every request over; default `[h1]`.
     #[serde(default)]

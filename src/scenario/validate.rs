@@ -390,7 +390,7 @@ pub fn resolve(
         c.err(
             "targets",
             "at least one target is needed",
-            Some("add `targets: { local: embedded }`".into()),
+            Some("add `targets: { local: embedded }`, or give them with `--candidate NAME=URL --baseline NAME=URL`".into()),
         );
     }
     let mut targets = Vec::new();
