@@ -133,3 +133,26 @@ fn validate_takes_the_roles_run_takes() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("at least one target is needed"));
 }
+
+#[test]
+fn p95_is_a_metric_of_results_gates_and_comparisons() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("g.yaml"),
+        "name: g\ntargets: { a: embedded }\nload: { rate: 100, duration: 2s }\ngates: [ \"a.p95 <= a.p99\", \"a.p95 >= a.p50\" ]\nrequests: [ { get: / } ]\n",
+    )
+    .unwrap();
+    let o = gauntlet(&["run", "g.yaml", "--quiet", "--out", "o"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = gauntlet::model::results::read(&d.join("o/results.json")).unwrap();
+    let s = &r.lanes[0].summary.latency_us;
+    assert!(s.p95 >= s.p90 && s.p95 <= s.p99 && s.p95 > 0, "{s:?}");
+    assert!(r.gates.iter().all(|g| g.passed) && r.gates.len() == 2);
+    let o = gauntlet(&["compare", "o/results.json", "o/results.json"], d);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(" p95 "),
+        "{}",
+        text(&o)
+    );
+}

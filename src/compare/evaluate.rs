@@ -22,6 +22,7 @@ fn summary_value(s: &Summary, m: Metric) -> f64 {
     match m {
         Metric::P50 => l.p50 as f64,
         Metric::P90 => l.p90 as f64,
+        Metric::P95 => l.p95 as f64,
         Metric::P99 => l.p99 as f64,
         Metric::P999 => l.p999 as f64,
         Metric::Max => l.max as f64,

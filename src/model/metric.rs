@@ -23,6 +23,8 @@ pub enum Metric {
     P50,
     /// 90th percentile latency, µs.
     P90,
+    /// 95th percentile latency, µs.
+    P95,
     /// 99th percentile latency, µs.
     P99,
     /// 99.9th percentile latency, µs.
@@ -43,9 +45,10 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric, by name.
-    pub const ALL: [(&'static str, Metric); 10] = [
+    pub const ALL: [(&'static str, Metric); 11] = [
         ("p50", Metric::P50),
         ("p90", Metric::P90),
+        ("p95", Metric::P95),
         ("p99", Metric::P99),
         ("p999", Metric::P999),
         ("max", Metric::Max),
@@ -57,9 +60,10 @@ impl Metric {
     ];
 
     /// The metrics a comparison judges.
-    pub const JUDGED: [Metric; 6] = [
+    pub const JUDGED: [Metric; 7] = [
         Metric::P50,
         Metric::P90,
+        Metric::P95,
         Metric::P99,
         Metric::P999,
         Metric::ErrorRate,
@@ -85,6 +89,7 @@ impl Metric {
         match self {
             Metric::P50 => Some(50.0),
             Metric::P90 => Some(90.0),
+            Metric::P95 => Some(95.0),
             Metric::P99 => Some(99.0),
             Metric::P999 => Some(99.9),
             Metric::Max => Some(100.0),

@@ -149,6 +149,9 @@ pub struct Pcts {
     pub p50: u64,
     /// 90th.
     pub p90: u64,
+    /// 95th.
+    #[serde(default)]
+    pub p95: u64,
     /// 99th.
     pub p99: u64,
     /// 99.9th.
@@ -169,6 +172,7 @@ impl Pcts {
             mean: h.mean(),
             p50: hist::pct(h, 50.0),
             p90: hist::pct(h, 90.0),
+            p95: hist::pct(h, 95.0),
             p99: hist::pct(h, 99.0),
             p999: hist::pct(h, 99.9),
             max: h.max(),
