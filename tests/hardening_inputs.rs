@@ -95,7 +95,10 @@ fn a_results_file_symlinked_to_a_device_does_not_stall_the_reports_index() {
         "s.yaml",
         "name: s\ntargets: { local: embedded }\nprotocols: [h1]\nload: { rate: 5, duration: 1s }\nrequests:\n  - get: /\n",
     );
-    let o = gauntlet(&["run", &name, "-q", "--out", "reports/ok"], dir.path());
+    let o = gauntlet(
+        &["run", &name, "--quiet", "--out", "reports/ok"],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(stderr(&o).contains("reports/index.html"), "{}", text(&o));
     let index = std::fs::read_to_string(reports.join("index.html")).unwrap();
@@ -184,7 +187,7 @@ fn flags_are_checked_and_their_diagnostics_point_at_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let (name, seen) = aimed_at_a_counter(dir.path());
     let run = |extra: &[&str]| {
-        let mut args = vec!["run", name.as_str(), "-q"];
+        let mut args = vec!["run", name.as_str(), "--quiet"];
         args.extend_from_slice(extra);
         args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
     };
@@ -237,7 +240,7 @@ fn an_unwritable_out_fails_before_any_request() {
     std::fs::write(dir.path().join("a-file"), "").unwrap();
     refused(
         dir.path(),
-        &["run", &name, "-q", "--out", "a-file/run"],
+        &["run", &name, "--quiet", "--out", "a-file/run"],
         &["--out a-file/run", "cannot write there"],
     );
     refused(
@@ -287,7 +290,11 @@ fn a_host_outside_loopback_and_private_networks_must_be_allowed_by_name() {
             "allow_hosts",
         ],
     );
-    refused(dir.path(), &["run", &name, "-q"], &["outside loopback"]);
+    refused(
+        dir.path(),
+        &["run", &name, "--quiet"],
+        &["outside loopback"],
+    );
     refused(
         dir.path(),
         &["conformance", "--target", "http://203.0.113.7:8080/"],

@@ -27,6 +27,7 @@ macro_rules! outln {
 pub mod conformance;
 pub mod merge;
 pub mod origin;
+pub mod quick;
 
 use clap::{Args, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
@@ -53,7 +54,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario and write results.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Check scenario files; exit 2 with positioned diagnostics when one is invalid.
     Validate {
         /// Scenario files.
@@ -136,8 +137,12 @@ pub enum Command {
 /// `gauntlet run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The scenario file.
-    pub scenario: PathBuf,
+    /// The scenario file, `-` for standard input, or a URL (quick mode).
+    #[arg(value_name = "SCENARIO|URL")]
+    pub scenario: String,
+    /// Quick mode: a second URL, the baseline the first is compared with.
+    #[arg(value_name = "URL2")]
+    pub baseline_url: Option<String>,
     /// Replace a target's URL: NAME=URL (repeatable).
     #[arg(long = "target", value_name = "NAME=URL")]
     pub targets: Vec<String>,
@@ -148,18 +153,18 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',')]
     pub protocol: Option<Vec<String>>,
     /// Measured duration (e.g. 30s).
-    #[arg(long)]
+    #[arg(long, short = 'z')]
     pub duration: Option<String>,
     /// Arrival rate per target × protocol (open model).
     // Negative numbers are taken as values, so that `--rate -5` is told what is wrong with it
     // rather than to write `-- -5`.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, short = 'q', allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// Requests in flight per target × protocol (closed model).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, short = 'c', allow_negative_numbers = true)]
     pub concurrency: Option<i64>,
     /// Stop after this many measured requests per target × protocol.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, short = 'n', allow_negative_numbers = true)]
     pub requests: Option<i64>,
     /// Seed of the weighted request sequence (and of the comparison's resampling).
     #[arg(long)]
@@ -174,9 +179,39 @@ pub struct RunArgs {
     /// it such a target is refused.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_hosts: Vec<String>,
-    /// No progress display.
-    #[arg(long, short)]
+    /// No live view (`-q` is the rate, as in oha).
+    #[arg(long)]
     pub quiet: bool,
+    /// Quick mode: a request header, 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Quick mode: the request method (default GET, or POST with -d).
+    #[arg(short = 'm', long)]
+    pub method: Option<String>,
+    /// Quick mode: the request body; `@FILE` reads it from a file.
+    #[arg(short = 'd', long)]
+    pub data: Option<String>,
+    /// Quick mode: over HTTP/1.1 (the default).
+    #[arg(long = "http1.1")]
+    pub http1: bool,
+    /// Quick mode: over HTTP/2 (ALPN over TLS, prior knowledge over h2c://).
+    #[arg(long)]
+    pub http2: bool,
+    /// Quick mode: over HTTP/3.
+    #[arg(long)]
+    pub http3: bool,
+    /// Quick mode: accept any certificate.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Quick mode: trust this CA bundle (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Quick mode: dial HOST:PORT, keeping the URL's host for Host and SNI.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub connect_to: Option<String>,
+    /// Print the summary as JSON on standard output (instead of the table).
+    #[arg(long)]
+    pub json: bool,
     /// Let verdict gates pass on an inconclusive verdict (by default one fails its gate).
     #[arg(long)]
     pub allow_inconclusive: bool,
@@ -207,11 +242,24 @@ pub struct RunArgs {
     pub remote_write_every: String,
 }
 
+/// Where a run's scenario comes from.
+#[derive(Debug, Clone)]
+pub enum ScenarioSource {
+    /// A file.
+    File(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+    /// Built from quick-mode flags.
+    Quick(String),
+}
+
 /// A validated `run` request.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// Scenario path.
-    pub scenario: PathBuf,
+    /// Where the scenario comes from.
+    pub scenario: ScenarioSource,
+    /// Print the JSON summary on standard output instead of the table.
+    pub json: bool,
     /// Values that replace the file's.
     pub overrides: Overrides,
     /// Output folder, if given.
@@ -288,7 +336,8 @@ impl TryFrom<&RunArgs> for RunConfig {
             o.protocols = Some(ps);
         }
         Ok(RunConfig {
-            scenario: a.scenario.clone(),
+            scenario: source(a)?,
+            json: a.json,
             overrides: o,
             out: a.out.clone(),
             progress: !a.quiet && std::io::stderr().is_terminal(),
@@ -304,6 +353,35 @@ impl TryFrom<&RunArgs> for RunConfig {
             metrics: metrics_config(a)?,
         })
     }
+}
+
+/// The scenario of `run`: a file, standard input, or quick mode's flags.
+fn source(a: &RunArgs) -> Result<ScenarioSource, String> {
+    if quick::is_url(&a.scenario) {
+        let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+        return quick::scenario(a, &cwd).map(ScenarioSource::Quick);
+    }
+    let quick_only = [
+        (!a.headers.is_empty(), "-H"),
+        (a.method.is_some(), "-m"),
+        (a.data.is_some(), "-d"),
+        (a.http1, "--http1.1"),
+        (a.http2, "--http2"),
+        (a.http3, "--http3"),
+        (a.insecure, "--insecure"),
+        (a.ca.is_some(), "--ca"),
+        (a.connect_to.is_some(), "--connect-to"),
+        (a.baseline_url.is_some(), "a second URL"),
+    ];
+    if let Some((_, flag)) = quick_only.iter().find(|(on, _)| *on) {
+        return Err(format!(
+            "{flag} goes with a URL (quick mode: gauntlet run URL [URL2]); a scenario file says it in the file"
+        ));
+    }
+    Ok(match a.scenario.as_str() {
+        "-" => ScenarioSource::Stdin,
+        f => ScenarioSource::File(PathBuf::from(f)),
+    })
 }
 
 /// `--target NAME=URL`, `--candidate NAME=URL` and `--baseline NAME=URL`, as `run` and
@@ -448,9 +526,53 @@ fn load_scenario(path: &Path, overrides: &Overrides) -> Result<scenario::Scenari
     Ok(s)
 }
 
+/// A scenario from standard input, capped like a file.
+fn read_stdin() -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let mut text = String::new();
+    let cap = crate::model::files::SCENARIO_CAP;
+    std::io::stdin()
+        .take(cap + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| {
+            ScenarioError::Io(crate::model::files::InputError::Io {
+                path: "<stdin>".into(),
+                source: e,
+            })
+        })?;
+    if text.len() as u64 > cap {
+        return Err(ScenarioError::Io(
+            crate::model::files::InputError::TooLarge {
+                path: "<stdin>".into(),
+                what: "a scenario",
+                cap,
+            },
+        ));
+    }
+    Ok(text)
+}
+
+/// A scenario from text, with relative paths taken from the current folder.
+fn load_text(
+    name: &str,
+    text: &str,
+    overrides: &Overrides,
+) -> Result<scenario::Scenario, ScenarioError> {
+    let s = scenario::load_str(name, text, Path::new("."), overrides)?;
+    crate::conformance::check::scenario(&s)?;
+    Ok(s)
+}
+
 /// `gauntlet run`.
 pub fn run(cfg: RunConfig) -> ExitCode {
-    let mut s = match load_scenario(&cfg.scenario, &cfg.overrides) {
+    let loaded = match &cfg.scenario {
+        ScenarioSource::File(p) => load_scenario(p, &cfg.overrides),
+        ScenarioSource::Stdin => {
+            read_stdin().and_then(|text| load_text("<stdin>", &text, &cfg.overrides))
+        }
+        ScenarioSource::Quick(text) => load_text("command line", text, &cfg.overrides),
+    };
+    let mut s = match loaded {
         Ok(s) => s,
         Err(e) => return scenario_error(&e),
     };
@@ -547,8 +669,12 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(code::HARNESS);
     }
-    out!("{}", console::render(&results));
-    out!("{}", crate::report::probes::console(&results));
+    if cfg.json {
+        out!("{}\n", quick::summary(&results));
+    } else {
+        out!("{}", console::render(&results));
+        out!("{}", crate::report::probes::console(&results));
+    }
     match publish::write_all(&out, &results) {
         Ok(paths) => {
             eprintln!("results: {}", out.display());
@@ -799,7 +925,7 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run(a) => match RunConfig::try_from(&a) {
+        Command::Run(a) => match RunConfig::try_from(a.as_ref()) {
             Ok(cfg) => run(cfg),
             Err(msg) => {
                 eprintln!("error: {msg}");

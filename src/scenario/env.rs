@@ -76,6 +76,7 @@ pub fn expand_file(
             ("patch", &mut r.patch),
             ("head", &mut r.head),
             ("body", &mut r.body),
+            ("body_file", &mut r.body_file),
         ];
         for (key, v) in paths {
             if let Some(v) = v.as_mut() {

@@ -434,6 +434,9 @@ pub struct RequestSpec {
     /// Request body, sent as is.
     #[serde(default)]
     pub body: Option<String>,
+    /// Request body read from this file (relative to the scenario), sent as is; at most 64 MiB.
+    #[serde(default)]
+    pub body_file: Option<String>,
     /// Per-request timeout.
     #[serde(default, deserialize_with = "opt_duration")]
     #[schemars(with = "Option<DurationText>")]

@@ -279,14 +279,57 @@ fn method_and_path(c: &mut Checker<'_>, p: &str, r: &RequestSpec) -> Option<(Met
     Some((method, path))
 }
 
+/// The most a `body_file` may hold: it is held in memory and sent with every request.
+const BODY_FILE_CAP: u64 = 64 << 20;
+
+/// A request's body: `body`, or the bytes of `body_file` (not both).
+fn request_body(c: &mut Checker<'_>, p: &str, r: &RequestSpec, dir: &Path) -> Bytes {
+    match (&r.body, &r.body_file) {
+        (Some(_), Some(_)) => {
+            c.err(
+                &format!("{p}.body_file"),
+                "give `body` or `body_file`, not both",
+                None,
+            );
+            Bytes::new()
+        }
+        (_, Some(f)) => {
+            let path = dir.join(f);
+            let read = std::fs::metadata(&path).and_then(|m| {
+                if !m.is_file() {
+                    Err(std::io::Error::other("not a regular file"))
+                } else if m.len() > BODY_FILE_CAP {
+                    Err(std::io::Error::other("larger than 64 MiB"))
+                } else {
+                    std::fs::read(&path)
+                }
+            });
+            match read {
+                Ok(b) => Bytes::from(b),
+                Err(e) => {
+                    c.err(
+                        &format!("{p}.body_file"),
+                        format!("cannot read `{}`: {e}", path.display()),
+                        Some("paths are relative to the scenario file".into()),
+                    );
+                    Bytes::new()
+                }
+            }
+        }
+        (b, None) => Bytes::from(b.clone().unwrap_or_default()),
+    }
+}
+
 fn resolve_request(
     c: &mut Checker<'_>,
     i: usize,
     r: &RequestSpec,
     default_timeout: Duration,
     default_max_body: usize,
+    dir: &Path,
 ) -> Option<Request> {
     let p = format!("requests[{i}]");
+    let body = request_body(c, &p, r, dir);
     let mp = method_and_path(c, &p, r);
     let headers = c.headers(&format!("{p}.headers"), &r.headers);
     c.timeout(&format!("{p}.timeout"), r.timeout);
@@ -357,7 +400,7 @@ fn resolve_request(
         method,
         path,
         headers,
-        body: Bytes::from(r.body.clone().unwrap_or_default()),
+        body,
         timeout: r.timeout.unwrap_or(default_timeout),
         expect,
         max_body: max_body.map_or(default_max_body, |b| b as usize),
@@ -538,7 +581,7 @@ pub fn resolve(
         .requests
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| resolve_request(&mut c, i, r, timeout, max_body))
+        .filter_map(|(i, r)| resolve_request(&mut c, i, r, timeout, max_body, dir))
         .collect();
     if !f.requests.is_empty() && f.requests.iter().all(|r| r.weight == Some(0)) {
         c.err(
