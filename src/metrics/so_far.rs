@@ -12,7 +12,7 @@ use crate::scenario::Scenario;
 /// How stale a verdict so far may be.
 const EVERY: Duration = Duration::from_secs(5);
 
-/// The latest results so far, remade when older than [`EVERY`].
+/// The latest results so far, remade when older than five seconds.
 #[derive(Default)]
 pub struct SoFar {
     last: Mutex<Option<(Instant, std::sync::Arc<ResultsFile>)>>,
