@@ -70,6 +70,13 @@ fn probing_the_embedded_origin_fails_only_where_known_and_writes_every_format() 
     assert!(md.contains("**Conformance probes:** 1 failure(s)"), "{md}");
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("h1.smuggling.cl-te"));
+    // The one failure leads, expanded, and the passes follow folded away.
+    let fail = html
+        .find("id=\"probe-h2.trailers.pseudo-header\"")
+        .expect("an anchor on the failure");
+    let folded = html.find("<details class=\"rfc-folded\"><summary>");
+    assert!(folded.is_some_and(|f| fail < f), "{html}");
+    assert!(html[fail..].contains("<td class=\"l rfc-fail\">fail</td>"));
 }
 
 #[test]

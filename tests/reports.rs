@@ -290,109 +290,11 @@ fn markdown_summary_matches_its_golden_file() {
     );
 }
 
-/// Every `gauntlet` command a CI example calls, with its flags, exists in our CLI.
-#[test]
-fn ci_examples_call_only_commands_the_cli_has() {
-    for file in ["github-actions.yml", "gitlab-ci.yml"] {
-        let doc: serde_json::Value = serde_saphyr::from_str(
-            &std::fs::read_to_string(root().join("ci/examples").join(file)).unwrap(),
-        )
-        .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let mut scripts = Vec::new();
-        collect_scripts(&doc, &mut scripts);
-        let calls: Vec<Vec<String>> = scripts
-            .iter()
-            .flat_map(|s| s.lines().map(str::to_string).collect::<Vec<_>>())
-            .filter_map(|line| {
-                let i = line.find("gauntlet ")?;
-                Some(
-                    line[i + "gauntlet ".len()..]
-                        .split_whitespace()
-                        .map(str::to_string)
-                        .collect(),
-                )
-            })
-            .collect();
-        assert!(calls.len() >= 3, "{file}: {calls:?}");
-        for call in calls {
-            let sub = &call[0];
-            let help = gauntlet(&[sub, "--help"], root());
-            assert_eq!(
-                help.status.code(),
-                Some(0),
-                "{file}: `gauntlet {sub}` does not exist"
-            );
-            let help = String::from_utf8_lossy(&help.stdout);
-            for flag in call.iter().filter(|a| a.starts_with("--")) {
-                assert!(
-                    help.contains(flag.as_str()),
-                    "{file}: `gauntlet {sub}` has no {flag}"
-                );
-            }
-        }
-        assert!(
-            scripts.iter().any(|s| s.contains("ci/stack.sh up")),
-            "{file} brings up a stack"
-        );
-    }
-}
-
-fn collect_scripts(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, x) in m {
-                match (k.as_str(), x) {
-                    ("run", serde_json::Value::String(s)) => out.push(s.clone()),
-                    ("script", serde_json::Value::Array(a)) => {
-                        out.extend(a.iter().filter_map(|s| s.as_str().map(str::to_string)))
-                    }
-                    _ => collect_scripts(x, out),
-                }
-            }
-        }
-        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_scripts(x, out)),
-        _ => {}
-    }
-}
-
 /// Loads `page` in headless Chromium; returns the DOM after load and what Chromium logged.
 fn chromium(page: &Path, screenshot: &Path) -> (String, String) {
-    let profile = tempfile::tempdir().unwrap();
-    let flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--enable-logging=stderr",
-        "--v=0",
-        "--window-size=1200,2400",
-    ];
-    let url = format!("file://{}", page.display());
-    let shot = Command::new("chromium")
-        .args(flags)
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--screenshot={}", screenshot.display()))
-        .arg(&url)
-        .output()
-        .expect("chromium is installed by ci/install.sh");
-    let dom = Command::new("chromium")
-        .args(flags)
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&dom.stdout).into_owned(),
-        format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&shot.stderr),
-            String::from_utf8_lossy(&dom.stderr)
-        ),
-    )
+    let shot = common::chromium::screenshot(page, screenshot, (1200, 2400));
+    let (dom, log) = common::chromium::dom(page, (1200, 2400));
+    (dom, format!("{shot}\n{log}"))
 }
 
 #[test]

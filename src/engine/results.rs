@@ -6,9 +6,9 @@ use std::time::Duration;
 use super::RunOutcome;
 use crate::model::hist::{self, StoredHist};
 use crate::model::results::{
-    commit_from_env, rfc3339, ConnectionsJson, ErrorJson, LaneJson, Meta, PacingJson, Pcts,
-    RequestHists, RequestJson, ResultsFile, RunModel, SecondJson, SliceJson, StageJson, Summary,
-    SCHEMA_VERSION,
+    commit_from_env, rfc3339, ClockJson, ConnectionsJson, ErrorJson, LaneJson, Meta, PacingJson,
+    Pcts, RequestHists, RequestJson, ResultsFile, RunModel, SecondJson, SliceJson, StageJson,
+    Summary, SCHEMA_VERSION,
 };
 use crate::model::verdict::Verdict;
 use crate::record::stats::RequestStats;
@@ -22,6 +22,17 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
         .unwrap_or(Duration::ZERO)
         .as_secs_f64();
     let measured_s = o.measured.as_secs_f64().max(0.001);
+    // Interleaved lanes take turns: their measured part spans twice its own length of wall time.
+    let turn_s = s
+        .compare
+        .as_ref()
+        .filter(|c| c.fairness == crate::scenario::Fairness::Interleaved)
+        .map(|_| s.slice.as_secs_f64());
+    let clock = ClockJson {
+        warmup_s: o.warmup.as_secs_f64(),
+        end_s: o.warmup.as_secs_f64() + measured_s * if turn_s.is_some() { 2.0 } else { 1.0 },
+        turn_s,
+    };
     let lanes = o
         .lanes
         .iter()
@@ -34,8 +45,13 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                 .zip(&st.requests)
                 .enumerate()
                 .map(|(i, (r, rs))| RequestJson {
-                    reproducer: l.reproducers.get(i).cloned().unwrap_or_default(),
+                    reproducer: rs
+                        .reproducer
+                        .clone()
+                        .or_else(|| l.reproducers.get(i).cloned())
+                        .unwrap_or_default(),
                     name: r.name.clone(),
+                    flow: s.flows.flows.iter().any(|f| f.entry == i),
                     summary: summary_of(rs, measured_s),
                     errors: rs
                         .errors
@@ -137,6 +153,7 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                 requests,
                 timeline,
                 alt_svc: l.alt_svc.clone(),
+                clock: Some(clock),
             }
         })
         .collect();

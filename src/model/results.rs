@@ -265,6 +265,10 @@ pub struct RequestJson {
     /// A `curl` command that sends this request to this path.
     #[serde(default)]
     pub reproducer: String,
+    /// A whole flow: its requests are counted under its steps (`flow/step`), so lane totals
+    /// leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flow: bool,
 }
 
 /// Connection figures of a lane.
@@ -406,6 +410,23 @@ pub struct LaneJson {
     /// Alt-Svc discovery, for HTTP/3 lanes with `alt_svc: discover`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt_svc: Option<AltSvcReport>,
+    /// The lane's own clock on its timeline. A saved comparison puts lanes of two runs side by
+    /// side, and each keeps the clock of the run it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockJson>,
+}
+
+/// Where a lane's timeline (in seconds of its run's wall clock) stops being warm-up and stops
+/// being measured, and how long its turns were when it took turns with another path.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ClockJson {
+    /// The end of the warm-up.
+    pub warmup_s: f64,
+    /// The end of the measured part: what comes after is the run's ending.
+    pub end_s: f64,
+    /// The length of each turn, when the lane alternated with another path (interleaved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn_s: Option<f64>,
 }
 
 pub fn rfc3339(t: SystemTime) -> String {

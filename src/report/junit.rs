@@ -4,9 +4,31 @@
 
 use std::fmt::Write as _;
 
-use super::html::esc;
 use crate::model::comparison::show;
 use crate::model::results::ResultsFile;
+
+/// Escapes text for XML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Characters XML 1.0 forbids (NUL and the other C0 controls but tab and line ends)
+            // would make junit.xml unreadable: shown as U+FFFD instead.
+            c if (c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x20)
+                || matches!(c, '\u{fffe}' | '\u{ffff}') =>
+            {
+                out.push('\u{fffd}')
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 struct Case {
     class: String,
@@ -231,4 +253,17 @@ pub fn render(r: &ResultsFile) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn escapes_markup_quotes_and_controls() {
+        assert_eq!(
+            esc("<script>alert(\"x\")</script> & 'y'\u{0}"),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;\u{fffd}"
+        );
+    }
 }

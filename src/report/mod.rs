@@ -8,6 +8,7 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod probes;
+pub mod probes_html;
 pub mod publish;
 
 use crate::model::comparison::Judgement;

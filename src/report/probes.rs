@@ -1,5 +1,6 @@
-//! Conformance probe results as text: the console table, the Markdown section and the rows the
-//! HTML report and JUnit use, so every format says the same thing in the same order.
+//! Conformance probe results as text: the console table, the Markdown section and the pieces the
+//! HTML report ([`super::probes_html`]) and JUnit use, so every format says the same thing in
+//! the same order ([`sort_for_report`]).
 
 use std::fmt::Write;
 
@@ -66,6 +67,38 @@ pub fn regressions(c: &ConformanceJson) -> Vec<&str> {
         .collect()
 }
 
+/// How much a verdict needs a reader's look, most first: a fail, then an error (no verdict at
+/// all), then a variant, then a skip, and a pass last.
+fn severity(v: Rfc) -> u8 {
+    match v {
+        Rfc::Fail => 0,
+        Rfc::Error => 1,
+        Rfc::Variant => 2,
+        Rfc::Skipped => 3,
+        Rfc::Pass => 4,
+    }
+}
+
+/// The worst of some verdicts by severity; a pass when there are none.
+pub fn worst(vs: impl IntoIterator<Item = Rfc>) -> Rfc {
+    vs.into_iter()
+        .min_by_key(|v| severity(*v))
+        .unwrap_or(Rfc::Pass)
+}
+
+/// Sorts `items` into the one report order the console, Markdown and HTML share, so that what
+/// needs a look comes first everywhere: parity regressions, then by verdict (fail, error,
+/// variant, skipped, pass), then by probe id. `key` gives an item's probe id and verdict. The
+/// sort is stable: items equal in all three keep their order (the paths' order).
+pub fn sort_for_report<T>(c: &ConformanceJson, items: &mut [T], key: impl Fn(&T) -> (&str, Rfc)) {
+    let reg = regressions(c);
+    let rank = |t: &T| {
+        let (id, v) = key(t);
+        (!reg.contains(&id), severity(v), id.to_string())
+    };
+    items.sort_by_cached_key(rank);
+}
+
 /// What a probe's verdict rests on, as text: the bytes the client got back, each request as the
 /// origin received it, and what the canary after it found; empty when nothing was kept.
 pub fn evidence_text(x: &ProbeResult) -> String {
@@ -94,16 +127,17 @@ pub fn evidence_text(x: &ProbeResult) -> String {
     out
 }
 
-/// One row per probe: id, then each path's verdict and observation.
+/// One row per probe: id, then each path's verdict and observation; in report order, by the
+/// worst verdict of the row.
 pub fn rows(c: &ConformanceJson) -> Vec<(String, Vec<(Rfc, String)>)> {
     let Some(first) = c.paths.first() else {
         return Vec::new();
     };
-    first
+    let mut rows: Vec<_> = first
         .probes
         .iter()
         .map(|p| {
-            let cells = c
+            let cells: Vec<(Rfc, String)> = c
                 .paths
                 .iter()
                 .map(|path| {
@@ -116,7 +150,11 @@ pub fn rows(c: &ConformanceJson) -> Vec<(String, Vec<(Rfc, String)>)> {
                 .collect();
             (p.id.clone(), cells)
         })
-        .collect()
+        .collect();
+    sort_for_report(c, &mut rows, |(id, cells)| {
+        (id.as_str(), worst(cells.iter().map(|(v, _)| *v)))
+    });
+    rows
 }
 
 /// The console table: probes that did not pass on some path, then the counts per path.
@@ -147,7 +185,9 @@ pub fn console(r: &ResultsFile) -> String {
         if !st.is_empty() {
             let _ = writeln!(s, "    {st}");
         }
-        for f in p.probes.iter().filter(|x| x.verdict == Rfc::Fail) {
+        let mut fails: Vec<_> = p.probes.iter().filter(|x| x.verdict == Rfc::Fail).collect();
+        sort_for_report(c, &mut fails, |x| (x.id.as_str(), x.verdict));
+        for f in fails {
             let _ = writeln!(s, "    FAIL {}: {} ({})", f.id, f.why, f.rfc_ref);
         }
     }
@@ -175,114 +215,7 @@ pub fn console(r: &ResultsFile) -> String {
     s
 }
 
-fn verdict_class(v: Rfc) -> &'static str {
-    match v {
-        Rfc::Pass => "better",
-        Rfc::Variant => "same",
-        Rfc::Fail | Rfc::Error => "worse",
-        Rfc::Skipped => "note",
-    }
-}
-
-/// The HTML section: counts per path, a row per probe with each path's verdict and the parity
-/// verdict, then every failure with its reproducer.
-pub fn html(out: &mut String, r: &ResultsFile) {
-    use super::html::esc;
-    let Some(c) = &r.conformance else { return };
-    out.push_str("<h2>Conformance probes</h2>\n<ul>\n");
-    for p in &c.paths {
-        let st = standing(p);
-        let _ = writeln!(
-            out,
-            "<li><b>{}</b> <code>{}</code>: {}{}{}</li>",
-            esc(&p.name),
-            esc(&p.url),
-            esc(&counts(p)),
-            if p.origin_watched {
-                ""
-            } else {
-                " (origin not watched: smuggling probes skipped)"
-            },
-            if st.is_empty() {
-                String::new()
-            } else {
-                format!("<br><b class=\"worse\">{}</b>", esc(&st))
-            }
-        );
-    }
-    out.push_str(
-        "</ul>\n<table class=\"probes\"><tr><th class=\"l\">probe</th><th class=\"l\">RFC</th>",
-    );
-    for p in &c.paths {
-        let _ = write!(out, "<th class=\"l\">{}</th>", esc(&p.name));
-    }
-    if !c.parity.is_empty() {
-        out.push_str("<th class=\"l\">parity</th>");
-    }
-    out.push_str("</tr>\n");
-    let first = c.paths.first().map(|p| p.probes.as_slice()).unwrap_or(&[]);
-    for ((id, cells), meta) in rows(c).into_iter().zip(first) {
-        let _ = write!(
-            out,
-            "<tr><td class=\"l\"><code>{}</code><br><span class=\"note\">{}</span></td><td class=\"l\">{}</td>",
-            esc(&id),
-            esc(&meta.title),
-            esc(&meta.rfc_ref)
-        );
-        for (v, o) in cells {
-            let _ = write!(
-                out,
-                "<td class=\"l {}\">{} <span class=\"note\">{}</span></td>",
-                verdict_class(v),
-                v.as_str(),
-                esc(&o)
-            );
-        }
-        if let Some(pa) = c.parity.iter().find(|p| p.id == id) {
-            let (class, word) = match (pa.agree, &pa.quirk, pa.failure) {
-                (true, _, _) => ("same", "agree".to_string()),
-                (false, Some(q), _) => ("note", format!("differ (quirk: {q})")),
-                (false, None, true) => ("worse", "DIFFER".to_string()),
-                (false, None, false) => ("note", "differ (candidate passes)".to_string()),
-            };
-            let _ = write!(out, "<td class=\"l {class}\">{}</td>", esc(&word));
-        } else if !c.parity.is_empty() {
-            out.push_str("<td></td>");
-        }
-        out.push_str("</tr>\n");
-    }
-    out.push_str("</table>\n");
-    for p in &c.paths {
-        for f in p
-            .probes
-            .iter()
-            .filter(|x| matches!(x.verdict, Rfc::Fail | Rfc::Error | Rfc::Variant))
-        {
-            let sent = f
-                .reproducer
-                .as_ref()
-                .map(|rep| {
-                    format!(
-                        "sent: {}\n\nhex: {}\n\nreplay: {}\n\n",
-                        rep.text, rep.hex, rep.replay
-                    )
-                })
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "<details><summary>{} <code>{}</code> {} in {} ms: {}</summary><pre>{}{}</pre></details>",
-                esc(&p.name),
-                esc(&f.id),
-                f.verdict.as_str(),
-                f.duration_ms,
-                esc(&f.why),
-                esc(&sent),
-                esc(&evidence_text(f))
-            );
-        }
-    }
-}
-
+/// The HTML section, through the template in [`super::probes_html`]; kept until the page itself
 /// The Markdown section for a pull request.
 pub fn markdown(out: &mut String, r: &ResultsFile) {
     let Some(c) = &r.conformance else { return };
@@ -296,7 +229,7 @@ pub fn markdown(out: &mut String, r: &ResultsFile) {
         };
         let _ = writeln!(out, "- `{}`: {}{st}", p.name, counts(p));
     }
-    let fails: Vec<_> = c
+    let mut fails: Vec<_> = c
         .paths
         .iter()
         .flat_map(|p| {
@@ -306,6 +239,7 @@ pub fn markdown(out: &mut String, r: &ResultsFile) {
                 .map(move |x| (p, x))
         })
         .collect();
+    sort_for_report(c, &mut fails, |(_, x)| (x.id.as_str(), x.verdict));
     for (p, x) in fails.iter().take(15) {
         let _ = writeln!(
             out,
@@ -334,5 +268,121 @@ pub fn markdown(out: &mut String, r: &ResultsFile) {
             let ids: Vec<String> = reg.iter().map(|i| format!("`{i}`")).collect();
             let _ = writeln!(out, "- regressions: {}", ids.join(", "));
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::conformance::{Evidence, Parity, Reproducer, Suite};
+
+    fn probe(id: &str, verdict: Rfc) -> ProbeResult {
+        ProbeResult {
+            id: id.into(),
+            suite: Suite::H1,
+            rfc_ref: "RFC 9112 §6.1".into(),
+            title: format!("title of {id}"),
+            verdict,
+            observed: format!("observed of {id}"),
+            why: format!("why of {id}"),
+            reproducer: None,
+            evidence: Evidence::default(),
+            duration_ms: 7,
+        }
+    }
+
+    /// A two-path run with every verdict: on the candidate `cand` a regression (`z.regressed`,
+    /// failing where the baseline passes), a plain failure, an error whose id is markup, a
+    /// variant, a skip and two passes, listed out of report order; the baseline `base` has no
+    /// verdict of its own (its canary was refused).
+    pub(crate) fn mixed() -> ResultsFile {
+        let mut fails = probe("a.fails", Rfc::Fail);
+        fails.reproducer = Some(Reproducer {
+            hex: "474554".into(),
+            text: "GET".into(),
+            replay: "printf 'GET' | nc host 80".into(),
+        });
+        fails.evidence.origin_received.push(Capture {
+            hex: "47455420".into(),
+            text: "GET ".into(),
+            len: 4,
+        });
+        let mut skip = probe("s.skip", Rfc::Skipped);
+        skip.why = "not run: needs the recording origin".into();
+        let cand = PathResults {
+            name: "cand".into(),
+            url: "http://cand".into(),
+            origin_watched: true,
+            error: None,
+            probes: vec![
+                probe("p.ok1", Rfc::Pass),
+                probe("m.variant", Rfc::Variant),
+                skip,
+                fails.clone(),
+                probe("<script>x.evil", Rfc::Error),
+                probe("p.ok2", Rfc::Pass),
+                probe("z.regressed", Rfc::Fail),
+            ],
+        };
+        let base = PathResults {
+            name: "base".into(),
+            url: "http://base".into(),
+            origin_watched: false,
+            error: Some("canary refused".into()),
+            probes: vec![probe("z.regressed", Rfc::Pass), fails],
+        };
+        let parity = |id: &str, agree: bool| Parity {
+            id: id.into(),
+            candidate: "fail (x)".into(),
+            baseline: if agree { "fail (x)" } else { "pass (y)" }.into(),
+            agree,
+            quirk: None,
+            failure: !agree,
+        };
+        let now = std::time::SystemTime::now();
+        ResultsFile {
+            schema_version: crate::model::results::SCHEMA_VERSION,
+            meta: crate::model::results::Meta::probes_only("mixed", now, now),
+            lanes: Vec::new(),
+            comparison: None,
+            gates: Vec::new(),
+            differential: None,
+            verdict: Default::default(),
+            conformance: Some(ConformanceJson {
+                paths: vec![cand, base],
+                parity: vec![parity("a.fails", true), parity("z.regressed", false)],
+                failures: 3,
+                regressions: 1,
+                interrupted: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn console_and_markdown_list_regressions_then_failures_then_the_rest() {
+        let r = mixed();
+        let console = console(&r);
+        let order: Vec<usize> = ["z.regressed ", "a.fails ", "<script>x.evil ", "m.variant "]
+            .iter()
+            .map(|id| {
+                console
+                    .find(id)
+                    .unwrap_or_else(|| panic!("{id} in {console}"))
+            })
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{console}");
+        assert!(
+            !console.contains("p.ok1"),
+            "passes are only counted: {console}"
+        );
+        let fails: Vec<&str> = console
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("FAIL "))
+            .collect();
+        assert!(fails[0].starts_with("z.regressed"), "{fails:?}");
+        let mut md = String::new();
+        markdown(&mut md, &r);
+        let reg = md.find("FAIL `z.regressed`").expect(&md);
+        assert!(reg < md.find("FAIL `a.fails`").expect(&md), "{md}");
     }
 }

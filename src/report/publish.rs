@@ -2,10 +2,8 @@
 //! target × protocol), and the `reports/index.html` that lists every run folder beside it so the
 //! folder can be served as a static site.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::html::esc;
 use super::{hlog, html, junit, markdown};
 use crate::model::files::write_atomic;
 use crate::model::results::{self as json, ResultsFile};
@@ -42,24 +40,32 @@ pub fn write_index(reports: &Path) -> std::io::Result<PathBuf> {
         }
     }
     runs.sort_by(|a, b| b.1.meta.started.cmp(&a.1.meta.started));
-    let mut out = String::from("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n<title>gauntlet runs</title>\n<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}.pass{color:#1b5e20}.fail{color:#b71c1c}</style></head><body>\n<h1>gauntlet runs</h1>\n<table><tr><th>started</th><th>scenario</th><th>verdict</th><th>commit</th><th>report</th></tr>\n");
-    for (folder, r) in &runs {
-        let (class, word) = if r.verdict.passed {
-            ("pass", "passed")
-        } else {
-            ("fail", "failed")
-        };
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td class=\"{class}\">{word}</td><td>{}</td><td><a href=\"{}/index.html\">{}</a></td></tr>",
-            esc(&r.meta.started),
-            esc(&r.meta.scenario),
-            esc(r.meta.commit.as_deref().unwrap_or("")),
-            esc(folder),
-            esc(folder)
-        );
-    }
-    out.push_str("</table>\n</body></html>\n");
+    let page = maud::html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'";
+                title { "gauntlet runs" }
+                style { "body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}.pass{color:#1b5e20}.fail{color:#b71c1c}" }
+            }
+            body {
+                h1 { "gauntlet runs" }
+                table {
+                    tr { th { "started" } th { "scenario" } th { "verdict" } th { "commit" } th { "report" } }
+                    @for (folder, r) in &runs {
+                        tr {
+                            td { (r.meta.started) } td { (r.meta.scenario) }
+                            @if r.verdict.passed { td.pass { "passed" } } @else { td.fail { "failed" } }
+                            td { (r.meta.commit.as_deref().unwrap_or("")) }
+                            td { a href=(format!("{folder}/index.html")) { (folder) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let out = page.into_string() + "\n";
     let p = reports.join("index.html");
     write_atomic(&p, out.as_bytes())?;
     Ok(p)
