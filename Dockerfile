@@ -1,7 +1,10 @@
 # gauntlet's image, built from this repository: a Rust build stage, then a slim Debian runtime
-# holding only the binary and the CA bundle it verifies staging's certificates with.
-#   docker build -t gauntlet .
-# The Kubernetes Jobs of ci/k8s run it (see the README, "Past one machine").
+# holding the binary, the CA bundle it verifies staging's certificates with, and the CI steps.
+#   docker build -t gauntlet .        (or: podman build -t gauntlet .)
+# The Kubernetes Jobs of ci/k8s run it (see the README, "Past one machine"), and so does the
+# GitLab job of ci/examples/gitlab-ci.yml, through `gauntlet-ci` (ci/action/gauntlet-ci.sh): that
+# job needs bash for the script, curl and unzip to fetch the main branch's last results from
+# GitLab's API, and jq to post the summary on the merge request as JSON.
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
@@ -10,10 +13,12 @@ RUN cargo build --release --locked
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates bash curl jq unzip \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /work gauntlet
 COPY --from=build /src/target/release/gauntlet /usr/local/bin/gauntlet
+COPY ci/action/gauntlet-ci.sh /usr/local/bin/gauntlet-ci
+# A non-root user: GitLab's Docker executor makes the checkout writable for it (umask 0000).
 USER 10001
 WORKDIR /work
 ENTRYPOINT ["gauntlet"]

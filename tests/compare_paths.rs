@@ -16,20 +16,7 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn run_binary(o: &TestOrigin, name: &str, yaml: &str) -> (Option<i32>, ResultsFile, String) {
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let p = o.write(&format!("{name}.yaml"), yaml);
-    let out_dir = o.dir.path().join(format!("{name}-out"));
-    let out = gauntlet(
-        &[
-            "run",
-            p.to_str().unwrap(),
-            "--quiet",
-            "--out",
-            out_dir.to_str().unwrap(),
-        ],
-        o.dir.path(),
-    );
-    let r = read(&out_dir.join("results.json")).unwrap_or_else(|e| panic!("{e}\n{}", text(&out)));
-    (out.status.code(), r, text(&out))
+    common::run_saved(o, name, yaml)
 }
 
 fn verdicts(r: &ResultsFile, metric: &str) -> Vec<(String, Verdict)> {

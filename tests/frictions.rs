@@ -156,3 +156,56 @@ fn p95_is_a_metric_of_results_gates_and_comparisons() {
         text(&o)
     );
 }
+
+#[test]
+fn a_saved_two_path_run_compares_with_either_of_its_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("two.yaml"),
+        "name: two\ntargets:\n  new: { url: embedded, headers: { x-gauntlet-extra-delay-ms: \"5\" } }\n  old: embedded\nprotocols: [h1]\ncompare: { candidate: new, baseline: old }\nload: { rate: 100, duration: 3s }\nrequests: [ { get: / } ]\n",
+    )
+    .unwrap();
+    let o = gauntlet(&["run", "two.yaml", "--quiet", "--out", "main"], d);
+    assert_eq!(o.status.code(), Some(1), "5 ms slower: {}", text(&o));
+    // The main branch's legacy path against this run's candidate: the same regression.
+    let o = gauntlet(&["compare", "main/results.json", "main/results.json"], d);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // The main branch's candidate against the same candidate: nothing changed.
+    let o = gauntlet(
+        &[
+            "compare",
+            "main/results.json",
+            "main/results.json",
+            "--base-role",
+            "candidate",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("same"));
+}
+
+#[test]
+fn validate_takes_the_hosts_run_may_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("far.yaml"),
+        "name: far\ntargets: { a: \"https://staging.example.net/\" }\nload: { rate: 1, duration: 1s }\nrequests: [ { get: / } ]\n",
+    )
+    .unwrap();
+    let o = gauntlet(&["validate", "far.yaml"], d);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--allow-host"), "{}", text(&o));
+    let o = gauntlet(
+        &[
+            "validate",
+            "far.yaml",
+            "--allow-host",
+            "staging.example.net",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

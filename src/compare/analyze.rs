@@ -58,7 +58,8 @@ fn raw(slices: &[SliceJson]) -> Vec<RawSlice> {
 /// All requests of a lane together, slice by slice.
 fn lane_total(l: &LaneJson) -> Result<Vec<RawSlice>, String> {
     let mut out: Vec<RawSlice> = Vec::new();
-    for r in &l.requests {
+    // A flow's exchanges are its steps': counting the flow too would count them twice.
+    for r in l.requests.iter().filter(|r| !r.flow) {
         for (i, s) in raw(&r.slices).into_iter().enumerate() {
             if out.len() <= i {
                 out.resize_with(i + 1, || (hist::new_coarse_hist(), 0, 0));

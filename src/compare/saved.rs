@@ -1,6 +1,7 @@
 //! `gauntlet compare BASE.json NEW.json`: the verdict machinery applied to two saved runs, such as
-//! the main branch's last run against this commit's. The baseline is BASE's baseline path (or
-//! its only target), the candidate NEW's candidate path (or its only target); the comparison
+//! the main branch's last run against this commit's. The baseline is BASE's baseline path (or,
+//! with `--base-role candidate`, BASE's candidate path; or its only target), the candidate NEW's
+//! candidate path (or its only target); the comparison
 //! settings, gates and seed come from NEW's scenario. Given one two-path run twice, it reproduces
 //! that run's verdicts exactly. Runs of another scenario, request mix, rate plan or protocol set
 //! are refused, with what differs, unless forced (and then the report says so); the verdict
@@ -114,18 +115,43 @@ fn side(r: &ResultsFile, role_name: Option<&str>) -> Result<(String, Vec<LaneJso
     Ok((name, lanes))
 }
 
-/// Renames a target used as the role of a reference (`name.p99` → `role.p99`), whole words only.
-fn rename(text: &str, name: &str, role: &str) -> String {
-    match regex::Regex::new(&format!(r"\b{}\.", regex::escape(name))) {
-        Ok(re) => re.replace_all(text, format!("{role}.")).into_owned(),
+/// Renames the targets used as roles in a reference (`name.p99` → `role.p99`), whole words
+/// only, all in one pass: a target named like the other role (`candidate` as the baseline) is
+/// not renamed twice.
+fn rename_roles(text: &str, names: &[(&str, &str)]) -> String {
+    let alternatives: Vec<String> = names.iter().map(|(n, _)| regex::escape(n)).collect();
+    match regex::Regex::new(&format!(r"\b({})\.", alternatives.join("|"))) {
+        Ok(re) => re
+            .replace_all(text, |c: &regex::Captures| {
+                let role = names
+                    .iter()
+                    .find(|(n, _)| *n == &c[1])
+                    .map_or(&c[1], |(_, r)| *r);
+                format!("{role}.")
+            })
+            .into_owned(),
         Err(_) => text.to_string(),
     }
+}
+
+/// Which path of a two-path BASE run a saved comparison takes as its baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaseRole {
+    /// BASE's baseline path (the legacy path a migration replaces).
+    Baseline,
+    /// BASE's candidate path (the main branch's proxy, against this change's).
+    Candidate,
 }
 
 /// Compares two saved runs: both paths (named `candidate` and `baseline`), the comparison and
 /// NEW's gates, for the verdict pipeline (`verdict::conclude`). Refuses runs that are not comparable unless
 /// `force`.
-pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Saved, String> {
+pub fn compare(
+    base: &ResultsFile,
+    new: &ResultsFile,
+    force: bool,
+    base_role: BaseRole,
+) -> Result<Saved, String> {
     let differ = differences(base, new);
     if !differ.is_empty() && !force {
         return Err(format!(
@@ -133,8 +159,13 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Sav
             differ.join("\n  - ")
         ));
     }
-    let (base_name, mut base_lanes) =
-        side(base, base.comparison.as_ref().map(|c| c.baseline.as_str()))?;
+    let (base_name, mut base_lanes) = side(
+        base,
+        base.comparison.as_ref().map(|c| match base_role {
+            BaseRole::Baseline => c.baseline.as_str(),
+            BaseRole::Candidate => c.candidate.as_str(),
+        }),
+    )?;
     let (cand_name, mut cand_lanes) =
         side(new, new.comparison.as_ref().map(|c| c.candidate.as_str()))?;
     let file: Option<ScenarioFile> = serde_saphyr::from_str(&new.meta.scenario_text).ok();
@@ -214,10 +245,15 @@ pub fn compare(base: &ResultsFile, new: &ResultsFile, force: bool) -> Result<Sav
         protocols: &protocols,
         requests: &requests,
     };
+    // The gates are NEW's, so they name NEW's baseline target (BASE's target when NEW had one).
+    let gate_base = new
+        .comparison
+        .as_ref()
+        .map_or(base_name.as_str(), |c| c.baseline.as_str());
     let mut gates = Vec::new();
     for t in &texts {
         // A gate naming a target of the original run has no meaning here: say so, do not drop it.
-        let text = rename(&rename(t, &cand_name, "candidate"), &base_name, "baseline");
+        let text = rename_roles(t, &[(&cand_name, "candidate"), (gate_base, "baseline")]);
         gates.push(gate::parse(&text, &ctx).map_err(|e| format!("gate `{t}`: {}", e.message))?);
     }
     Ok(Saved {
@@ -287,4 +323,24 @@ pub fn rejudge(mut r: ResultsFile) -> Result<Saved, String> {
         allow_inconclusive: spec.as_ref().is_some_and(|c| c.allow_inconclusive),
         roles,
     })
+}
+
+#[cfg(test)]
+mod rename_tests {
+    use super::rename_roles;
+
+    #[test]
+    fn roles_are_renamed_in_one_pass() {
+        // BASE's candidate as the baseline: `candidate.` must not become `baseline.` twice over.
+        let names = [("candidate", "candidate"), ("legacy", "baseline")];
+        assert_eq!(
+            rename_roles("candidate.p50 <= legacy.p50 * 5", &names),
+            "candidate.p50 <= baseline.p50 * 5"
+        );
+        let swapped = [("new", "candidate"), ("candidate", "baseline")];
+        assert_eq!(
+            rename_roles("new.p99 < candidate.p99 && mycandidate.x", &swapped),
+            "candidate.p99 < baseline.p99 && mycandidate.x"
+        );
+    }
 }
