@@ -10,6 +10,7 @@ pub mod cli;
 pub mod compare;
 pub mod conformance;
 pub mod engine;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod origin;

@@ -167,7 +167,7 @@ pub fn conclude(r: &mut ResultsFile, rules: Rules<'_>) {
         }
         if s.errors > 0 && !have_gates {
             let mut by_class: Vec<String> = Vec::new();
-            for q in &l.requests {
+            for q in l.requests.iter().filter(|q| !q.flow) {
                 for e in &q.errors {
                     by_class.push(format!("{} {}:{}", e.count, e.class, e.code));
                 }

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Top layer first. `model` is the bottom: the typed results model every layer shares.
-const ORDER: [&str; 13] = [
+const ORDER: [&str; 14] = [
     "cli",
+    "import",
     "metrics",
     "schema",
     "verdict",

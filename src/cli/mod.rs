@@ -25,6 +25,7 @@ macro_rules! outln {
 }
 
 pub mod conformance;
+pub mod import;
 pub mod merge;
 pub mod origin;
 pub mod quick;
@@ -69,6 +70,10 @@ pub enum Command {
         /// The path it is judged against, as `run --baseline` gives it: NAME=URL.
         #[arg(long, value_name = "NAME=URL")]
         baseline: Option<String>,
+        /// A host outside loopback and private networks that may be loaded, as `run
+        /// --allow-host` gives it (repeatable).
+        #[arg(long = "allow-host", value_name = "HOST")]
+        allow_hosts: Vec<String>,
     },
     /// Run protocol conformance probes (h1, h2, h3, proxy) against a target, or two side by side.
     Conformance(conformance::ConformanceArgs),
@@ -111,6 +116,8 @@ pub enum Command {
         #[arg(long)]
         index: Option<PathBuf>,
     },
+    /// Turn recorded traffic (an nginx access log, a HAR file) into a scenario.
+    Import(import::ImportArgs),
     /// Add the results of `run --shard I/N` processes into one run, judged and reported like a
     /// live one.
     Merge(merge::MergeArgs),
@@ -131,6 +138,11 @@ pub enum Command {
         /// Let verdict gates pass on an inconclusive verdict.
         #[arg(long)]
         allow_inconclusive: bool,
+        /// Which path of a two-path BASE run is the baseline: `baseline` (the legacy path: is the
+        /// new candidate as good as what it replaces?) or `candidate` (BASE's own candidate: did
+        /// this change make the candidate worse than the main branch's?).
+        #[arg(long, value_enum, default_value = "baseline")]
+        base_role: crate::compare::saved::BaseRole,
     },
 }
 
@@ -163,6 +175,10 @@ pub struct RunArgs {
     /// Requests in flight per target × protocol (closed model).
     #[arg(long, short = 'c', allow_negative_numbers = true)]
     pub concurrency: Option<i64>,
+    /// Client threads (default: the CPUs this process may run on, from its affinity mask and
+    /// cgroup quota).
+    #[arg(long, allow_negative_numbers = true)]
+    pub threads: Option<i64>,
     /// Stop after this many measured requests per target × protocol.
     #[arg(long, short = 'n', allow_negative_numbers = true)]
     pub requests: Option<i64>,
@@ -317,6 +333,7 @@ impl TryFrom<&RunArgs> for RunConfig {
         )?
         .map(|c| c as u32);
         o.requests = count("requests", a.requests, bounds::MAX_REQUESTS, "requests")?;
+        o.threads = count("threads", a.threads, bounds::MAX_THREADS, "threads")?.map(|t| t as u32);
         o.seed = a.seed;
         o.allow_hosts = a.allow_hosts.clone();
         if let Some(list) = &a.protocol {
@@ -829,6 +846,7 @@ pub fn compare(
     out: Option<&Path>,
     force: bool,
     allow_inconclusive: bool,
+    base_role: crate::compare::saved::BaseRole,
 ) -> ExitCode {
     let read = |p: &Path| json::read(p);
     let (b, n) = match (read(base), read(new)) {
@@ -838,7 +856,7 @@ pub fn compare(
             return ExitCode::from(code::HARNESS);
         }
     };
-    let saved = match crate::compare::saved::compare(&b, &n, force) {
+    let saved = match crate::compare::saved::compare(&b, &n, force, base_role) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -937,8 +955,12 @@ pub fn main() -> ExitCode {
             targets,
             candidate,
             baseline,
+            allow_hosts,
         } => match paths(&targets, candidate.as_deref(), baseline.as_deref()) {
-            Ok(o) => validate(&files, &o),
+            Ok(mut o) => {
+                o.allow_hosts = allow_hosts;
+                validate(&files, &o)
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 ExitCode::from(code::HARNESS)
@@ -947,13 +969,22 @@ pub fn main() -> ExitCode {
         Command::Origin(a) => origin::origin(&a),
         Command::Conformance(a) => conformance::conformance(&a),
         Command::Merge(a) => merge::merge(&a),
+        Command::Import(a) => import::import(a),
         Command::Compare {
             base,
             new,
             out,
             force,
             allow_inconclusive,
-        } => compare(&base, &new, out.as_deref(), force, allow_inconclusive),
+            base_role,
+        } => compare(
+            &base,
+            &new,
+            out.as_deref(),
+            force,
+            allow_inconclusive,
+            base_role,
+        ),
         Command::Certs { out, names } => certs(&out, &names),
         Command::Schema { results } => {
             outln!(

@@ -5,6 +5,7 @@
 //! histograms, as wrk and h2load do: no locks and no cross-thread traffic on the hot path. A
 //! control runtime on the calling thread hosts the embedded origin and watches for the end.
 
+pub mod flow;
 pub mod plan;
 pub mod results;
 pub mod sample;
@@ -266,6 +267,8 @@ pub struct LaneSetup {
     pub early_data: bool,
     /// Limits our stacks enforce on the server's frames and heads.
     pub limits: crate::proto::ClientLimits,
+    /// What running flows needs; `None` when the scenario has none.
+    pub flow: Option<Arc<flow::FlowCtx>>,
 }
 
 fn prepare_requests(
@@ -347,6 +350,7 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
         .unwrap_or_default();
     let t0 = Instant::now() + wait.max(Duration::from_millis(20));
     let weights: Vec<u32> = s.requests.iter().map(|r| r.weight).collect();
+    let flows = Arc::new(s.flows.clone());
     let mut lanes = Vec::new();
     let mut setups = Vec::new();
     for t in &s.targets {
@@ -453,9 +457,30 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                     closed_model: closed,
                     early_data: s.tls.early_data,
                     limits: s.limits,
+                    flow: None,
                 }),
                 connection_slots(s, protocol),
             ));
+            let embedded = t.endpoint == Endpoint::Embedded;
+            if !flows.flows.is_empty() {
+                let (setup, _) = setups.last_mut().expect("pushed above");
+                let fc = flow::FlowCtx {
+                    flows: flows.clone(),
+                    prefix: format!(
+                        "{}://{}{}",
+                        if url.tls { "https" } else { "http" },
+                        url.authority(),
+                        url.base_path
+                    ),
+                    seed: s.seed,
+                    iterations: AtomicU64::new(0),
+                    curl: sample::curl_target(setup, &s.tls, embedded),
+                    names: s.requests.iter().map(|r| r.name.clone()).collect(),
+                };
+                Arc::get_mut(setup)
+                    .expect("the setup is not shared yet")
+                    .flow = Some(Arc::new(fc));
+            }
             lanes.push(LaneResult {
                 target: t.name.clone(),
                 url: url.display(),
@@ -465,7 +490,7 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                 reproducers: sample::reproducers(
                     &setups.last().expect("pushed above").0,
                     &s.tls,
-                    t.endpoint == Endpoint::Embedded,
+                    embedded,
                 ),
             });
         }

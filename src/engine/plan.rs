@@ -135,6 +135,22 @@ mod tests {
     }
 
     #[test]
+    fn a_pause_stage_sends_nothing() {
+        // A replayed log's quiet seconds: the arrivals after the pause start when it ends.
+        let p = RatePlan::new(&[
+            stage(1, 10.0, 10.0, false),
+            stage(2, 0.0, 0.0, false),
+            stage(1, 10.0, 10.0, false),
+            stage(1, 0.0, 0.0, false),
+        ]);
+        assert_eq!(p.total(), 20);
+        assert_eq!(p.offset_of(9).unwrap().0, Duration::from_millis(900));
+        assert_eq!(p.offset_of(10).unwrap().0, Duration::from_secs(3));
+        assert_eq!(p.offset_of(19).unwrap().0, Duration::from_millis(3900));
+        assert!(p.offset_of(20).is_none());
+    }
+
+    #[test]
     fn warmup_comes_first_and_is_marked() {
         let p = RatePlan::new(&[stage(1, 10.0, 10.0, true), stage(1, 20.0, 20.0, false)]);
         assert_eq!(p.warmup_count(), 10);

@@ -19,6 +19,9 @@ type Samples = Vec<Vec<Sample>>;
 struct Sampler {
     requests: Arc<Vec<PreparedRequest>>,
     n: u32,
+    /// Flows and their steps, which are not sampled: a step alone, without the values its
+    /// session gives it, is not what the run sent.
+    skip: Vec<bool>,
 }
 
 impl WithTransport for Sampler {
@@ -28,9 +31,9 @@ impl WithTransport for Sampler {
         Box::pin(async move {
             let mut conn: Option<T::Conn> = None;
             let mut out = Vec::new();
-            for req in self.requests.iter() {
+            for (req, skip) in self.requests.iter().zip(&self.skip) {
                 let mut samples = Vec::new();
-                for _ in 0..self.n {
+                for _ in 0..if *skip { 0 } else { self.n } {
                     let attempt = async {
                         if conn.as_ref().is_none_or(|c| !c.is_open()) {
                             conn = Some(t.connect().await?.conn);
@@ -62,12 +65,19 @@ impl WithTransport for Sampler {
     }
 }
 
+fn skipped(setup: &LaneSetup) -> Vec<bool> {
+    (0..setup.requests.len())
+        .map(|i| setup.flow.as_ref().is_some_and(|f| f.flows.involves(i)))
+        .collect()
+}
+
 async fn sample(setup: &LaneSetup, n: u32) -> Samples {
     transport::build(
         setup,
         Sampler {
             requests: setup.requests.clone(),
             n,
+            skip: skipped(setup),
         },
     )
     .await
@@ -151,7 +161,8 @@ pub async fn run(
             curl_target(cand, tls, embedded.0),
             curl_target(base, tls, embedded.1),
         );
-        for (i, name) in names.iter().enumerate() {
+        let skip = skipped(cand);
+        for (i, name) in names.iter().enumerate().filter(|(i, _)| !skip[*i]) {
             let (found, n) = differential::compare(&c[i], &b[i], &b2[i], &opts.ignore_headers);
             fields += n;
             let (rc, rb) = (&cand.requests[i], &base.requests[i]);

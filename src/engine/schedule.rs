@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::plan::RatePlan;
+use crate::model::seed::splitmix64;
 
 /// Tokio's timer fires on millisecond ticks, rounding deadlines up; waking one tick early and
 /// measuring from the actual start (when that is earlier) keeps timer slop out of the latency.
@@ -107,13 +108,6 @@ pub struct Schedule {
     seed: u64,
     stop: CancellationToken,
     shard: (u64, u64),
-}
-
-fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 /// Which of the two wall slices of pair `k` a lane of `phase` takes: 0 or 1.

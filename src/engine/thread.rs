@@ -88,6 +88,7 @@ fn spawn_lane<T: Transport>(transport: T, at: SpawnLane<'_>) {
         rec: rec.clone(),
         live: live.clone(),
         cut: cut.clone(),
+        flow: setup.flow.clone(),
     });
     for &slots in conns {
         let cell = Rc::new(ConnCell::new(rec.clone(), setup.index));

@@ -78,6 +78,8 @@ pub struct LaneCtx<T: Transport> {
     /// Cancelled when requests still in flight must be cut off: shortly after the run's
     /// deadline, or after an interruption.
     pub cut: tokio_util::sync::CancellationToken,
+    /// What running flows needs; `None` when the scenario has none.
+    pub flow: Option<Arc<super::flow::FlowCtx>>,
 }
 
 /// A connection as a lane holds it. When the last holder lets go (the cell, and every exchange
@@ -197,15 +199,16 @@ struct Attempt<C: Connection> {
 /// How many times a request the server did not process is sent in all.
 const UNPROCESSED_ATTEMPTS: usize = 3;
 
-async fn exchange<T: Transport>(
+async fn exchange<T: Transport, F: Fn() -> http::Request<Bytes>>(
     ctx: &LaneCtx<T>,
     cell: &ConnCell<T::Conn>,
-    req: &PreparedRequest,
+    build: &F,
+    keep: Option<usize>,
     at: &mut Attempt<T::Conn>,
 ) -> Result<Exchange, RequestError> {
     let conn = cell.get(ctx).await?;
     at.conn = Some(conn.clone());
-    let mut result = conn.send(req.build(), req.keep()).await;
+    let mut result = conn.send(build(), keep).await;
     // The server did not process the request (it never left, or the server refused it or went
     // away before it): it is safe to send again on a fresh connection. A fresh connection can
     // itself be ended at once (a server recycling connections under load), so a few attempts
@@ -219,67 +222,166 @@ async fn exchange<T: Transport>(
         at.retried = true;
         let conn = cell.get(ctx).await?;
         at.conn = Some(conn.clone());
-        result = conn.send(req.build(), req.keep()).await;
+        result = conn.send(build(), keep).await;
     }
     result
 }
 
-fn record<T: Transport>(
+/// One exchange as it ran: its outcome, when it started and ended, whether it was retried.
+pub(super) struct Sent {
+    pub outcome: Result<Exchange, RequestError>,
+    pub started: Instant,
+    pub end: Instant,
+    pub retried: bool,
+}
+
+/// Sends `build()` under `req`'s timeout, keeping `keep` bytes of the body. `None` when the run
+/// cut it off: it is then neither the target's error nor a sample, only counted as cancelled.
+pub(super) async fn send<T: Transport, F: Fn() -> http::Request<Bytes>>(
     ctx: &LaneCtx<T>,
-    job: Job,
-    from: Instant,
-    started: Instant,
-    end: Instant,
-    outcome: &Result<Exchange, RequestError>,
-    retried: bool,
-) -> bool {
-    let req = &ctx.requests[job.request];
-    let checked = outcome.as_ref().map_err(Clone::clone).and_then(|ex| {
-        let body = ex.body.as_deref().unwrap_or(&[]);
-        req.expect
-            .check(&Observed {
-                status: ex.status,
-                headers: &ex.headers,
-                body,
-            })
-            .map_err(|f| RequestError::new(f.class, f.code, f.message))
+    cell: &ConnCell<T::Conn>,
+    req: &PreparedRequest,
+    build: F,
+    keep: Option<usize>,
+    warmup: bool,
+) -> Option<Sent> {
+    let started = Instant::now();
+    ctx.live.inflight.fetch_add(1, Ordering::Relaxed);
+    let mut at = Attempt {
+        conn: None,
+        retried: false,
+    };
+    // The exchange's future ends with this statement, so a timed-out request's connection
+    // can tell below whether it ever got going.
+    let res = tokio::select! {
+        biased;
+        r = tokio::time::timeout(req.timeout, exchange(ctx, cell, &build, keep, &mut at)) => r,
+        _ = ctx.cut.cancelled() => {
+            ctx.live.inflight.fetch_sub(1, Ordering::Relaxed);
+            if !warmup {
+                ctx.rec.borrow_mut()[ctx.index].cancelled += 1;
+            }
+            return None;
+        }
+    };
+    let outcome = res.unwrap_or_else(|_| {
+        let stalled = at.conn.as_ref().and_then(|c| c.stall(!req.body.is_empty()));
+        Err(stalled.unwrap_or_else(|| {
+            RequestError::new(
+                ErrorClass::Timeout,
+                "request",
+                format!("no complete response within {:?}", req.timeout),
+            )
+        }))
     });
-    let ok = checked.is_ok();
-    let corrected_us = end.duration_since(from).as_micros() as u64;
-    let uncorrected_us = end.duration_since(started).as_micros() as u64;
+    let end = Instant::now();
+    ctx.live.inflight.fetch_sub(1, Ordering::Relaxed);
+    Some(Sent {
+        outcome,
+        started,
+        end,
+        retried: at.retried,
+    })
+}
+
+/// Whether the response passes the request's checks; a transport failure passes on as is.
+pub(super) fn check(
+    req: &PreparedRequest,
+    outcome: &Result<Exchange, RequestError>,
+) -> Result<(), RequestError> {
+    let ex = outcome.as_ref().map_err(Clone::clone)?;
+    let body = ex.body.as_deref().unwrap_or(&[]);
+    req.expect
+        .check(&Observed {
+            status: ex.status,
+            headers: &ex.headers,
+            body,
+        })
+        .map_err(|f| RequestError::new(f.class, f.code, f.message))
+}
+
+/// What an entry of the figures stands for: which lane-wide figures it also feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Entry {
+    /// A request of the mix: one exchange, one job.
+    Request,
+    /// A step of a flow: one exchange, part of a job.
+    Step,
+    /// A flow as a whole: one job, several exchanges (each recorded as a step).
+    Flow,
+}
+
+/// One entry to record.
+pub(super) struct Recorded<'a> {
+    /// Index of the entry in the lane's figures.
+    pub index: usize,
+    /// Where its latency is measured from (the intended start when late).
+    pub from: Instant,
+    /// When it was actually sent.
+    pub started: Instant,
+    /// When it ended.
+    pub end: Instant,
+    /// Status and time to first byte, when a response came.
+    pub response: Option<(u16, Duration)>,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// Whether it passed its checks.
+    pub checked: &'a Result<(), RequestError>,
+    /// Whether it was sent again because the server had not processed it.
+    pub retried: bool,
+    /// What it stands for.
+    pub entry: Entry,
+}
+
+/// Records one entry; returns whether it passed.
+pub(super) fn record<T: Transport>(ctx: &LaneCtx<T>, job: &Job, r: Recorded<'_>) -> bool {
+    let ok = r.checked.is_ok();
+    // The live counters count exchanges, as the timeline does.
+    if r.entry != Entry::Flow {
+        ctx.live.done.fetch_add(1, Ordering::Relaxed);
+        if !ok {
+            ctx.live.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let corrected_us = r.end.duration_since(r.from).as_micros() as u64;
+    let uncorrected_us = r.end.duration_since(r.started).as_micros() as u64;
     let mut rec = ctx.rec.borrow_mut();
     let lane = &mut rec[ctx.index];
-    let sec = end.duration_since(ctx.t0).as_secs() as usize;
-    let bytes = outcome.as_ref().map_or(0, |ex| ex.body_len);
-    lane.timeline.record(
-        sec,
-        outcome.is_ok().then_some((corrected_us, uncorrected_us)),
-        ok,
-        bytes,
-    );
-    let stats = &mut lane.requests[job.request];
+    // The timeline counts exchanges: a flow's are its steps, recorded one by one.
+    if r.entry != Entry::Flow {
+        let sec = r.end.duration_since(ctx.t0).as_secs() as usize;
+        lane.timeline.record(
+            sec,
+            r.response.map(|_| (corrected_us, uncorrected_us)),
+            ok,
+            r.bytes,
+        );
+    }
+    let stats = &mut lane.requests[r.index];
+    stats.flow = r.entry == Entry::Flow;
     if job.warmup {
         stats.warmup += 1;
         return ok;
     }
     stats.count += 1;
-    stats.bytes += bytes;
-    stats.retried += u64::from(retried);
-    if let Ok(ex) = outcome {
-        *stats.statuses.entry(ex.status).or_default() += 1;
+    stats.bytes += r.bytes;
+    stats.retried += u64::from(r.retried);
+    if let Some((status, ttfb)) = r.response {
+        *stats.statuses.entry(status).or_default() += 1;
         hist::record_us(&mut stats.latency, corrected_us);
         hist::record_us(&mut stats.latency_uncorrected, uncorrected_us);
-        hist::record_us(&mut stats.ttfb, ex.ttfb.as_micros() as u64);
+        hist::record_us(&mut stats.ttfb, ttfb.as_micros() as u64);
     }
     // Every lane keeps its slices: a run saved today is compared with `gauntlet compare`
     // tomorrow, and the verdict is judged from slices.
-    stats.record_slice(job.slice, outcome.is_ok().then_some(corrected_us), ok);
-    match checked {
+    stats.record_slice(job.slice, r.response.map(|_| corrected_us), ok);
+    match r.checked {
         Ok(()) => stats.ok += 1,
-        Err(e) => stats.record_error(&e),
+        Err(e) => stats.record_error(e),
     }
-    if let Some(intended) = job.intended {
-        lane.record_lag(started.saturating_duration_since(intended).as_micros() as u64);
+    // A job's start lag is counted once: a flow's is its first step's.
+    if let (Some(intended), false) = (job.intended, r.entry == Entry::Step) {
+        lane.record_lag(r.started.saturating_duration_since(intended).as_micros() as u64);
     }
     ok
 }
@@ -287,48 +389,43 @@ fn record<T: Transport>(
 /// Runs one slot until its lane is done.
 pub async fn slot<T: Transport>(ctx: Rc<LaneCtx<T>>, cell: Rc<ConnCell<T::Conn>>) {
     while let Some(job) = ctx.schedule.next().await {
-        let started = Instant::now();
-        // Measure from the intended time when late (coordinated omission), from the actual start
-        // when the timer woke us a little early.
-        let from = job.intended.map_or(started, |t| t.min(started));
-        let req = &ctx.requests[job.request];
-        ctx.live.inflight.fetch_add(1, Ordering::Relaxed);
-        let mut at = Attempt {
-            conn: None,
-            retried: false,
-        };
-        // The exchange's future ends with this statement, so a timed-out request's connection
-        // can tell below whether it ever got going.
-        let res = tokio::select! {
-            biased;
-            r = tokio::time::timeout(req.timeout, exchange(&ctx, &cell, req, &mut at)) => r,
-            // The run is over: the request is neither the target's error nor a sample.
-            _ = ctx.cut.cancelled() => {
-                ctx.live.inflight.fetch_sub(1, Ordering::Relaxed);
-                if !job.warmup {
-                    ctx.rec.borrow_mut()[ctx.index].cancelled += 1;
-                }
-                return;
+        let failed = if let Some((fc, flow)) = ctx
+            .flow
+            .as_ref()
+            .and_then(|fc| Some((fc, fc.flows.of_entry(job.request)?)))
+        {
+            match super::flow::run(&ctx, fc, &cell, job, flow).await {
+                Some(result) => result.err(),
+                None => return,
             }
+        } else {
+            let req = &ctx.requests[job.request];
+            let Some(sent) = send(&ctx, &cell, req, || req.build(), req.keep(), job.warmup).await
+            else {
+                return;
+            };
+            // Measure from the intended time when late (coordinated omission), from the actual
+            // start when the timer woke us a little early.
+            let from = job.intended.map_or(sent.started, |t| t.min(sent.started));
+            let checked = check(req, &sent.outcome);
+            record(
+                &ctx,
+                &job,
+                Recorded {
+                    index: job.request,
+                    from,
+                    started: sent.started,
+                    end: sent.end,
+                    response: sent.outcome.as_ref().ok().map(|ex| (ex.status, ex.ttfb)),
+                    bytes: sent.outcome.as_ref().map_or(0, |ex| ex.body_len),
+                    checked: &checked,
+                    retried: sent.retried,
+                    entry: Entry::Request,
+                },
+            );
+            sent.outcome.err()
         };
-        let outcome = res.unwrap_or_else(|_| {
-            let stalled = at.conn.as_ref().and_then(|c| c.stall(!req.body.is_empty()));
-            Err(stalled.unwrap_or_else(|| {
-                RequestError::new(
-                    ErrorClass::Timeout,
-                    "request",
-                    format!("no complete response within {:?}", req.timeout),
-                )
-            }))
-        });
-        let end = Instant::now();
-        ctx.live.inflight.fetch_sub(1, Ordering::Relaxed);
-        let ok = record(&ctx, job, from, started, end, &outcome, at.retried);
-        ctx.live.done.fetch_add(1, Ordering::Relaxed);
-        if !ok {
-            ctx.live.errors.fetch_add(1, Ordering::Relaxed);
-        }
-        if let Err(e) = &outcome {
+        if let Some(e) = failed {
             if ctx.backoff_on_connect_error
                 && matches!(e.class, ErrorClass::Connect | ErrorClass::Tls)
             {

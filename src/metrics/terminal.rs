@@ -78,7 +78,8 @@ impl Terminal {
         for (i, (info, st)) in lanes.iter().zip(&figures).enumerate() {
             let mut latency = hist::new_hist();
             let (mut count, mut failed) = (0, 0);
-            for q in &st.requests {
+            // A flow's exchanges are counted by its steps.
+            for q in st.requests.iter().filter(|q| !q.flow) {
                 hist::merge(&mut latency, &q.latency);
                 count += q.count;
                 failed += q.count.saturating_sub(q.ok);

@@ -34,11 +34,14 @@ pub enum ErrorClass {
     Status,
     /// A header or body expectation did not hold.
     Expectation,
+    /// A flow step's capture found nothing (no such header, JSON path or match): the rest of
+    /// the flow was not sent.
+    Capture,
 }
 
 impl ErrorClass {
     /// Every class, in report order.
-    pub const ALL: [ErrorClass; 7] = [
+    pub const ALL: [ErrorClass; 8] = [
         ErrorClass::Connect,
         ErrorClass::Tls,
         ErrorClass::Timeout,
@@ -46,6 +49,7 @@ impl ErrorClass {
         ErrorClass::Protocol,
         ErrorClass::Status,
         ErrorClass::Expectation,
+        ErrorClass::Capture,
     ];
 
     /// The lower-case name used in results and reports.
@@ -58,6 +62,7 @@ impl ErrorClass {
             ErrorClass::Protocol => "protocol",
             ErrorClass::Status => "status",
             ErrorClass::Expectation => "expectation",
+            ErrorClass::Capture => "capture",
         }
     }
 
@@ -68,7 +73,10 @@ impl ErrorClass {
 
     /// Whether the class is a transport fault (as opposed to a check that did not hold).
     pub fn is_transport(self) -> bool {
-        !matches!(self, ErrorClass::Status | ErrorClass::Expectation)
+        !matches!(
+            self,
+            ErrorClass::Status | ErrorClass::Expectation | ErrorClass::Capture
+        )
     }
 }
 

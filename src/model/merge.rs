@@ -251,6 +251,10 @@ fn finish(l: &mut LaneJson, measured_s: f64) {
     };
     for q in &mut l.requests {
         finish_summary(&mut q.summary, &q.histograms, measured_s);
+        // A flow's exchanges are counted by its steps: the lane's latency leaves it out.
+        if q.flow {
+            continue;
+        }
         add_hist(&mut all.latency_us, &q.histograms.latency_us);
         add_hist(
             &mut all.latency_uncorrected_us,

@@ -15,6 +15,7 @@ pub mod peer;
 pub mod protocol;
 pub mod redact;
 pub mod results;
+pub mod seed;
 pub mod verdict;
 
 pub use errors::ErrorClass;

@@ -11,6 +11,9 @@
 //! - `/trailers/{n}` n bytes streamed, then a trailer `x-gauntlet-trailer: done`
 //! - `/probe/...` and `/smuggled/...` 200 (the paths conformance probes use)
 //! - `/pause/{ms}` stalls every other request of the origin for ms milliseconds (a GC-like pause)
+//! - `/login` reads `{"user": NAME}` and answers `{"token": "tok-NAME"}` with a `sid` cookie
+//! - `/account` answers `{"user": NAME, "query": …}` to `Authorization: Bearer tok-NAME`, 401
+//!   to anything else (a flow that did not carry its captured token fails)
 //!
 //! Any request carrying `x-gauntlet-extra-delay-ms: N` is answered N ms later: a regression a
 //! test can inject on one path only, through that path's target headers.
@@ -185,6 +188,62 @@ where
         "application/json",
         serde_json::to_vec(&v).unwrap_or_default(),
     )
+}
+
+/// A session's start: the token is the user's name, so `/account` can check it without state.
+async fn login<B>(req: Request<B>) -> Response<OriginBody>
+where
+    B: Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let body = http_body_util::Limited::new(req.into_body(), MAX_ECHO_BODY)
+        .collect()
+        .await
+        .map(|c| c.to_bytes());
+    let user = body
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("user")?.as_str().map(str::to_string))
+        .filter(|u| !u.is_empty() && u.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let Some(user) = user else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "/login takes {\"user\": NAME}, NAME letters and digits\n",
+        );
+    };
+    let v = serde_json::json!({ "token": format!("tok-{user}") });
+    let mut r = full(
+        StatusCode::OK,
+        "application/json",
+        serde_json::to_vec(&v).unwrap_or_default(),
+    );
+    if let Ok(c) = HeaderValue::from_str(&format!("sid=s-{user}; Path=/; HttpOnly")) {
+        r.headers_mut().insert(http::header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// A page behind `/login`'s token.
+fn account<B>(req: &Request<B>) -> Response<OriginBody> {
+    let user = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok()?.strip_prefix("Bearer tok-"))
+        .filter(|u| !u.is_empty() && u.bytes().all(|b| b.is_ascii_alphanumeric()));
+    match user {
+        Some(user) => {
+            let v = serde_json::json!({ "user": user, "query": req.uri().query() });
+            full(
+                StatusCode::OK,
+                "application/json",
+                serde_json::to_vec(&v).unwrap_or_default(),
+            )
+        }
+        None => text(
+            StatusCode::UNAUTHORIZED,
+            "/account needs `Authorization: Bearer` and a token from /login\n",
+        ),
+    }
 }
 
 /// What makes a request malformed that the protocol stacks let through: a field value with
@@ -459,6 +518,8 @@ where
             ),
         },
         ("echo", "") => echo(req).await,
+        ("login", "") => login(req).await,
+        ("account", "") => account(&req),
         _ => text(
             StatusCode::NOT_FOUND,
             format!("no endpoint {}\n", escape_json(&path)),

@@ -85,6 +85,13 @@ pub struct RequestStats {
     pub retried: u64,
     /// Per slice of the lane's own time, measured requests only.
     pub slices: Vec<SliceStats>,
+    /// A `curl` command for the first failure of a flow or flow step, with that iteration's
+    /// variables filled in (a step's path and headers differ by iteration, so the lane's
+    /// reproducer, built from the template, would not reproduce it).
+    pub reproducer: Option<String>,
+    /// The figures of a whole flow: its exchanges are counted by its steps, so lane totals
+    /// leave it out.
+    pub flow: bool,
     /// Slices below this index are compacted to their occupied buckets.
     compacted: usize,
 }
@@ -103,6 +110,7 @@ impl RequestStats {
             retried: self.retried,
             // A compared lane's slices: what the verdict so far is judged from.
             slices: self.slices.clone(),
+            flow: self.flow,
             ..RequestStats::default()
         }
     }
@@ -123,6 +131,8 @@ impl Default for RequestStats {
             warmup: 0,
             retried: 0,
             slices: Vec::new(),
+            reproducer: None,
+            flow: false,
             compacted: 0,
         }
     }
@@ -187,6 +197,10 @@ impl RequestStats {
         self.bytes += o.bytes;
         self.warmup += o.warmup;
         self.retried += o.retried;
+        self.flow |= o.flow;
+        if self.reproducer.is_none() {
+            self.reproducer.clone_from(&o.reproducer);
+        }
         merge_slices(&mut self.slices, &o.slices);
     }
 }
@@ -296,7 +310,7 @@ impl LaneStats {
     /// All request names merged into one.
     pub fn total(&self) -> RequestStats {
         let mut t = RequestStats::default();
-        for r in &self.requests {
+        for r in self.requests.iter().filter(|r| !r.flow) {
             t.merge(r);
         }
         t

@@ -29,6 +29,8 @@ pub struct Overrides {
     pub concurrency: Option<u32>,
     /// `--requests`.
     pub requests: Option<u64>,
+    /// `--threads`.
+    pub threads: Option<u32>,
     /// `--seed`.
     pub seed: Option<u64>,
     /// `--protocol`.
@@ -321,6 +323,9 @@ fn apply_overrides(f: &mut ScenarioFile, o: &Overrides) -> Result<(), Diagnostic
     }
     if o.requests.is_some() {
         load.requests = o.requests;
+    }
+    if o.threads.is_some() {
+        load.threads = o.threads;
     }
     if load.model == ModelName::Open && (o.rate.is_some() || o.duration.is_some()) {
         match load.stages.take() {

@@ -9,6 +9,8 @@ pub mod bounds;
 pub mod diagnostic;
 pub mod env;
 pub mod expect;
+pub mod flow;
+pub mod flow_spec;
 pub mod gate;
 pub mod limits;
 pub mod load;
@@ -17,6 +19,7 @@ pub mod probing;
 pub mod reach;
 mod resolve_compare;
 mod resolve_conformance;
+mod resolve_flow;
 mod resolve_load;
 mod secrets;
 pub mod shard;
@@ -72,6 +75,8 @@ pub struct Scenario {
     pub secrets: crate::model::redact::Secrets,
     /// The part of the plan this process runs (`--shard I/N`); `None` for all of it.
     pub shard: Option<crate::model::results::ShardJson>,
+    /// The flows among the requests, with their variables; empty when there are none.
+    pub flows: flow::Flows,
 }
 
 impl Scenario {

@@ -68,6 +68,12 @@ pub struct ScenarioFile {
     /// `--show-secrets`.
     #[serde(default)]
     pub secret_headers: Vec<String>,
+    /// Rows that feed flow variables, one row per flow iteration.
+    #[serde(default)]
+    pub data: Option<super::flow_spec::DataSpec>,
+    /// Generated flow variables: `{ sequence: 1 }`, `{ random_int: [1, 100] }` or `uuid`.
+    #[serde(default)]
+    pub vars: BTreeMap<String, super::flow_spec::GeneratorSpec>,
 }
 
 /// The `limits` section: what gauntlet accepts from a server before it calls the response
@@ -448,6 +454,17 @@ pub struct RequestSpec {
     #[serde(default, deserialize_with = "opt_size")]
     #[schemars(with = "Option<SizeText>")]
     pub max_body: Option<u64>,
+    /// A flow instead of one request: these steps in order, one virtual user's session; each
+    /// step is a request that may `capture` variables and `think`.
+    #[serde(default)]
+    pub flow: Option<Vec<RequestSpec>>,
+    /// In a flow step: variables taken from the response, used as `{{name}}` by later steps.
+    #[serde(default)]
+    pub capture: BTreeMap<String, super::flow_spec::CaptureSpec>,
+    /// In a flow step: a pause after the response, before the next step.
+    #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<DurationText>")]
+    pub think: Option<Duration>,
 }
 
 /// Expectations on a response.

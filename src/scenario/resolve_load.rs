@@ -7,7 +7,7 @@ use super::bounds::{
     bad_rate, too_long, MAX_CONCURRENCY, MAX_CONNECTIONS, MAX_RATE, MAX_REQUESTS, MAX_RUN,
     MAX_STREAMS, MAX_THREADS,
 };
-use super::model::{ModelName, ScenarioFile};
+use super::model::{ModelName, ScenarioFile, StageSpec};
 use super::validate::{Checker, DEFAULT_DURATION};
 use super::{Load, Model, Stage};
 
@@ -115,10 +115,12 @@ pub(super) fn resolve_load(c: &mut Checker<'_>, f: &ScenarioFile) -> Load {
                         }
                         let end = s.ramp_to.unwrap_or(s.rate);
                         let valid = |r: f64| r.is_finite() && (0.0..=MAX_RATE).contains(&r);
-                        if !(valid(s.rate) && valid(end)) || (s.rate == 0.0 && end == 0.0) {
+                        // A flat stage at zero is a pause (a replayed log's quiet seconds); the
+                        // plan as a whole must still send something, checked below.
+                        if !(valid(s.rate) && valid(end)) {
                             c.err(
                                 &format!("{p}.rate"),
-                                format!("the rate must be above zero and at most {MAX_RATE} per second (a ramp may start or end at zero)"),
+                                format!("the rate must be between zero (a pause) and {MAX_RATE} per second"),
                                 None,
                             );
                         }
@@ -128,6 +130,15 @@ pub(super) fn resolve_load(c: &mut Checker<'_>, f: &ScenarioFile) -> Load {
                             rate_end: end,
                             warmup: s.warmup,
                         });
+                    }
+                    let sends = |s: &&StageSpec| s.rate > 0.0 || s.ramp_to.is_some_and(|r| r > 0.0);
+                    let mut measured = list.iter().filter(|s| !s.warmup).peekable();
+                    if measured.peek().is_some() && !measured.any(|s| sends(&s)) {
+                        c.err(
+                            "load.stages",
+                            "every measured stage is at rate zero, so nothing would be sent",
+                            Some("a stage at `rate: 0` is a pause between stages that send".into()),
+                        );
                     }
                     if !list.is_empty() && list.iter().all(|s| s.warmup) {
                         c.err(

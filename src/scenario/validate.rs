@@ -322,15 +322,14 @@ fn request_body(c: &mut Checker<'_>, p: &str, r: &RequestSpec, dir: &Path) -> By
 
 fn resolve_request(
     c: &mut Checker<'_>,
-    i: usize,
+    p: &str,
     r: &RequestSpec,
     default_timeout: Duration,
     default_max_body: usize,
     dir: &Path,
 ) -> Option<Request> {
-    let p = format!("requests[{i}]");
-    let body = request_body(c, &p, r, dir);
-    let mp = method_and_path(c, &p, r);
+    let body = request_body(c, p, r, dir);
+    let mp = method_and_path(c, p, r);
     let headers = c.headers(&format!("{p}.headers"), &r.headers);
     c.timeout(&format!("{p}.timeout"), r.timeout);
     let max_body = c.size_within(&format!("{p}.max_body"), r.max_body, MAX_BODY_RANGE);
@@ -577,12 +576,30 @@ pub fn resolve(
     }
     let timeout = f.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let (limits, max_body) = resolve_limits(&mut c, f.limits.as_ref());
-    let requests: Vec<Request> = f
-        .requests
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| resolve_request(&mut c, i, r, timeout, max_body, dir))
-        .collect();
+    let mut flows = super::resolve_flow::resolve_vars(&mut c, f, dir);
+    let mut requests: Vec<Request> = Vec::new();
+    for (i, r) in f.requests.iter().enumerate() {
+        let one = |c: &mut Checker<'_>, p: &str, r: &RequestSpec| {
+            resolve_request(c, p, r, timeout, max_body, dir)
+        };
+        match &r.flow {
+            Some(steps) => super::resolve_flow::resolve_flow(
+                &mut c,
+                i,
+                r,
+                steps,
+                &mut flows,
+                &mut requests,
+                one,
+            ),
+            None => {
+                let p = format!("requests[{i}]");
+                super::resolve_flow::outside_flow(&mut c, &p, r);
+                requests.extend(one(&mut c, &p, r));
+            }
+        }
+    }
+    super::resolve_flow::unused(&mut c, f, &flows);
     if !f.requests.is_empty() && f.requests.iter().all(|r| r.weight == Some(0)) {
         c.err(
             "requests",
@@ -643,6 +660,7 @@ pub fn resolve(
             limits,
             secrets,
             shard: None,
+            flows,
             alt_svc_discover: f.alt_svc == Some(super::model::AltSvcMode::Discover),
         })
     } else {

@@ -2,6 +2,7 @@
 //! runs through the library or the real binary.
 #![allow(dead_code)]
 
+pub mod chromium;
 pub mod expected;
 pub mod h2_forever;
 pub mod hostile_h2;
@@ -116,6 +117,30 @@ pub fn gauntlet(args: &[&str], cwd: &Path) -> Output {
         .current_dir(cwd)
         .output()
         .expect("binary runs")
+}
+
+/// Runs the binary on `yaml`, written as `NAME.yaml` in the origin's folder, with its output in
+/// `NAME-out`: the exit code, the saved results and the output as text.
+pub fn run_saved(
+    o: &TestOrigin,
+    name: &str,
+    yaml: &str,
+) -> (Option<i32>, gauntlet::model::results::ResultsFile, String) {
+    let p = o.write(&format!("{name}.yaml"), yaml);
+    let out_dir = o.dir.path().join(format!("{name}-out"));
+    let out = gauntlet(
+        &[
+            "run",
+            p.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        o.dir.path(),
+    );
+    let r = gauntlet::model::results::read(&out_dir.join("results.json"))
+        .unwrap_or_else(|e| panic!("{e}\n{}", text(&out)));
+    (out.status.code(), r, text(&out))
 }
 
 pub fn text(o: &Output) -> String {

@@ -146,18 +146,23 @@ fn with_retries(make: impl Fn() -> Option<Server>) -> Server {
 
 /// nginx: Debian's 1.22 (`h3: false`) or trixie's 1.26 under .build (`h3: true`).
 pub fn nginx(origin_http: SocketAddr, h3: bool) -> Server {
-    with_retries(|| nginx_with(origin_http, h3, false, None))
+    with_retries(|| nginx_with(origin_http, h3, false, None, false))
 }
 
 /// nginx ending each client connection gracefully after `n` requests (`keepalive_requests`;
 /// nginx's default is 1,000): `Connection: close` on HTTP/1.1, GOAWAY on HTTP/2 and HTTP/3.
 pub fn nginx_keepalive_requests(origin_http: SocketAddr, h3: bool, n: u32) -> Server {
-    with_retries(|| nginx_with(origin_http, h3, false, Some(n)))
+    with_retries(|| nginx_with(origin_http, h3, false, Some(n), false))
 }
 
 /// nginx 1.26 serving HTTP/3 on a UDP port other than its TLS port, advertised by Alt-Svc only.
 pub fn nginx_quic_elsewhere(origin_http: SocketAddr) -> Server {
-    with_retries(|| nginx_with(origin_http, true, true, None))
+    with_retries(|| nginx_with(origin_http, true, true, None, false))
+}
+
+/// Debian's nginx 1.22 writing the `combined` access log to `access.log` in its folder.
+pub fn nginx_access_log(origin_http: SocketAddr) -> Server {
+    with_retries(|| nginx_with(origin_http, false, false, None, true))
 }
 
 fn nginx_with(
@@ -165,6 +170,7 @@ fn nginx_with(
     h3: bool,
     quic_elsewhere: bool,
     keepalive_requests: Option<u32>,
+    access_log: bool,
 ) -> Option<Server> {
     let bin = if h3 {
         repo().join(".build/nginx-trixie/usr/sbin/nginx")
@@ -185,6 +191,11 @@ fn nginx_with(
     let keepalive = keepalive_requests
         .map(|n| format!("keepalive_requests {n};"))
         .unwrap_or_default();
+    let access_log = if access_log {
+        format!("access_log {d}/access.log combined;")
+    } else {
+        "access_log off;".to_string()
+    };
     let quic_port = if quic_elsewhere {
         free_port()
     } else {
@@ -203,7 +214,7 @@ pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log off;
+    {access_log}
     client_body_temp_path {d}/body;
     proxy_temp_path {d}/proxy;
     fastcgi_temp_path {d}/fastcgi;
