@@ -13,7 +13,9 @@
 #   and kubernetes-validate in the same venv, for the manifests of ci/k8s;
 # - Prometheus 2.42 (Debian package), started by a test with its own config and data folder;
 # - Chromium (headless, for the HTML report test), xmllint (JUnit schema validation) and nc
-#   (the probe reproducers' replay lines are run by a test).
+#   (the probe reproducers' replay lines are run by a test); jq, zip and unzip, which the GitLab
+#   example's steps use (a test runs them). No container builder: the image test needs Docker
+#   Hub's base images, and it says `skipped` where neither a builder nor those images are at hand.
 # The tests start and stop every server themselves, on free loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +37,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)        # the HTML report
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)    # JUnit schema validation
 command -v nc >/dev/null 2>&1 || need+=(netcat-openbsd)         # probe replay lines, run by a test
 [ -x /usr/bin/prometheus ] || need+=(prometheus)                 # scrapes and receives live metrics in a test
+command -v jq >/dev/null 2>&1 || need+=(jq)                     # the GitLab example's steps, run by a test:
+command -v unzip >/dev/null 2>&1 || need+=(unzip)               #   jq posts the note, unzip opens main's artifacts
+command -v zip >/dev/null 2>&1 || need+=(zip)                   #   and zip packs them as GitLab would
 if [ ${#need[@]} -gt 0 ]; then
   echo "ci/install.sh: apt-get install ${need[*]}" >&2
   $SUDO apt-get update -qq
