@@ -5,13 +5,21 @@
 # GitLab job of ci/examples/gitlab-ci.yml, through `gauntlet-ci` (ci/action/gauntlet-ci.sh): that
 # job needs bash for the script, curl and unzip to fetch the main branch's last results from
 # GitLab's API, and jq to post the summary on the merge request as JSON.
-FROM rust:1-slim-bookworm AS build
+# Build arguments, all optional (unset, the build is the published one): BUILDER and RUNTIME
+# replace the two base images, CARGO_FLAGS adds to cargo's. ci/local-images.sh makes stand-ins
+# for both bases from Debian's mirror where Docker Hub is out of reach (the README, "The image
+# without Docker Hub").
+ARG BUILDER
+ARG RUNTIME
+
+FROM ${BUILDER:-rust:1-slim-bookworm} AS build
+ARG CARGO_FLAGS
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
-RUN cargo build --release --locked
+RUN cargo build --release --locked ${CARGO_FLAGS}
 
-FROM debian:bookworm-slim
+FROM ${RUNTIME:-debian:bookworm-slim}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates bash curl jq unzip \
  && rm -rf /var/lib/apt/lists/* \

@@ -14,8 +14,11 @@
 # - Prometheus 2.42 (Debian package), started by a test with its own config and data folder;
 # - Chromium (headless, for the HTML report test), xmllint (JUnit schema validation) and nc
 #   (the probe reproducers' replay lines are run by a test); jq, zip and unzip, which the GitLab
-#   example's steps use (a test runs them). No container builder: the image test needs Docker
-#   Hub's base images, and it says `skipped` where neither a builder nor those images are at hand.
+#   example's steps use (a test runs them);
+# - podman 4.3, with runc beside its crun (crun refuses hybrid cgroups, runc runs there), and
+#   debootstrap: the image test builds the Dockerfile, on Docker Hub's base images where they can
+#   be pulled, else on the stand-ins ci/local-images.sh makes from Debian's mirror. Where neither
+#   can be had it says `skipped`, and why.
 # The tests start and stop every server themselves, on free loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +43,9 @@ command -v nc >/dev/null 2>&1 || need+=(netcat-openbsd)         # probe replay l
 command -v jq >/dev/null 2>&1 || need+=(jq)                     # the GitLab example's steps, run by a test:
 command -v unzip >/dev/null 2>&1 || need+=(unzip)               #   jq posts the note, unzip opens main's artifacts
 command -v zip >/dev/null 2>&1 || need+=(zip)                   #   and zip packs them as GitLab would
+command -v podman >/dev/null 2>&1 || need+=(podman)             # the image test builds the Dockerfile,
+command -v runc >/dev/null 2>&1 || need+=(runc)                 #   runs it where crun cannot,
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)   #   on bases made from Debian's mirror
 if [ ${#need[@]} -gt 0 ]; then
   echo "ci/install.sh: apt-get install ${need[*]}" >&2
   $SUDO apt-get update -qq
@@ -105,5 +111,6 @@ caddy version
 /usr/sbin/varnishd -V 2>&1 | sed -n 1p
 /usr/sbin/nghttpx --version
 /usr/bin/prometheus --version 2>&1 | sed -n 1p
+podman --version
 "$BUILD/venv/bin/kubernetes-validate" --version
 "$BUILD/venv/bin/hypercorn" --version 2>/dev/null || "$BUILD/venv/bin/python" -c 'import hypercorn, aioquic; print("hypercorn + aioquic", aioquic.__version__)'
