@@ -19,15 +19,16 @@
 # * every client pinned to CPU $CLIENT_CPU, one thread, under /usr/bin/time -v.
 # * each case runs $RUNS times for $DUR seconds; the tables show medians and the ratio of
 #   gauntlet to the peer (client CPU microseconds per request, and requests/s) beside the goal.
-# * oha's requests/s is its own (successful requests over its JSON summary's `total`), not over
-#   the wall time: over HTTP/3 it waits for nginx's idle connections to time out (30 s) after
-#   the run, so its `timeout` is the duration plus 50 s.
+# * oha's requests/s is over its own run (the requests that succeeded within -z over -z), not
+#   over the wall time nor its JSON `total`: over HTTP/3 it waits for nginx's idle connections
+#   to time out (30 s) after the run, so its `timeout` is the duration plus 50 s.
 # * all traffic goes to 127.0.0.1; every run is bounded by its duration plus a `timeout`.
 #
 # Requires: nginx, wrk, nghttp2-client (h2load), oha for h3: apt-get install -y nginx-light wrk
 #           nghttp2-client; cargo install oha --locked
 # Usage:    bash benches/vs_peers.sh            SUITE=all RUNS=3 DUR=10 by default
 #           (on a shared machine: flock /tmp/bench.lock bash benches/vs_peers.sh)
+#           PARSE_ONLY=DIR (with the same SUITE, RUNS, DUR): the tables again from DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -57,6 +58,116 @@ esac
 H3_ORIGIN=0
 if [ "$H3_SERVER" = origin ] && [ "$N126" = 1 ]; then N126=0; H3_ORIGIN=1; fi
 mkdir -p "$OUT"
+
+# The tables, from a results folder (PARSE_ONLY=DIR prints them again from an earlier run's).
+report() {
+python3 - "$1" "$RUNS" "$SUITE" "$DUR" <<'PY'
+import json, re, statistics, sys, os
+out, runs, suite, dur = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+def tv(path):
+    t = open(path).read()
+    u = float(re.search(r"User time \(seconds\): ([\d.]+)", t).group(1))
+    s = float(re.search(r"System time \(seconds\): ([\d.]+)", t).group(1))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
+    return u + s, rss
+def wrk_ms(txt, pct):
+    m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", txt, re.M)
+    return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+def parse(case, f):
+    txt = open(f + ".out").read()
+    p50 = None
+    if case.endswith("_wrk"):
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", txt).group(1))
+        n = int(re.search(r"(\d+) requests in", txt).group(1))
+        p50 = wrk_ms(txt, 50)
+    elif case.endswith("_oha"):
+        # Its own rate: the requests that succeeded within its -z window over that window.
+        # Its `total` (and `requestsPerSec`) also count the wait for idle QUIC connections to
+        # time out after the window (30 s with nginx), which is not load.
+        j = json.loads(txt)
+        n = j["statusCodeDistribution"].get("200", 0)
+        rps = n / min(j["summary"]["total"], dur)
+    elif case.endswith("_h2load"):
+        rps = float(re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", txt).group(1))
+        n = int(re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded", txt).group(1))
+    else:
+        j = json.load(open(os.path.join(f + ".dir", "results.json")))
+        lane = j["lanes"][0]["summary"]
+        n, rps = lane["count"] + lane["warmup"], lane["rps"]
+        p50 = lane["latency_us"]["p50"] / 1000.0
+        if lane["errors"]:
+            print(f"{case}: {lane['errors']} errors", file=sys.stderr)
+    if n == 0:
+        raise ValueError("no successful request")
+    cpu, rss = tv(f + ".time")
+    v = dict(rps=rps, n=n, us=cpu / n * 1e6, rss=rss / 1024)
+    if p50 is not None:
+        v["p50"] = p50
+    return v
+# (gauntlet, peer, label, goal for the CPU ratio (≤), goal for the requests/s ratio (≥))
+suites = {
+    "all": (["h1_wrk", "h1_gauntlet", "h2tls_h2load", "h2tls_gauntlet", "h2_gauntlet",
+             "h3_gauntlet", "h3_oha", "h3x50_gauntlet", "h3x50_oha", "delay_wrk", "delay_gauntlet"],
+            [("h1_gauntlet", "h1_wrk", "HTTP/1.1, 50 connections, nginx 1.22: gauntlet / wrk", 1.0, None),
+             ("h2tls_gauntlet", "h2tls_h2load", "HTTP/2 over TLS, 10 x 10, nginx 1.22: gauntlet / h2load", 1.0, 1.0),
+             ("h3_gauntlet", "h3_oha", "HTTP/3, 10 x 10, nginx 1.26: gauntlet / oha", 0.5, None),
+             ("h3x50_gauntlet", "h3x50_oha", "HTTP/3, 50 x 1, nginx 1.26: gauntlet / oha", 0.5, None),
+             ("h3_gauntlet", "h2_gauntlet", "gauntlet HTTP/3 / its own HTTP/2 (10 x 10, nginx 1.26)", None, None)]),
+    "h1h2": (["h1_wrk", "h1_gauntlet", "h2tls_h2load", "h2tls_gauntlet"],
+             [("h1_gauntlet", "h1_wrk", "HTTP/1.1, 50 connections: gauntlet / wrk", 1.0, None),
+              ("h2tls_gauntlet", "h2tls_h2load", "HTTP/2 over TLS, 10 x 10: gauntlet / h2load", 1.0, 1.0)]),
+    "h3": (["h2_gauntlet", "h3_gauntlet", "h2_oha", "h3_oha"],
+           [("h3_gauntlet", "h2_gauntlet", "gauntlet h3 / gauntlet h2", None, None),
+            ("h3_gauntlet", "h3_oha", "gauntlet h3 / oha h3", 0.5, None),
+            ("h2_gauntlet", "h2_oha", "gauntlet h2 / oha h2", None, None)]),
+    "metrics": (["h1_wrk", "h1_gauntlet", "h1_gauntlet_metrics", "h1_gauntlet_rw"],
+                [("h1_gauntlet_metrics", "h1_gauntlet", "scraped every 1 s / plain", None, None),
+                 ("h1_gauntlet_rw", "h1_gauntlet", "remote-write every 1 s / plain", None, None),
+                 ("h1_gauntlet", "h1_wrk", "gauntlet / wrk", 1.0, None)]),
+}
+cases, pairs = suites[suite]
+rows = {}
+for case in cases:
+    vals = []
+    for r in range(1, runs + 1):
+        try:
+            vals.append(parse(case, os.path.join(out, f"{case}.run{r}")))
+        except Exception as e:
+            print(f"{case} run {r}: no figures ({e!r})", file=sys.stderr)
+    if vals:
+        rows[case] = {k: statistics.median(v[k] for v in vals) for k in vals[0]}
+        rows[case]["lo"] = min(v["rps"] for v in vals)
+        rows[case]["hi"] = max(v["rps"] for v in vals)
+        rows[case]["runs"] = len(vals)
+print("| case | req/s median (min-max) | client CPU µs/req | max RSS MiB | runs |")
+print("|---|---|---|---|---|")
+for c, v in rows.items():
+    print(f"| {c} | {v['rps']:,.0f} ({v['lo']:,.0f}-{v['hi']:,.0f}) | {v['us']:.2f} | {v['rss']:.1f} | {v['runs']} of {runs} |")
+print()
+def judged(x, goal, at_most):
+    if goal is None:
+        return f"{x:.2f}"
+    ok = x <= goal if at_most else x >= goal
+    return f"{x:.2f} ({'≤' if at_most else '≥'} {goal}: {'met' if ok else 'NOT met'})"
+print("| row | client CPU per request, ratio | requests/s, ratio |")
+print("|---|---|---|")
+for g, p, label, cpu_goal, rps_goal in pairs:
+    if g in rows and p in rows:
+        print(f"| {label} | {judged(rows[g]['us'] / rows[p]['us'], cpu_goal, True)} | "
+              f"{judged(rows[g]['rps'] / rows[p]['rps'], rps_goal, False)} |")
+    else:
+        print(f"| {label} | no figures for {g if g not in rows else p} | |")
+if "delay_wrk" in rows and "delay_gauntlet" in rows:
+    w, g = rows["delay_wrk"]["p50"], rows["delay_gauntlet"]["p50"]
+    d = g - w
+    print()
+    print(f"Measurement overhead on /delay/10 (HTTP/1.1, 10 connections, `gauntlet origin`): "
+          f"gauntlet p50 {g:.3f} ms; wrk p50 {w:.3f} ms (10 ms, the origin's timer and the "
+          f"loopback round trip); difference {d:+.3f} ms (goal ≤ 0.2 ms: {'met' if d <= 0.2 else 'NOT met'})")
+PY
+
+}
+if [ -n "${PARSE_ONLY:-}" ]; then report "$PARSE_ONLY"; exit 0; fi
 
 [ -x "$GAUNTLET" ] || cargo build --release --locked
 NEED="wrk"
@@ -177,108 +288,5 @@ while IFS='|' read -r id cmd; do
 done <<< "$CASES"
 stop_servers
 
-python3 - "$OUT" "$RUNS" "$SUITE" <<'PY'
-import json, re, statistics, sys, os
-out, runs, suite = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-def tv(path):
-    t = open(path).read()
-    u = float(re.search(r"User time \(seconds\): ([\d.]+)", t).group(1))
-    s = float(re.search(r"System time \(seconds\): ([\d.]+)", t).group(1))
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
-    return u + s, rss
-def wrk_ms(txt, pct):
-    m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", txt, re.M)
-    return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
-def parse(case, f):
-    txt = open(f + ".out").read()
-    p50 = None
-    if case.endswith("_wrk"):
-        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", txt).group(1))
-        n = int(re.search(r"(\d+) requests in", txt).group(1))
-        p50 = wrk_ms(txt, 50)
-    elif case.endswith("_oha"):
-        # Its own rate: successful requests over the run it measured (`total`), not over the
-        # wall time, which includes waiting for idle QUIC connections to time out.
-        j = json.loads(txt)
-        n = j["statusCodeDistribution"].get("200", 0)
-        total = j["summary"]["total"]
-        rps = n / total if total else j["summary"]["requestsPerSec"]
-    elif case.endswith("_h2load"):
-        rps = float(re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", txt).group(1))
-        n = int(re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded", txt).group(1))
-    else:
-        j = json.load(open(os.path.join(f + ".dir", "results.json")))
-        lane = j["lanes"][0]["summary"]
-        n, rps = lane["count"] + lane["warmup"], lane["rps"]
-        p50 = lane["latency_us"]["p50"] / 1000.0
-        if lane["errors"]:
-            print(f"{case}: {lane['errors']} errors", file=sys.stderr)
-    if n == 0:
-        raise ValueError("no successful request")
-    cpu, rss = tv(f + ".time")
-    v = dict(rps=rps, n=n, us=cpu / n * 1e6, rss=rss / 1024)
-    if p50 is not None:
-        v["p50"] = p50
-    return v
-# (gauntlet, peer, label, goal for the CPU ratio (≤), goal for the requests/s ratio (≥))
-suites = {
-    "all": (["h1_wrk", "h1_gauntlet", "h2tls_h2load", "h2tls_gauntlet", "h2_gauntlet",
-             "h3_gauntlet", "h3_oha", "h3x50_gauntlet", "h3x50_oha", "delay_wrk", "delay_gauntlet"],
-            [("h1_gauntlet", "h1_wrk", "HTTP/1.1, 50 connections, nginx 1.22: gauntlet / wrk", 1.0, None),
-             ("h2tls_gauntlet", "h2tls_h2load", "HTTP/2 over TLS, 10 x 10, nginx 1.22: gauntlet / h2load", 1.0, 1.0),
-             ("h3_gauntlet", "h3_oha", "HTTP/3, 10 x 10, nginx 1.26: gauntlet / oha", 0.5, None),
-             ("h3x50_gauntlet", "h3x50_oha", "HTTP/3, 50 x 1, nginx 1.26: gauntlet / oha", 0.5, None),
-             ("h3_gauntlet", "h2_gauntlet", "gauntlet HTTP/3 / its own HTTP/2 (10 x 10, nginx 1.26)", None, None)]),
-    "h1h2": (["h1_wrk", "h1_gauntlet", "h2tls_h2load", "h2tls_gauntlet"],
-             [("h1_gauntlet", "h1_wrk", "HTTP/1.1, 50 connections: gauntlet / wrk", 1.0, None),
-              ("h2tls_gauntlet", "h2tls_h2load", "HTTP/2 over TLS, 10 x 10: gauntlet / h2load", 1.0, 1.0)]),
-    "h3": (["h2_gauntlet", "h3_gauntlet", "h2_oha", "h3_oha"],
-           [("h3_gauntlet", "h2_gauntlet", "gauntlet h3 / gauntlet h2", None, None),
-            ("h3_gauntlet", "h3_oha", "gauntlet h3 / oha h3", 0.5, None),
-            ("h2_gauntlet", "h2_oha", "gauntlet h2 / oha h2", None, None)]),
-    "metrics": (["h1_wrk", "h1_gauntlet", "h1_gauntlet_metrics", "h1_gauntlet_rw"],
-                [("h1_gauntlet_metrics", "h1_gauntlet", "scraped every 1 s / plain", None, None),
-                 ("h1_gauntlet_rw", "h1_gauntlet", "remote-write every 1 s / plain", None, None),
-                 ("h1_gauntlet", "h1_wrk", "gauntlet / wrk", 1.0, None)]),
-}
-cases, pairs = suites[suite]
-rows = {}
-for case in cases:
-    vals = []
-    for r in range(1, runs + 1):
-        try:
-            vals.append(parse(case, os.path.join(out, f"{case}.run{r}")))
-        except Exception as e:
-            print(f"{case} run {r}: no figures ({e!r})", file=sys.stderr)
-    if vals:
-        rows[case] = {k: statistics.median(v[k] for v in vals) for k in vals[0]}
-        rows[case]["lo"] = min(v["rps"] for v in vals)
-        rows[case]["hi"] = max(v["rps"] for v in vals)
-        rows[case]["runs"] = len(vals)
-print("| case | req/s median (min-max) | client CPU µs/req | max RSS MiB | runs |")
-print("|---|---|---|---|---|")
-for c, v in rows.items():
-    print(f"| {c} | {v['rps']:,.0f} ({v['lo']:,.0f}-{v['hi']:,.0f}) | {v['us']:.2f} | {v['rss']:.1f} | {v['runs']} of {runs} |")
-print()
-def judged(x, goal, at_most):
-    if goal is None:
-        return f"{x:.2f}"
-    ok = x <= goal if at_most else x >= goal
-    return f"{x:.2f} ({'≤' if at_most else '≥'} {goal}: {'met' if ok else 'NOT met'})"
-print("| row | client CPU per request, ratio | requests/s, ratio |")
-print("|---|---|---|")
-for g, p, label, cpu_goal, rps_goal in pairs:
-    if g in rows and p in rows:
-        print(f"| {label} | {judged(rows[g]['us'] / rows[p]['us'], cpu_goal, True)} | "
-              f"{judged(rows[g]['rps'] / rows[p]['rps'], rps_goal, False)} |")
-    else:
-        print(f"| {label} | no figures for {g if g not in rows else p} | |")
-if "delay_wrk" in rows and "delay_gauntlet" in rows:
-    w, g = rows["delay_wrk"]["p50"], rows["delay_gauntlet"]["p50"]
-    d = g - w
-    print()
-    print(f"Measurement overhead on /delay/10 (HTTP/1.1, 10 connections, `gauntlet origin`): "
-          f"gauntlet p50 {g:.3f} ms; wrk p50 {w:.3f} ms (10 ms, the origin's timer and the "
-          f"loopback round trip); difference {d:+.3f} ms (goal ≤ 0.2 ms: {'met' if d <= 0.2 else 'NOT met'})")
-PY
+report "$OUT"
 echo "raw results in $OUT" >&2
