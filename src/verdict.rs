@@ -118,6 +118,12 @@ fn needed(row: &VerdictRow) -> String {
 fn pacing_warnings(name: &str, l: &crate::model::results::LaneJson) -> Vec<String> {
     let p = &l.pacing;
     let mut out = Vec::new();
+    if let Some(k) = p.plan.filter(|k| k.short()) {
+        out.push(format!(
+            "{name}: {}; the client could not keep up, so the target saw less load than planned",
+            k.describe()
+        ));
+    }
     if p.not_sent > 0 {
         out.push(format!(
             "{name}: {} planned requests were never sent (the client fell behind by up to {}); the figures cover only the {} measured",

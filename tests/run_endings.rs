@@ -102,3 +102,52 @@ fn an_interrupted_run_owes_only_what_was_due_before_the_interrupt() {
         "{owed} owed of {count} sent: the rest of the plan was counted"
     );
 }
+
+#[test]
+fn a_rate_far_beyond_the_client_says_how_far_short_it_fell() {
+    // A million arrivals a second for a second over one thread and 8 connections: no client
+    // sends that, least of all a debug build, so most of the plan is owed. Counts only: how many
+    // were sent depends on the machine, but the plan and its accounting do not.
+    let o = TestOrigin::start();
+    let (_, r, t) = common::run_saved(
+        &o,
+        "flood",
+        &format!(
+            "name: flood\ntargets: {{ t: \"{}\" }}\nload: {{ rate: 1000000, duration: 1s, threads: 1 }}\nrequests: [ {{ get: / }} ]\n",
+            o.http()
+        ),
+    );
+    let l = &r.lanes[0];
+    let plan = l.pacing.plan.expect("an open-model lane reports its plan");
+    assert_eq!(plan.planned, 1_000_000, "{t}");
+    assert!(plan.sent < plan.planned / 2, "{plan:?}");
+    assert_eq!(plan.planned - plan.sent, l.pacing.not_sent, "{plan:?}");
+    // Sent is measured, cancelled at the deadline, or failed: nothing else.
+    assert_eq!(plan.sent, l.summary.count + l.pacing.cancelled, "{t}");
+    assert!(plan.shortfall > 0.5 && plan.short(), "{plan:?}");
+    assert!(
+        t.contains("planned: ") && t.contains("% short; the client could not keep up"),
+        "{t}"
+    );
+    let html = std::fs::read_to_string(o.dir.path().join("flood-out/index.html")).unwrap();
+    assert!(html.contains("% short)"), "the report's pacing panel");
+}
+
+#[test]
+fn a_rate_the_client_keeps_is_reported_as_kept() {
+    let o = TestOrigin::start();
+    let (_, r, t) = common::run_saved(
+        &o,
+        "gentle",
+        &format!(
+            "name: gentle\ntargets: {{ t: \"{}\" }}\nload: {{ rate: 50, duration: 1s }}\nrequests: [ {{ get: / }} ]\n",
+            o.http()
+        ),
+    );
+    let plan = r.lanes[0]
+        .pacing
+        .plan
+        .expect("an open-model lane reports its plan");
+    assert_eq!((plan.planned, plan.sent), (50, 50), "{t}");
+    assert!(!plan.short() && !t.contains("could not keep up"), "{t}");
+}

@@ -610,6 +610,9 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         eprintln!("error: --out {}: cannot write there: {e}", out.display());
         return ExitCode::from(code::HARNESS);
     }
+    if let Some(why) = engine::limits::current().and_then(|l| engine::limits::check(&s, l)) {
+        eprintln!("warning: {why}");
+    }
     let stop = CancellationToken::new();
     cancel_on_signal(stop.clone());
     let watch = cfg.metrics.is_some() || cfg.progress;
@@ -931,6 +934,9 @@ pub fn validate(files: &[PathBuf], overrides: &Overrides) -> ExitCode {
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
+    // Before anything opens a socket: every command that loads or serves benefits, and the
+    // origin (`gauntlet origin`) holds one descriptor per client connection too.
+    let _ = engine::limits::raise_fd_limit();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -6,6 +6,7 @@
 //! control runtime on the calling thread hosts the embedded origin and watches for the end.
 
 pub mod flow;
+pub mod limits;
 pub mod plan;
 pub mod results;
 pub mod sample;
@@ -156,6 +157,8 @@ pub struct LaneResult {
     pub alt_svc: Option<AltSvcReport>,
     /// A `curl` command per request, reproducing it on this lane's path.
     pub reproducers: Vec<String>,
+    /// Open model: how much of the plan the client sent; `None` for the closed model.
+    pub plan: Option<schedule::Shortfall>,
 }
 
 struct Discovery {
@@ -492,6 +495,7 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
                     &s.tls,
                     embedded,
                 ),
+                plan: None,
             });
         }
     }
@@ -566,10 +570,12 @@ pub fn run(s: &Scenario, opts: RunOptions) -> Result<RunOutcome, EngineError> {
             }
         }
     }
+    let open = matches!(s.load.model, Model::Open { .. });
     for ((setup, _), lane) in setups.iter().zip(lanes.iter_mut()) {
-        let (owed, waited_us) = setup.schedule.shortfall(stopped_at);
-        lane.stats.not_sent = owed;
-        lane.stats.max_lag_us = lane.stats.max_lag_us.max(waited_us);
+        let f = setup.schedule.shortfall(stopped_at);
+        lane.stats.not_sent = f.owed;
+        lane.stats.max_lag_us = lane.stats.max_lag_us.max(f.waited_us);
+        lane.plan = open.then_some(f);
     }
     let interrupted = opts.stop.is_cancelled();
     let differential = match s

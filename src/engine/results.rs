@@ -7,8 +7,8 @@ use super::RunOutcome;
 use crate::model::hist::{self, StoredHist};
 use crate::model::results::{
     commit_from_env, rfc3339, ClockJson, ConnectionsJson, ErrorJson, LaneJson, Meta, PacingJson,
-    Pcts, RequestHists, RequestJson, ResultsFile, RunModel, SecondJson, SliceJson, StageJson,
-    Summary, SCHEMA_VERSION,
+    Pcts, PlanKeptJson, RequestHists, RequestJson, ResultsFile, RunModel, SecondJson, SliceJson,
+    StageJson, Summary, SCHEMA_VERSION,
 };
 use crate::model::verdict::Verdict;
 use crate::record::stats::RequestStats;
@@ -149,6 +149,9 @@ pub fn build(s: &Scenario, o: &RunOutcome, verdict: &Verdict) -> ResultsFile {
                     max_lag_us: st.max_lag_us,
                     not_sent: st.not_sent,
                     cancelled: st.cancelled,
+                    plan: l
+                        .plan
+                        .map(|f| PlanKeptJson::new(f.planned, f.sent, measured_s)),
                 },
                 requests,
                 timeline,

@@ -91,6 +91,19 @@ pub struct ScheduleConfig {
     pub shard: (u64, u64),
 }
 
+/// How much of its plan an open-model lane carried out, counted when it ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shortfall {
+    /// Planned arrivals due by the end and never sent, warm-up included.
+    pub owed: u64,
+    /// How long the oldest of them had waited by the end, µs.
+    pub waited_us: u64,
+    /// Measured (past the warm-up) arrivals the plan held by the end.
+    pub planned: u64,
+    /// Of which the client sent.
+    pub sent: u64,
+}
+
 /// The shared scheduler of one lane.
 pub struct Schedule {
     pacing: Pacing,
@@ -206,9 +219,9 @@ impl Schedule {
     /// oldest of them had waited by then, in µs. An interrupted run owes only what was due
     /// before the interrupt; a queue of arrivals the client never got to is lag, even though
     /// none of them started.
-    pub fn shortfall(&self, until: Option<Instant>) -> (u64, u64) {
+    pub fn shortfall(&self, until: Option<Instant>) -> Shortfall {
         let Pacing::Open(plan) = &self.pacing else {
-            return (0, 0);
+            return Shortfall::default();
         };
         let (total, warmup) = match self.share {
             Share::Alternate { k } => (
@@ -247,7 +260,14 @@ impl Schedule {
                 .due_at(plan, issued)
                 .map_or(0, |d| end.saturating_duration_since(d).as_micros() as u64),
         };
-        (owed, waited)
+        // Warm-up arrivals come first in the plan and are handed out first, so the measured part
+        // of each count is what lies past the warm-up's.
+        Shortfall {
+            owed,
+            waited_us: waited,
+            planned: due.saturating_sub(warmup),
+            sent: issued.min(due).saturating_sub(warmup),
+        }
     }
 
     /// The lane's own elapsed time (closed model). An interleaved lane waits here while the other

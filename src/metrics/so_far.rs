@@ -65,6 +65,7 @@ pub fn results(s: &Scenario, live: &Live) -> Option<ResultsFile> {
                 stats,
                 alt_svc: None,
                 reproducers: Vec::new(),
+                plan: None,
             })
             .collect(),
         started: now.checked_sub(elapsed).unwrap_or(now),

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use super::hist::{self, StoredHist};
 use super::results::{
-    ConnectionsJson, LaneJson, Pcts, RequestJson, ResultsFile, SecondJson, ShardJson, Summary,
+    ConnectionsJson, LaneJson, Pcts, PlanKeptJson, RequestJson, ResultsFile, SecondJson, ShardJson,
+    Summary,
 };
 use super::verdict::Verdict;
 
@@ -216,6 +217,15 @@ fn add_lane(a: &mut LaneJson, b: &LaneJson) {
     a.pacing.max_lag_us = a.pacing.max_lag_us.max(b.pacing.max_lag_us);
     a.pacing.not_sent += b.pacing.not_sent;
     a.pacing.cancelled += b.pacing.cancelled;
+    // Rates are set again over the merged measured time (`finish`).
+    a.pacing.plan = match (a.pacing.plan, b.pacing.plan) {
+        (Some(x), Some(y)) => Some(PlanKeptJson::new(
+            x.planned + y.planned,
+            x.sent + y.sent,
+            0.0,
+        )),
+        (x, y) => x.or(y),
+    };
     for (x, y) in a.requests.iter_mut().zip(&b.requests) {
         add_request(x, y);
     }
@@ -263,6 +273,9 @@ fn finish(l: &mut LaneJson, measured_s: f64) {
         add_hist(&mut all.ttfb_us, &q.histograms.ttfb_us);
     }
     finish_summary(&mut l.summary, &all, measured_s);
+    if let Some(p) = l.pacing.plan {
+        l.pacing.plan = Some(PlanKeptJson::new(p.planned, p.sent, measured_s));
+    }
     let c = &mut l.connections;
     c.requests_per_connection = if c.opened == 0 {
         0.0

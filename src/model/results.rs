@@ -323,6 +323,78 @@ pub struct PacingJson {
     /// errors, and not in the latency figures.
     #[serde(default)]
     pub cancelled: u64,
+    /// Open model: the rate achieved against the rate planned, over the measured time; absent
+    /// for the closed model, which has no plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanKeptJson>,
+}
+
+/// How much of its plan an open-model lane sent (past the warm-up): what tells a run the
+/// target slowed from one the client could not drive.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PlanKeptJson {
+    /// Arrivals the plan held by the end of the run (or its interruption).
+    pub planned: u64,
+    /// Of which the client sent.
+    pub sent: u64,
+    /// `planned` over the measured seconds.
+    pub planned_rps: f64,
+    /// `sent` over the measured seconds: the arrival rate achieved.
+    pub sent_rps: f64,
+    /// The part of the plan not sent, 0 to 1: `1 - sent / planned`.
+    pub shortfall: f64,
+}
+
+impl PlanKeptJson {
+    /// The figures of `planned` and `sent` arrivals over `measured_s` seconds.
+    pub fn new(planned: u64, sent: u64, measured_s: f64) -> Self {
+        let per_s = |n: u64| {
+            if measured_s > 0.0 {
+                n as f64 / measured_s
+            } else {
+                0.0
+            }
+        };
+        PlanKeptJson {
+            planned,
+            sent,
+            planned_rps: per_s(planned),
+            sent_rps: per_s(sent),
+            shortfall: if planned == 0 {
+                0.0
+            } else {
+                1.0 - sent.min(planned) as f64 / planned as f64
+            },
+        }
+    }
+
+    /// Whether the client fell short of the plan by more than the 1% it promises to keep.
+    pub fn short(&self) -> bool {
+        self.shortfall > 0.01
+    }
+
+    /// "achieved 41,200/s of 50,000/s planned: 17.6% short", the same words everywhere.
+    pub fn describe(&self) -> String {
+        format!(
+            "achieved {}/s of {}/s planned: {:.1}% short",
+            thousands(self.sent_rps),
+            thousands(self.planned_rps),
+            self.shortfall * 100.0
+        )
+    }
+}
+
+/// A rate rounded to a whole number with thousands separators.
+fn thousands(v: f64) -> String {
+    let s = format!("{:.0}", v.max(0.0));
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// One second of the timeline.

@@ -159,9 +159,23 @@ where
 /// How long a client may take to finish its TLS handshake.
 const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Connections waiting to be accepted. Tokio's `bind` queues 1,024; a client opening 10,000 at
+/// once overflows that, and every dropped SYN costs its connection a one-second retransmission.
+/// The kernel caps it at `net.core.somaxconn` (4,096 by default).
+const ACCEPT_BACKLOG: u32 = 4096;
+
 async fn listen(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), OriginError> {
     let bind_err = |source| OriginError::Bind { addr, source };
-    let l = TcpListener::bind(addr).await.map_err(bind_err)?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(bind_err)?;
+    // As `TcpListener::bind` does: a restarted origin may take its port back at once.
+    socket.set_reuseaddr(true).map_err(bind_err)?;
+    socket.bind(addr).map_err(bind_err)?;
+    let l = socket.listen(ACCEPT_BACKLOG).map_err(bind_err)?;
     let bound = l.local_addr().map_err(bind_err)?;
     Ok((l, bound))
 }

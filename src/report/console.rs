@@ -61,6 +61,13 @@ fn lane_notes(out: &mut String, l: &LaneJson) {
             p.cancelled
         );
     }
+    if let Some(k) = p.plan.filter(|k| k.short()) {
+        let _ = writeln!(
+            out,
+            "  {who}: {}; the client could not keep up (more client threads or connections, or a lower rate)",
+            k.describe()
+        );
+    }
     if p.late_starts > 0 || p.not_sent > 0 {
         let _ = writeln!(
             out,

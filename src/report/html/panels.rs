@@ -328,11 +328,19 @@ fn pacing(r: &ResultsFile, lanes: &[Painted]) -> Markup {
             p.note { "Closed model: each user sends when its last answer arrives, so there is no schedule to fall behind (late starts and lag do not apply)." }
         }
         table.pacing {
-            tr { th.l { "target" } th { "late starts (> 1 ms)" } th { "max lag" } th { "not sent" } th { "cancelled at the end" } th.l { "the schedule" } }
+            tr { th.l { "target" } @if open { th { "achieved of planned" } } th { "late starts (> 1 ms)" } th { "max lag" } th { "not sent" } th { "cancelled at the end" } th.l { "the schedule" } }
             @for pl in lanes {
                 @let p = &pl.lane.pacing;
                 tr {
                     (target_cell(pl))
+                    @if open {
+                        td.achieved {
+                            @match &p.plan {
+                                Some(k) => { (format!("{:.0}/s of {:.0}/s ({:.1}%)", k.sent_rps, k.planned_rps, (1.0 - k.shortfall) * 100.0)) }
+                                None => { "–" }
+                            }
+                        }
+                    }
                     td { (p.late_starts) } td { (fmt_us(p.max_lag_us)) } td { (p.not_sent) } td { (p.cancelled) }
                     @if client_limited(pl.lane) { td.l.worse { "the client fell behind" } }
                     @else if often_late(pl.lane) { td.l.inconclusive { "kept, with late starts" } }
@@ -343,8 +351,9 @@ fn pacing(r: &ResultsFile, lanes: &[Painted]) -> Markup {
         @for pl in lanes.iter().filter(|pl| client_limited(pl.lane)) {
             @let p = &pl.lane.pacing;
             p.warn.client-limited {
-                "⚠ " (pl.lane.target) " " (pl.lane.protocol) ": the client, not the target, limited this run: "
-                (p.not_sent) " planned requests were never sent, and " (p.late_starts) " started late (by up to " (fmt_us(p.max_lag_us)) "). The target saw less load than planned: use more client threads, more connections or a lower rate."
+                "⚠ " (pl.lane.target) " " (pl.lane.protocol) ": the client, not the target, limited this run"
+                @if let Some(k) = &p.plan { " (" (k.describe()) ")" }
+                ": " (p.not_sent) " planned requests were never sent, and " (p.late_starts) " started late (by up to " (fmt_us(p.max_lag_us)) "). The target saw less load than planned: use more client threads, more connections or a lower rate."
             }
         }
         @for pl in lanes.iter().filter(|pl| !client_limited(pl.lane) && often_late(pl.lane)) {
