@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::transport::{self, WithTransport};
-use super::worker::{slot, ConnCell, LaneCtx};
+use super::worker::{slot, ConnCell, Cut, LaneCtx};
 use super::{LaneSetup, Live};
 use crate::proto::Transport;
 use crate::record::stats::LaneStats;
@@ -56,7 +56,7 @@ struct SpawnLane<'a> {
     rec: &'a Rc<RefCell<Vec<LaneStats>>>,
     live: &'a Arc<Live>,
     t0: Instant,
-    cut: &'a CancellationToken,
+    cut: &'a Rc<Cut>,
     out: &'a mut Vec<JoinHandle<()>>,
 }
 
@@ -77,11 +77,17 @@ fn spawn_lane<T: Transport>(transport: T, at: SpawnLane<'_>) {
         cut,
         out,
     } = at;
+    // In the form the protocol sends them, once for the lane rather than per request.
+    let requests = setup
+        .requests
+        .iter()
+        .map(|r| r.for_transport(&transport))
+        .collect();
     let ctx = Rc::new(LaneCtx {
         index: setup.index,
         transport,
         schedule: setup.schedule.clone(),
-        requests: setup.requests.clone(),
+        requests: Arc::new(requests),
         requests_per_connection: setup.requests_per_connection,
         backoff_on_connect_error: setup.closed_model,
         t0,
@@ -134,8 +140,10 @@ pub fn run_thread(
     };
     let local = tokio::task::LocalSet::new();
     let cut = CancellationToken::new();
+    let slots_cut = Rc::new(Cut::default());
     local.block_on(&rt, async {
         let cutter = cut.clone();
+        let slots_cutter = slots_cut.clone();
         let stop_cut = stop.clone();
         tokio::task::spawn_local(async move {
             let after_deadline = async {
@@ -148,6 +156,7 @@ pub fn run_thread(
                 _ = after_deadline => {}
                 _ = async { stop_cut.cancelled().await; tokio::time::sleep(GRACE).await } => {}
             }
+            slots_cutter.cancel();
             cutter.cancel();
         });
         // For the live metrics: this thread's figures, copied out once a second (a copy per
@@ -172,7 +181,7 @@ pub fn run_thread(
                     rec: &rec,
                     live: &live,
                     t0,
-                    cut: &cut,
+                    cut: &slots_cut,
                     out: &mut handles,
                 },
             );
