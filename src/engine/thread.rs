@@ -104,6 +104,19 @@ fn spawn_lane<T: Transport>(transport: T, at: SpawnLane<'_>) {
     }
 }
 
+/// Turns the spans of the client stacks into no-ops. h2 and quinn open tracing spans for every
+/// frame and stream; with no subscriber set, tracing hands each one to the `log` crate instead
+/// (its `log` feature, which quinn turns on), at thousands of instructions per request, and
+/// nothing here reads them. A subscriber interested in nothing disables them where they are
+/// made. One that is already set is left alone.
+fn silence_tracing() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ =
+            tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
+    });
+}
+
 /// Runs one thread's share of the work; returns its recorders, indexed by lane.
 #[allow(clippy::too_many_arguments)]
 pub fn run_thread(
@@ -121,6 +134,7 @@ pub fn run_thread(
     if std::env::var_os("GAUNTLET_INJECT_THREAD_PANIC").is_some() {
         panic!("injected by GAUNTLET_INJECT_THREAD_PANIC");
     }
+    silence_tracing();
     // Full figures only for the lanes this thread runs; the others stay empty.
     let rec = Rc::new(RefCell::new(
         (0..lanes)

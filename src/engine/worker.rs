@@ -15,10 +15,9 @@ use http::{HeaderMap, Method, Uri};
 
 use super::schedule::{Job, Schedule};
 use super::Live;
-use crate::model::hist;
 use crate::proto::{Connection, Exchange, Transport};
 use crate::record::errors::{ErrorClass, RequestError};
-use crate::record::stats::LaneStats;
+use crate::record::stats::{LaneStats, Sample};
 use crate::scenario::expect::{Expect, Observed};
 
 /// Headers a typical response carries (`Server`, `Date`, `Content-Type`, `Content-Length`,
@@ -468,22 +467,19 @@ pub(super) fn record<T: Transport>(ctx: &LaneCtx<T>, job: &Job, r: Recorded<'_>)
         stats.warmup += 1;
         return ok;
     }
-    stats.count += 1;
-    stats.bytes += r.bytes;
-    stats.retried += u64::from(r.retried);
-    if let Some((status, ttfb)) = r.response {
-        *stats.statuses.entry(status).or_default() += 1;
-        hist::record_us(&mut stats.latency, corrected_us);
-        hist::record_us(&mut stats.latency_uncorrected, uncorrected_us);
-        hist::record_us(&mut stats.ttfb, ttfb.as_micros() as u64);
-    }
-    // Every lane keeps its slices: a run saved today is compared with `gauntlet compare`
-    // tomorrow, and the verdict is judged from slices.
-    stats.record_slice(job.slice, r.response.map(|_| corrected_us), ok);
-    match r.checked {
-        Ok(()) => stats.ok += 1,
-        Err(e) => stats.record_error(e),
-    }
+    stats.record(
+        &Sample {
+            corrected_us,
+            uncorrected_us,
+            response: r
+                .response
+                .map(|(status, ttfb)| (status, ttfb.as_micros() as u64)),
+            bytes: r.bytes,
+            retried: r.retried,
+            slice: job.slice,
+        },
+        r.checked.as_ref().map(|_| ()),
+    );
     // A job's start lag is counted once: a flow's is its first step's.
     if let (Some(intended), false) = (job.intended, r.entry == Entry::Step) {
         lane.record_lag(r.started.saturating_duration_since(intended).as_micros() as u64);
