@@ -61,10 +61,10 @@ impl PreparedRequest {
         let mut r = http::Request::new(self.body.clone());
         *r.method_mut() = self.method.clone();
         *r.uri_mut() = uri.clone();
-        // Room for a response's head too: hyper's HTTP/1.1 client parses the response into the
-        // request's map once it is written, and a clone of a one-header map (capacity 1) would
-        // have to grow, header by header, for every response.
-        let mut map = HeaderMap::with_capacity(headers.len() + RESPONSE_HEADERS);
+        // Room for a typical response's head: hyper's HTTP/1.1 client parses the response into
+        // the request's map once it is written, and a clone of a one-header map (capacity 1)
+        // would have to grow, header by header, for every response.
+        let mut map = HeaderMap::with_capacity(headers.len().max(RESPONSE_HEADERS));
         for (name, value) in headers {
             map.append(name.clone(), value.clone());
         }
