@@ -16,7 +16,9 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Uri};
 
 use super::schedule::Job;
-use super::worker::{check, record, send, ConnCell, Entry, LaneCtx, PreparedRequest, Recorded};
+use super::worker::{
+    check, record, send, ConnCell, Entry, Guard, LaneCtx, PreparedRequest, Recorded,
+};
 use crate::conformance::differential::{curl, CurlTarget};
 use crate::proto::Transport;
 use crate::record::errors::{ErrorClass, RequestError};
@@ -111,6 +113,7 @@ pub(super) async fn run<T: Transport>(
     ctx: &LaneCtx<T>,
     fc: &FlowCtx,
     cell: &ConnCell<T::Conn>,
+    guard: &mut Guard,
     job: Job,
     flow: &Flow,
 ) -> Option<Result<(), RequestError>> {
@@ -125,7 +128,8 @@ pub(super) async fn run<T: Transport>(
         let (rendered, ready) = render(fc, req, step, &vars);
         let keep = req.keep().or(step.needs_body().then_some(req.max_body));
         let sent = if ready.is_ok() {
-            Some(send(ctx, cell, req, || rendered.build(req), keep, job.warmup).await?)
+            let build = || rendered.build(req);
+            Some(send(ctx, cell, guard, req, build, keep, job.warmup).await?)
         } else {
             None
         };
@@ -202,7 +206,7 @@ pub(super) async fn run<T: Transport>(
         if k + 1 < flow.steps.len() && !step.think.is_zero() {
             tokio::select! {
                 _ = tokio::time::sleep(step.think) => {}
-                _ = ctx.cut.cancelled() => {
+                () = guard.cut.cancelled() => {
                     if !job.warmup {
                         ctx.rec.borrow_mut()[ctx.index].cancelled += 1;
                     }

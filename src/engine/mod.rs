@@ -298,6 +298,7 @@ fn prepare_requests(
                 timeout: r.timeout,
                 expect: r.expect.clone(),
                 max_body: r.max_body,
+                wire: None,
             }
         })
         .collect()

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::transport::{self, WithTransport};
-use super::worker::{slot, ConnCell, LaneCtx};
+use super::worker::{slot, ConnCell, Cut, LaneCtx};
 use super::{LaneSetup, Live};
 use crate::proto::Transport;
 use crate::record::stats::LaneStats;
@@ -56,7 +56,7 @@ struct SpawnLane<'a> {
     rec: &'a Rc<RefCell<Vec<LaneStats>>>,
     live: &'a Arc<Live>,
     t0: Instant,
-    cut: &'a CancellationToken,
+    cut: &'a Rc<Cut>,
     out: &'a mut Vec<JoinHandle<()>>,
 }
 
@@ -77,11 +77,17 @@ fn spawn_lane<T: Transport>(transport: T, at: SpawnLane<'_>) {
         cut,
         out,
     } = at;
+    // In the form the protocol sends them, once for the lane rather than per request.
+    let requests = setup
+        .requests
+        .iter()
+        .map(|r| r.for_transport(&transport))
+        .collect();
     let ctx = Rc::new(LaneCtx {
         index: setup.index,
         transport,
         schedule: setup.schedule.clone(),
-        requests: setup.requests.clone(),
+        requests: Arc::new(requests),
         requests_per_connection: setup.requests_per_connection,
         backoff_on_connect_error: setup.closed_model,
         t0,
@@ -96,6 +102,19 @@ fn spawn_lane<T: Transport>(transport: T, at: SpawnLane<'_>) {
             out.push(tokio::task::spawn_local(slot(ctx.clone(), cell.clone())));
         }
     }
+}
+
+/// Turns the spans of the client stacks into no-ops. h2 and quinn open tracing spans for every
+/// frame and stream; with no subscriber set, tracing hands each one to the `log` crate instead
+/// (its `log` feature, which quinn turns on), at thousands of instructions per request, and
+/// nothing here reads them. A subscriber interested in nothing disables them where they are
+/// made. One that is already set is left alone.
+fn silence_tracing() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ =
+            tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
+    });
 }
 
 /// Runs one thread's share of the work; returns its recorders, indexed by lane.
@@ -115,6 +134,7 @@ pub fn run_thread(
     if std::env::var_os("GAUNTLET_INJECT_THREAD_PANIC").is_some() {
         panic!("injected by GAUNTLET_INJECT_THREAD_PANIC");
     }
+    silence_tracing();
     // Full figures only for the lanes this thread runs; the others stay empty.
     let rec = Rc::new(RefCell::new(
         (0..lanes)
@@ -134,8 +154,10 @@ pub fn run_thread(
     };
     let local = tokio::task::LocalSet::new();
     let cut = CancellationToken::new();
+    let slots_cut = Rc::new(Cut::default());
     local.block_on(&rt, async {
         let cutter = cut.clone();
+        let slots_cutter = slots_cut.clone();
         let stop_cut = stop.clone();
         tokio::task::spawn_local(async move {
             let after_deadline = async {
@@ -148,6 +170,7 @@ pub fn run_thread(
                 _ = after_deadline => {}
                 _ = async { stop_cut.cancelled().await; tokio::time::sleep(GRACE).await } => {}
             }
+            slots_cutter.cancel();
             cutter.cancel();
         });
         // For the live metrics: this thread's figures, copied out once a second (a copy per
@@ -172,7 +195,7 @@ pub fn run_thread(
                     rec: &rec,
                     live: &live,
                     t0,
-                    cut: &cut,
+                    cut: &slots_cut,
                     out: &mut handles,
                 },
             );

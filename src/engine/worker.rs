@@ -3,10 +3,11 @@
 //! the outcome. The loop is generic over [`Transport`], so scheduling (open or closed), stopping
 //! (time, count, interruption) and protocol (h1, h2, h3) stay independent of one another.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -14,11 +15,14 @@ use http::{HeaderMap, Method, Uri};
 
 use super::schedule::{Job, Schedule};
 use super::Live;
-use crate::model::hist;
 use crate::proto::{Connection, Exchange, Transport};
 use crate::record::errors::{ErrorClass, RequestError};
-use crate::record::stats::LaneStats;
+use crate::record::stats::{LaneStats, Sample};
 use crate::scenario::expect::{Expect, Observed};
+
+/// Headers a typical response carries (`Server`, `Date`, `Content-Type`, `Content-Length`,
+/// `Connection`, a few more): the room a request's header map leaves for them.
+const RESPONSE_HEADERS: usize = 8;
 
 /// A request ready to clone onto the wire for one lane.
 #[derive(Debug, Clone)]
@@ -37,6 +41,9 @@ pub struct PreparedRequest {
     pub expect: Expect,
     /// The cap on a body the checks read.
     pub max_body: usize,
+    /// The URI and headers as the lane's protocol sends them, made once by
+    /// [`PreparedRequest::for_transport`]; `None` until then.
+    pub wire: Option<(Uri, HeaderMap)>,
 }
 
 impl PreparedRequest {
@@ -45,13 +52,106 @@ impl PreparedRequest {
         self.expect.needs_body().then_some(self.max_body)
     }
 
-    /// A fresh request to send.
+    /// A fresh request to send: a clone of the wire form when there is one.
     pub fn build(&self) -> http::Request<Bytes> {
+        let (uri, headers) = self
+            .wire
+            .as_ref()
+            .map_or((&self.uri, &self.headers), |(u, h)| (u, h));
         let mut r = http::Request::new(self.body.clone());
         *r.method_mut() = self.method.clone();
-        *r.uri_mut() = self.uri.clone();
-        *r.headers_mut() = self.headers.clone();
+        *r.uri_mut() = uri.clone();
+        // Room for a typical response's head: hyper's HTTP/1.1 client parses the response into
+        // the request's map once it is written, and a clone of a one-header map (capacity 1)
+        // would have to grow, header by header, for every response.
+        let mut map = HeaderMap::with_capacity(headers.len().max(RESPONSE_HEADERS));
+        for (name, value) in headers {
+            map.append(name.clone(), value.clone());
+        }
+        *r.headers_mut() = map;
         r
+    }
+
+    /// This request with its wire form for `transport` made: what sending it per request
+    /// would otherwise redo (HTTP/1.1's origin form and Host header).
+    pub fn for_transport<T: Transport>(&self, transport: &T) -> PreparedRequest {
+        let mut absolute = self.clone();
+        absolute.wire = None;
+        let (parts, _) = transport.wire_form(absolute.build()).into_parts();
+        PreparedRequest {
+            wire: Some((parts.uri, parts.headers)),
+            ..absolute
+        }
+    }
+}
+
+/// The run's cut-off as one client thread sees it. Every slot waits on it beside each request,
+/// so the wait costs a flag check and a waker comparison per poll: a shared cancellation
+/// token would register and unregister a waiter under a lock for every request.
+#[derive(Default)]
+pub struct Cut {
+    done: Cell<bool>,
+    wakers: RefCell<Vec<Option<Waker>>>,
+}
+
+impl Cut {
+    /// Cuts: every waiter wakes and sees it.
+    pub fn cancel(&self) {
+        self.done.set(true);
+        for w in self.wakers.borrow_mut().iter_mut() {
+            if let Some(w) = w.take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// A waiter with its own place for a waker.
+    pub fn waiter(self: &Rc<Self>) -> CutWait {
+        let mut wakers = self.wakers.borrow_mut();
+        wakers.push(None);
+        CutWait {
+            cut: self.clone(),
+            index: wakers.len() - 1,
+        }
+    }
+}
+
+/// One slot's wait on the [`Cut`].
+pub struct CutWait {
+    cut: Rc<Cut>,
+    index: usize,
+}
+
+impl CutWait {
+    /// Resolves once the run is cut off.
+    pub fn cancelled(&mut self) -> impl std::future::Future<Output = ()> + '_ {
+        std::future::poll_fn(|cx| {
+            if self.cut.done.get() {
+                return Poll::Ready(());
+            }
+            match &mut self.cut.wakers.borrow_mut()[self.index] {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                w => *w = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })
+    }
+}
+
+/// What a slot keeps from one request to the next: its timer, moved to each request's
+/// deadline (a later deadline only updates the registered one), and its wait on the cut-off.
+pub(super) struct Guard {
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// The wait on the run's cut-off.
+    pub cut: CutWait,
+}
+
+impl Guard {
+    pub(super) fn new(cut: &Rc<Cut>) -> Self {
+        Guard {
+            timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            cut: cut.waiter(),
+        }
     }
 }
 
@@ -75,9 +175,9 @@ pub struct LaneCtx<T: Transport> {
     pub rec: Rc<RefCell<Vec<LaneStats>>>,
     /// Live counters for the progress display.
     pub live: Arc<Live>,
-    /// Cancelled when requests still in flight must be cut off: shortly after the run's
-    /// deadline, or after an interruption.
-    pub cut: tokio_util::sync::CancellationToken,
+    /// Cut when requests still in flight must be cut off: shortly after the run's deadline, or
+    /// after an interruption.
+    pub cut: Rc<Cut>,
     /// What running flows needs; `None` when the scenario has none.
     pub flow: Option<Arc<super::flow::FlowCtx>>,
 }
@@ -240,6 +340,7 @@ pub(super) struct Sent {
 pub(super) async fn send<T: Transport, F: Fn() -> http::Request<Bytes>>(
     ctx: &LaneCtx<T>,
     cell: &ConnCell<T::Conn>,
+    guard: &mut Guard,
     req: &PreparedRequest,
     build: F,
     keep: Option<usize>,
@@ -251,12 +352,15 @@ pub(super) async fn send<T: Transport, F: Fn() -> http::Request<Bytes>>(
         conn: None,
         retried: false,
     };
+    guard.timer.as_mut().reset((started + req.timeout).into());
     // The exchange's future ends with this statement, so a timed-out request's connection
-    // can tell below whether it ever got going.
+    // can tell below whether it ever got going. The exchange is polled first, then the
+    // timer, as `tokio::time::timeout` would.
     let res = tokio::select! {
         biased;
-        r = tokio::time::timeout(req.timeout, exchange(ctx, cell, &build, keep, &mut at)) => r,
-        _ = ctx.cut.cancelled() => {
+        r = exchange(ctx, cell, &build, keep, &mut at) => Some(r),
+        () = &mut guard.timer => None,
+        () = guard.cut.cancelled() => {
             ctx.live.inflight.fetch_sub(1, Ordering::Relaxed);
             if !warmup {
                 ctx.rec.borrow_mut()[ctx.index].cancelled += 1;
@@ -264,7 +368,7 @@ pub(super) async fn send<T: Transport, F: Fn() -> http::Request<Bytes>>(
             return None;
         }
     };
-    let outcome = res.unwrap_or_else(|_| {
+    let outcome = res.unwrap_or_else(|| {
         let stalled = at.conn.as_ref().and_then(|c| c.stall(!req.body.is_empty()));
         Err(stalled.unwrap_or_else(|| {
             RequestError::new(
@@ -363,22 +467,19 @@ pub(super) fn record<T: Transport>(ctx: &LaneCtx<T>, job: &Job, r: Recorded<'_>)
         stats.warmup += 1;
         return ok;
     }
-    stats.count += 1;
-    stats.bytes += r.bytes;
-    stats.retried += u64::from(r.retried);
-    if let Some((status, ttfb)) = r.response {
-        *stats.statuses.entry(status).or_default() += 1;
-        hist::record_us(&mut stats.latency, corrected_us);
-        hist::record_us(&mut stats.latency_uncorrected, uncorrected_us);
-        hist::record_us(&mut stats.ttfb, ttfb.as_micros() as u64);
-    }
-    // Every lane keeps its slices: a run saved today is compared with `gauntlet compare`
-    // tomorrow, and the verdict is judged from slices.
-    stats.record_slice(job.slice, r.response.map(|_| corrected_us), ok);
-    match r.checked {
-        Ok(()) => stats.ok += 1,
-        Err(e) => stats.record_error(e),
-    }
+    stats.record(
+        &Sample {
+            corrected_us,
+            uncorrected_us,
+            response: r
+                .response
+                .map(|(status, ttfb)| (status, ttfb.as_micros() as u64)),
+            bytes: r.bytes,
+            retried: r.retried,
+            slice: job.slice,
+        },
+        r.checked.as_ref().map(|_| ()),
+    );
     // A job's start lag is counted once: a flow's is its first step's.
     if let (Some(intended), false) = (job.intended, r.entry == Entry::Step) {
         lane.record_lag(r.started.saturating_duration_since(intended).as_micros() as u64);
@@ -388,19 +489,22 @@ pub(super) fn record<T: Transport>(ctx: &LaneCtx<T>, job: &Job, r: Recorded<'_>)
 
 /// Runs one slot until its lane is done.
 pub async fn slot<T: Transport>(ctx: Rc<LaneCtx<T>>, cell: Rc<ConnCell<T::Conn>>) {
+    let mut guard = Guard::new(&ctx.cut);
     while let Some(job) = ctx.schedule.next().await {
         let failed = if let Some((fc, flow)) = ctx
             .flow
             .as_ref()
             .and_then(|fc| Some((fc, fc.flows.of_entry(job.request)?)))
         {
-            match super::flow::run(&ctx, fc, &cell, job, flow).await {
+            match super::flow::run(&ctx, fc, &cell, &mut guard, job, flow).await {
                 Some(result) => result.err(),
                 None => return,
             }
         } else {
             let req = &ctx.requests[job.request];
-            let Some(sent) = send(&ctx, &cell, req, || req.build(), req.keep(), job.warmup).await
+            let build = || req.build();
+            let Some(sent) =
+                send(&ctx, &cell, &mut guard, req, build, req.keep(), job.warmup).await
             else {
                 return;
             };

@@ -62,14 +62,16 @@ pub fn check_framing(
     body_len: u64,
 ) -> Result<(), RequestError> {
     let fail = |code: String, msg: String| Err(RequestError::new(ErrorClass::Protocol, code, msg));
-    let lengths: Vec<&[u8]> = headers
-        .get_all(http::header::CONTENT_LENGTH)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
-        .map(|v| v.trim_ascii())
-        .collect();
+    // Looked up once and walked again as needed: every response is checked, and nearly all
+    // carry one value, so nothing is collected on the way to a pass.
+    let all = headers.get_all(http::header::CONTENT_LENGTH);
+    let lengths = || {
+        all.iter()
+            .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+            .map(|v| v.trim_ascii())
+    };
     let no_content = (100..200).contains(&status) || status == 204;
-    if no_content && !lengths.is_empty() {
+    if no_content && lengths().next().is_some() {
         return fail(
             format!("framing:content-length-on-{status}"),
             format!("a {status} response carries Content-Length, which RFC 9110 §8.6 forbids"),
@@ -94,20 +96,19 @@ pub fn check_framing(
             ),
         );
     }
-    let Some(first) = lengths.first() else {
+    let Some(first) = lengths().next() else {
         return Ok(());
     };
     let declared = std::str::from_utf8(first)
         .ok()
         .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse::<u64>().ok());
-    let Some(declared) = declared.filter(|_| lengths.iter().all(|v| v == first)) else {
+    let Some(declared) = declared.filter(|_| lengths().all(|v| v == first)) else {
         return fail(
             "framing:content-length-invalid".into(),
             format!(
                 "Content-Length `{}` is not one decimal number",
-                lengths
-                    .iter()
+                lengths()
                     .map(|v| String::from_utf8_lossy(v).into_owned())
                     .collect::<Vec<_>>()
                     .join(", ")

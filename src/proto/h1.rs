@@ -63,10 +63,18 @@ impl Transport for H1Transport {
             early_data: None,
         })
     }
+
+    fn wire_form(&self, req: http::Request<Bytes>) -> http::Request<Bytes> {
+        origin_form(req)
+    }
 }
 
-/// Puts a request in origin form with a Host header, as HTTP/1.1 sends it.
+/// Puts a request in origin form with a Host header, as HTTP/1.1 sends it. One already in
+/// origin form (a lane's requests are converted once) passes through untouched.
 fn origin_form(mut req: http::Request<Bytes>) -> http::Request<Bytes> {
+    if req.uri().authority().is_none() {
+        return req;
+    }
     if !req.headers().contains_key(HOST) {
         if let Some(auth) = req.uri().authority() {
             if let Ok(v) = HeaderValue::from_str(auth.as_str()) {
@@ -88,6 +96,12 @@ fn announces_close(headers: &http::HeaderMap) -> bool {
     headers
         .get_all(http::header::CONNECTION)
         .iter()
+        // Every response is asked: a value without the word (`keep-alive`) is not split.
+        .filter(|v| {
+            v.as_bytes()
+                .windows(5)
+                .any(|w| w.eq_ignore_ascii_case(b"close"))
+        })
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|t| t.trim().eq_ignore_ascii_case("close"))

@@ -88,7 +88,10 @@ where
     F: std::future::Future + 'static,
 {
     fn execute(&self, fut: F) {
-        tokio::task::spawn_local(fut);
+        // Boxed first: hyper's HTTP/2 client spawns a future of several kilobytes for every
+        // request, which tokio would otherwise copy into its task and over again when it
+        // finishes; one allocation costs less than those copies.
+        tokio::task::spawn_local(Box::pin(fut));
     }
 }
 

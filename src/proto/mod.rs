@@ -63,6 +63,12 @@ pub trait Transport: 'static {
     type Conn: Connection;
     /// Opens a connection; a failure is already classified.
     fn connect(&self) -> impl Future<Output = Result<Connected<Self::Conn>, RequestError>>;
+    /// `req` in the form this protocol puts on the wire (HTTP/1.1: origin form with a Host
+    /// header). A lane converts its requests once, so that sending one only clones it;
+    /// [`Connection::send`] still takes either form (a flow renders its requests anew).
+    fn wire_form(&self, req: http::Request<Bytes>) -> http::Request<Bytes> {
+        req
+    }
 }
 
 /// A connection that carries exchanges.

@@ -57,6 +57,23 @@ pub fn merge_slices(into: &mut Vec<SliceStats>, from: &[SliceStats]) {
     }
 }
 
+/// One measured exchange, as [`RequestStats::record`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Latency from the intended start (coordinated-omission corrected), µs.
+    pub corrected_us: u64,
+    /// Latency from the actual send, µs.
+    pub uncorrected_us: u64,
+    /// Status and time to the response head (µs), when a response came.
+    pub response: Option<(u16, u64)>,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// Whether it was sent again because the server had not processed it.
+    pub retried: bool,
+    /// The slice of the lane's own time it belongs to.
+    pub slice: u32,
+}
+
 /// Figures for one request name.
 #[derive(Debug, Clone)]
 pub struct RequestStats {
@@ -164,6 +181,27 @@ impl RequestStats {
         }
         if let Some(us) = latency_us {
             s.latency.record(us);
+        }
+    }
+
+    /// Records a measured sample: its counters, latency histograms, status and slice, and
+    /// `outcome`, whether it passed its checks.
+    pub fn record(&mut self, s: &Sample, outcome: Result<(), &RequestError>) {
+        self.count += 1;
+        self.bytes += s.bytes;
+        self.retried += u64::from(s.retried);
+        if let Some((status, ttfb_us)) = s.response {
+            *self.statuses.entry(status).or_default() += 1;
+            hist::record_us(&mut self.latency, s.corrected_us);
+            hist::record_us(&mut self.latency_uncorrected, s.uncorrected_us);
+            hist::record_us(&mut self.ttfb, ttfb_us);
+        }
+        // Every lane keeps its slices: a run saved today is compared with `gauntlet compare`
+        // tomorrow, and the verdict is judged from slices.
+        self.record_slice(s.slice, s.response.map(|_| s.corrected_us), outcome.is_ok());
+        match outcome {
+            Ok(()) => self.ok += 1,
+            Err(e) => self.record_error(e),
         }
     }
 
