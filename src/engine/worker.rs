@@ -496,7 +496,9 @@ pub async fn slot<T: Transport>(ctx: Rc<LaneCtx<T>>, cell: Rc<ConnCell<T::Conn>>
             .as_ref()
             .and_then(|fc| Some((fc, fc.flows.of_entry(job.request)?)))
         {
-            match super::flow::run(&ctx, fc, &cell, &mut guard, job, flow).await {
+            // Boxed: a flow's future is large, and held inline it would make every slot of every
+            // run that large, flows or not (a slot per stream in flight: memory at scale).
+            match Box::pin(super::flow::run(&ctx, fc, &cell, &mut guard, job, flow)).await {
                 Some(result) => result.err(),
                 None => return,
             }
