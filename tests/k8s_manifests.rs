@@ -211,4 +211,17 @@ fn the_dockerfile_builds_the_binary_into_a_slim_image() {
         !cargo.contains("build = "),
         "a build script would need copying too"
     );
+    // Cargo parses every target the manifest declares before building any: a `[[bench]]` whose
+    // file the image lacks fails the whole build.
+    for name in cargo
+        .split("[[bench]]")
+        .skip(1)
+        .filter_map(|t| t.lines().find_map(|l| l.strip_prefix("name = ")))
+    {
+        let file = format!("benches/{}.rs", name.trim_matches('"'));
+        assert!(
+            text.contains(&format!("COPY {file} ")),
+            "the Dockerfile does not copy {file}, which Cargo.toml declares"
+        );
+    }
 }
