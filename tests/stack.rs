@@ -14,6 +14,20 @@ use common::{gauntlet, text};
 
 struct Stack;
 
+/// `gauntlet run SCENARIO --quiet --out OUT`, from the project's root.
+fn run_quiet(root: &Path, scenario: &Path, out: &Path) -> std::process::Output {
+    gauntlet(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        root,
+    )
+}
+
 fn stack(cmd: &str) -> std::process::Output {
     Command::new("bash")
         .args(["ci/stack.sh", cmd])
@@ -84,16 +98,7 @@ requests:
     )
     .unwrap();
     let out_dir = dir.path().join("out");
-    let out = gauntlet(
-        &[
-            "run",
-            scenario.to_str().unwrap(),
-            "--quiet",
-            "--out",
-            out_dir.to_str().unwrap(),
-        ],
-        root,
-    );
+    let out = run_quiet(root, &scenario, &out_dir);
     // Two real proxies on one machine: the verdict may go either way; the flow must not fail.
     assert!(
         matches!(out.status.code(), Some(0 | 1 | 3)),
@@ -164,16 +169,7 @@ fn every_server_of_the_stack_with_its_defaults_serves_64_in_flight_without_an_er
         )
         .unwrap();
         let out_dir = dir.path().join(name);
-        let out = gauntlet(
-            &[
-                "run",
-                scenario.to_str().unwrap(),
-                "--quiet",
-                "--out",
-                out_dir.to_str().unwrap(),
-            ],
-            root,
-        );
+        let out = run_quiet(root, &scenario, &out_dir);
         assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out));
         let r = gauntlet::model::results::read(&out_dir.join("results.json")).unwrap();
         for l in &r.lanes {
