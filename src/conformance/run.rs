@@ -419,12 +419,7 @@ pub fn conformance(
     // A probe that both fails the RFC and regresses against the baseline is one failure.
     let mut failing: std::collections::BTreeSet<(&str, &str)> = judged
         .iter()
-        .flat_map(|p| {
-            p.probes
-                .iter()
-                .filter(|x| x.verdict == Rfc::Fail)
-                .map(|x| (p.name.as_str(), x.id.as_str()))
-        })
+        .flat_map(|p| p.with(Rfc::Fail).map(|x| (p.name.as_str(), x.id.as_str())))
         .collect();
     if let Some((cand, _)) = pair {
         failing.extend(

@@ -177,9 +177,14 @@ pub struct PathResults {
 }
 
 impl PathResults {
+    /// The probes that got `v`, in probe order.
+    pub fn with(&self, v: Rfc) -> impl Iterator<Item = &ProbeResult> {
+        self.probes.iter().filter(move |p| p.verdict == v)
+    }
+
     /// How many probes got `v`.
     pub fn count(&self, v: Rfc) -> usize {
-        self.probes.iter().filter(|p| p.verdict == v).count()
+        self.with(v).count()
     }
 
     /// How many probes reached a verdict (pass, variant or fail).

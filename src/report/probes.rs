@@ -185,7 +185,7 @@ pub fn console(r: &ResultsFile) -> String {
         if !st.is_empty() {
             let _ = writeln!(s, "    {st}");
         }
-        let mut fails: Vec<_> = p.probes.iter().filter(|x| x.verdict == Rfc::Fail).collect();
+        let mut fails: Vec<_> = p.with(Rfc::Fail).collect();
         sort_for_report(c, &mut fails, |x| (x.id.as_str(), x.verdict));
         for f in fails {
             let _ = writeln!(s, "    FAIL {}: {} ({})", f.id, f.why, f.rfc_ref);
@@ -232,12 +232,7 @@ pub fn markdown(out: &mut String, r: &ResultsFile) {
     let mut fails: Vec<_> = c
         .paths
         .iter()
-        .flat_map(|p| {
-            p.probes
-                .iter()
-                .filter(|x| x.verdict == Rfc::Fail)
-                .map(move |x| (p, x))
-        })
+        .flat_map(|p| p.with(Rfc::Fail).map(move |x| (p, x)))
         .collect();
     sort_for_report(c, &mut fails, |(_, x)| (x.id.as_str(), x.verdict));
     for (p, x) in fails.iter().take(15) {

@@ -54,12 +54,7 @@ fn failures(r: &ResultsFile) -> Vec<Failure> {
     }
     if let Some(c) = &r.conformance {
         for p in &c.paths {
-            let failed: Vec<&str> = p
-                .probes
-                .iter()
-                .filter(|x| x.verdict == Rfc::Fail)
-                .map(|x| x.id.as_str())
-                .collect();
+            let failed: Vec<&str> = p.with(Rfc::Fail).map(|x| x.id.as_str()).collect();
             if !failed.is_empty() {
                 let more = if failed.len() > 5 { ", …" } else { "" };
                 out.push(Failure {
