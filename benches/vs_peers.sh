@@ -13,6 +13,7 @@
 #   SUITE=metrics:        the cost of watching: gauntlet h1 plain, with --metrics-addr scraped
 #                         every second by Debian's Prometheus, and with --remote-write every
 #                         second into it (Prometheus pinned beside nginx), wrk for reference.
+#   SUITE=delay:          only the /delay/10 overhead row (wrk and gauntlet, 10 connections).
 #
 # * nginx 1.22: ../shared/bench/nginx.conf (or $CONF_SRC); nginx 1.26 ($NGINX126):
 #   benches/nginx-h3.conf; `gauntlet origin` for /delay/10; each server pinned to CPU $SERVER_CPU.
@@ -53,7 +54,8 @@ case "$SUITE" in
   all) N122=1; N126=1; ORIGIN=1 ;;
   h1h2|metrics) N122=1; N126=0; ORIGIN=0 ;;
   h3) N122=0; N126=1; ORIGIN=0 ;;
-  *) echo "unknown SUITE=$SUITE (all, h1h2, h3, metrics)" >&2; exit 2 ;;
+  delay) N122=0; N126=0; ORIGIN=1 ;;
+  *) echo "unknown SUITE=$SUITE (all, h1h2, h3, metrics, delay)" >&2; exit 2 ;;
 esac
 H3_ORIGIN=0
 if [ "$H3_SERVER" = origin ] && [ "$N126" = 1 ]; then N126=0; H3_ORIGIN=1; fi
@@ -120,6 +122,7 @@ suites = {
            [("h3_gauntlet", "h2_gauntlet", "gauntlet h3 / gauntlet h2", None, None),
             ("h3_gauntlet", "h3_oha", "gauntlet h3 / oha h3", 0.5, None),
             ("h2_gauntlet", "h2_oha", "gauntlet h2 / oha h2", None, None)]),
+    "delay": (["delay_wrk", "delay_gauntlet"], []),
     "metrics": (["h1_wrk", "h1_gauntlet", "h1_gauntlet_metrics", "h1_gauntlet_rw"],
                 [("h1_gauntlet_metrics", "h1_gauntlet", "scraped every 1 s / plain", None, None),
                  ("h1_gauntlet_rw", "h1_gauntlet", "remote-write every 1 s / plain", None, None),
@@ -252,6 +255,7 @@ $H3
 $H3X50
 $DELAY" ;;
   h1h2) CASES="$H1H2" ;;
+  delay) CASES="$DELAY" ;;
   h3) CASES="$H3
 h2_oha|$OHA $OHAJ -c 10 -p 10 --http-version 2 https://127.0.0.1:18444/" ;;
   metrics)

@@ -3,6 +3,7 @@
 //! in-process for tests and `embedded` targets, and as `gauntlet origin` behind real proxies.
 
 pub mod certs;
+pub mod delay;
 pub mod h3;
 pub mod raw;
 pub mod recording;

@@ -401,7 +401,7 @@ where
         .and_then(|v| v.parse::<u64>().ok());
     // Zero means no delay at all: even a zero sleep waits for tokio's next timer tick.
     if let Some(ms) = extra.filter(|ms| *ms > 0) {
-        tokio::time::sleep(Duration::from_millis(ms.min(MAX_DELAY_MS))).await;
+        super::delay::sleep(Duration::from_millis(ms.min(MAX_DELAY_MS))).await;
     }
     let resp = match (head, arg) {
         ("", "") => full(
@@ -469,7 +469,7 @@ where
         },
         ("delay", ms) => match number::<u64>(ms).filter(|m| *m <= MAX_DELAY_MS) {
             Some(ms) => {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
+                super::delay::sleep(Duration::from_millis(ms)).await;
                 text(StatusCode::OK, format!("delayed {ms} ms\n"))
             }
             None => text(
