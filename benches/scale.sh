@@ -10,6 +10,7 @@
 # lowered to 1,024 (SOFT=1024, the default) to show that they do.
 #
 # Usage: bash benches/scale.sh          DUR=10; H1_CONNS=10000 H2_CONNS=1000 H2_STREAMS=100
+#        ONLY=h1 or ONLY=h2 runs that case alone (default: both)
 #        (on a shared machine: flock /tmp/bench.lock bash benches/scale.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ SOFT=${SOFT:-1024}
 H1_CONNS=${H1_CONNS:-10000}
 H2_CONNS=${H2_CONNS:-1000}
 H2_STREAMS=${H2_STREAMS:-100}
+ONLY=${ONLY:-h1 h2}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 GAUNTLET=${GAUNTLET:-$ROOT/target/release/gauntlet}
@@ -54,7 +56,7 @@ load: { model: closed, concurrency: $((H2_CONNS * H2_STREAMS)), connections: $H2
 requests: [ { get: / } ]
 YAML
 
-for c in h1 h2; do
+for c in $ONLY; do
   timeout -k 5 $((DUR + 60)) taskset -c "$CLIENT_CPU" /usr/bin/time -v -o "$PREFIX/$c.time" \
     "$GAUNTLET" run "$PREFIX/$c.yaml" --quiet --out "$PREFIX/$c" > "$PREFIX/$c.out" 2> "$PREFIX/$c.err" \
     || echo "exit=$?" >> "$PREFIX/$c.err"
@@ -68,6 +70,8 @@ d, h1c, h2c, h2s = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv
 print("| case | connections opened (failed) | requests (errors) | req/s | peak RSS MB (goal < 300) | exit |")
 print("|---|---|---|---|---|---|")
 for c, label in (("h1", f"HTTP/1.1, {h1c:,} connections"), ("h2", f"HTTP/2 TLS, {h2c:,} connections x {h2s} streams")):
+    if not os.path.exists(os.path.join(d, c + ".time")):
+        continue
     t = open(os.path.join(d, c + ".time")).read()
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) * 1024 / 1e6
     code = re.search(r"Exit status: (\d+)", t)

@@ -42,7 +42,9 @@ fn a_graceful_goaway_costs_no_request() {
     assert_eq!(t.ok, 600, "{:?} {:?}", t.errors, t.error_examples);
     // 600 requests at 25 per connection: at least 23 connections ended by the server.
     assert!(l.peer_frames.goaway >= 23, "{:?}", l.peer_frames);
-    assert!(l.recycled >= 23, "recycled {}", l.recycled);
+    // At least 24 connections, of which all but each cell's last were replaced: the last of a
+    // cell that ends exactly at its 25th request is ended by the server but never replaced.
+    assert!(l.recycled >= 22, "recycled {}", l.recycled);
     assert!(l.connections_opened >= 24);
 }
 

@@ -11,7 +11,7 @@ use hyper::client::conn::http2;
 use hyper_util::rt::TokioIo;
 
 use super::h2_tap::{H2Seen, Tapped};
-use super::hyper_io::{classify, handshake_failed, timed_exchange, LocalExec, Phase, StreamDialer};
+use super::hyper_io::{handshake_failed, timed_exchange, LocalExec, StreamDialer};
 use super::{
     host_to_authority, ClientLimits, Connected, Connection, Exchange, Protocol, Transport,
 };
@@ -75,21 +75,29 @@ impl Connection for H2Conn {
         req: http::Request<Bytes>,
         keep: Option<usize>,
     ) -> impl std::future::Future<Output = Result<Exchange, RequestError>> + 'static {
-        let mut s = self.sender.clone();
         let seen = self.seen.clone();
         let limit = self.limits.max_header_list_size as usize;
+        let head = req.method() == http::Method::HEAD;
+        // hyper's HTTP/2 sender is ready whenever its connection is open (`poll_ready` never
+        // waits), so the request is handed to the connection here. hyper's future keeps the
+        // request (to give it back when unsent) until the response comes: boxed, it is stored
+        // once on the heap instead of twice inline (as this future's capture and as
+        // `timed_exchange`'s argument, which rustc keeps apart), in the state of every stream
+        // in flight (a slot per stream: 100,000 of them at scale).
+        let mut s = self.sender.clone();
+        let sent = (!s.is_closed())
+            .then(|| Box::pin(s.try_send_request(host_to_authority(req).map(Full::new))));
         async move {
             // A connection that closed before the request left has not processed it.
-            s.ready()
-                .await
-                .map_err(|e| classify(&e, Phase::Head).unprocessed())?;
-            let head = req.method() == http::Method::HEAD;
-            let r = timed_exchange(
-                s.try_send_request(host_to_authority(req).map(Full::new)),
-                keep,
-                head,
-            )
-            .await;
+            let Some(sent) = sent else {
+                return Err(RequestError::new(
+                    ErrorClass::Reset,
+                    "closed",
+                    "connection closed before the request was sent",
+                )
+                .unprocessed());
+            };
+            let r = timed_exchange(sent, keep, head).await;
             r.map_err(|mut e| {
                 // h2 ends a header block it will not buffer past our header list limit with
                 // COMPRESSION_ERROR, ENHANCE_YOUR_CALM (too many CONTINUATION frames) or a
