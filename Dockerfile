@@ -15,6 +15,9 @@ ARG RUNTIME
 FROM ${BUILDER:-rust:1-slim-bookworm} AS build
 ARG CARGO_FLAGS
 WORKDIR /src
+# jemalloc, the binary's allocator, is built with make, which the slim Rust image lacks.
+RUN command -v make >/dev/null || (apt-get update \
+ && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*)
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 # Cargo reads every target the manifest names before it builds one: the micro-benchmarks too.

@@ -63,7 +63,7 @@ run() { # case seconds
     "$GAUNTLET" run "$PREFIX/$c-$s.yaml" --quiet --out "$OUT/$c-$s" > /dev/null 2> "$OUT/$c-$s.err"
   local ir reqs
   ir=$(grep -m1 '^summary:' "$OUT/callgrind.out.$c-$s" | awk '{print $2}')
-  reqs=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(r["count"] for l in d["lanes"] for r in l["requests"]))' "$OUT/$c-$s/results.json" 2>/dev/null || echo "")
+  reqs=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(l["summary"]["count"] + l["summary"]["warmup"] for l in d["lanes"]))' "$OUT/$c-$s/results.json" 2>/dev/null || echo "")
   echo "$ir $reqs"
 }
 

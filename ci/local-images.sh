@@ -5,7 +5,7 @@
 # - localhost/gauntlet-debian:bookworm, for debian:bookworm-slim: a minbase bookworm from
 #   debootstrap, without apt's lists and downloaded packages, its apt sources this machine's.
 #   The root filesystem is kept as .build/debian-bookworm-minbase.tar: made once (a minute);
-# - localhost/gauntlet-rust:bookworm, for rust:1-slim-bookworm: the same with gcc and libc6-dev,
+# - localhost/gauntlet-rust:bookworm, for rust:1-slim-bookworm: the same with gcc, libc6-dev and make,
 #   but no Rust. The build mounts this machine's toolchain at /usr/local/rust (on PATH) and its
 #   crates at /usr/local/cargo/registry (CARGO_HOME is /usr/local/cargo), and cargo builds
 #   offline. The names are gauntlet's own, so no other build takes them for Docker Hub's images.
@@ -55,7 +55,7 @@ if ! podman image exists "$RUST"; then
   cat >"$CTX/Containerfile" <<EOF
 FROM $BASE
 RUN apt-get update \\
- && apt-get install -y --no-install-recommends gcc libc6-dev ca-certificates \\
+ && apt-get install -y --no-install-recommends gcc libc6-dev make ca-certificates \\
  && rm -rf /var/lib/apt/lists/*
 ENV CARGO_HOME=/usr/local/cargo PATH=/usr/local/rust/bin:/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 EOF
