@@ -19,6 +19,7 @@
 #   debootstrap: the image test builds the Dockerfile, on Docker Hub's base images where they can
 #   be pulled, else on the stand-ins ci/local-images.sh makes from Debian's mirror. Where neither
 #   can be had it says `skipped`, and why.
+# - gcc and make where missing: jemalloc, the binary's allocator, is built from C.
 # The tests start and stop every server themselves, on free loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,9 @@ mkdir -p "$BUILD"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 need=()
+# jemalloc, the binary's allocator, is built from C with make.
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+command -v make >/dev/null 2>&1 || need+=(make)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
 [ -x /usr/sbin/haproxy ] || need+=(haproxy)
