@@ -79,24 +79,18 @@ impl Connection for H2Conn {
         let limit = self.limits.max_header_list_size as usize;
         let head = req.method() == http::Method::HEAD;
         // hyper's HTTP/2 sender is ready whenever its connection is open (`poll_ready` never
-        // waits), so the request is handed to the connection here. hyper's future keeps the
-        // request (to give it back when unsent) until the response comes: boxed, it is stored
-        // once on the heap instead of twice inline (as this future's capture and as
-        // `timed_exchange`'s argument, which rustc keeps apart), in the state of every stream
-        // in flight (a slot per stream: 100,000 of them at scale).
-        let mut s = self.sender.clone();
-        let sent = (!s.is_closed())
-            .then(|| Box::pin(s.try_send_request(host_to_authority(req).map(Full::new))));
+        // waits), so the request is handed to the connection here; on a closed connection hyper
+        // gives it back unsent, which `timed_exchange` marks unprocessed. hyper's future keeps
+        // the request until the response comes: boxed, it is stored once on the heap instead
+        // of twice inline (as this future's capture and as `timed_exchange`'s argument, which
+        // rustc keeps apart), in the state of every stream in flight (a slot per stream:
+        // 100,000 of them at scale).
+        let sent = Box::pin(
+            self.sender
+                .clone()
+                .try_send_request(host_to_authority(req).map(Full::new)),
+        );
         async move {
-            // A connection that closed before the request left has not processed it.
-            let Some(sent) = sent else {
-                return Err(RequestError::new(
-                    ErrorClass::Reset,
-                    "closed",
-                    "connection closed before the request was sent",
-                )
-                .unprocessed());
-            };
             let r = timed_exchange(sent, keep, head).await;
             r.map_err(|mut e| {
                 // h2 ends a header block it will not buffer past our header list limit with
