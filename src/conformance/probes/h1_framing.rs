@@ -91,6 +91,12 @@ fn run_connection_host(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
 /// The authority an absolute-form target names, which must win over Host.
 const OTHER: &str = "other.invalid";
 
+/// A Transfer-Encoding trailer forwarded after the last chunk. The leading CRLF anchors it to a
+/// line that is only `0`: without it, a head line whose value ends in 0 (Varnish's `X-Varnish:
+/// 32830`) followed by the repaired message's own Transfer-Encoding header matched, and a sound
+/// repair failed.
+const TE_TRAILER: &[u8] = b"\r\n0\r\nTransfer-Encoding";
+
 /// An absolute-form target naming another host than Host: the target's authority wins.
 fn run_absolute_form(cx: &Cx, p: Probe) -> ProbeFuture<'_> {
     Box::pin(async move {
@@ -205,7 +211,7 @@ pub fn probes() -> Vec<Probe> {
         p("h1.chunk.cl-in-trailer", "RFC 9110 §6.5.1", "Content-Length in the chunked body's trailer: never merged or forwarded", true,
             |cx| chunked(cx, "5\r\nhello\r\n0\r\nContent-Length: 50\r\n\r\n"), |cx, p| run_reject_or_repair(cx, p, b"Content-Length: 50", Some(b"hello"))).proxied_only(),
         p("h1.chunk.te-in-trailer", "RFC 9110 §6.5.1", "Transfer-Encoding in the chunked body's trailer: never merged or forwarded", true,
-            |cx| chunked(cx, "5\r\nhello\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n"), |cx, p| run_reject_or_repair(cx, p, b"0\r\nTransfer-Encoding", Some(b"hello"))).proxied_only(),
+            |cx| chunked(cx, "5\r\nhello\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n"), |cx, p| run_reject_or_repair(cx, p, TE_TRAILER, Some(b"hello"))).proxied_only(),
         p("h1.cl.same-twice", "RFC 9110 §8.6", "`Content-Length: 5, 5`: refused, or forwarded as one valid Content-Length", true,
             |cx| req(cx, "POST", "HTTP/1.1", "Content-Length: 5, 5\r\n", "hello"), |cx, p| run_reject_or_repair(cx, p, b"5, 5", Some(b"hello"))),
         p("h1.cl.negative", "RFC 9112 §6.3", "`Content-Length: -1`: must be refused", false,
@@ -234,4 +240,19 @@ pub fn probes() -> Vec<Probe> {
         p("h1.upgrade.h2c", "RFC 9113 §3.1, RFC 9110 §7.8", "`Upgrade: h2c` through a proxy: never forwarded to the origin (h2c smuggling)", true,
             |cx| req(cx, "GET", "HTTP/1.1", "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n", ""), run_h2c_upgrade).proxied_only(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TE_TRAILER;
+    use crate::proto::raw::h1_parse::contains;
+
+    #[test]
+    fn the_te_trailer_needle_finds_a_forwarded_trailer_and_not_a_head() {
+        // What Varnish sent on in the CI run that failed: repaired, the trailer dropped.
+        let repaired = b"POST /p HTTP/1.1\r\nX-Varnish: 32830\r\nTransfer-Encoding: chunked\r\n\r\n005\r\nhello\r\n0\r\n\r\n";
+        assert!(!contains(repaired, TE_TRAILER));
+        let forwarded = b"POST /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert!(contains(forwarded, TE_TRAILER));
+    }
 }
