@@ -1,20 +1,29 @@
-//! HTTP/1.1 over TCP or TLS, on hyper's client connection API: one exchange at a time per
-//! connection, the request in origin form with a Host header.
+//! HTTP/1.1 over TCP or TLS: one exchange at a time per connection, the request in origin form
+//! with a Host header. The connection is read and written in the exchange's own task, through
+//! one reused read buffer; [`super::h1_wire`] holds the bytes' rules.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
+use std::task::Poll;
+use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::header::HOST;
 use http::{HeaderValue, Uri};
-use http_body_util::Full;
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::hyper_io::{classify, timed_exchange, Phase, StreamDialer};
+use super::body::{check_framing, BodySink};
+use super::h1_wire::{self, Framing};
+use super::hyper_io::{classify_io, Stream, StreamDialer};
 use super::{ClientLimits, Connected, Connection, Exchange, Transport};
 use crate::record::errors::{ErrorClass, RequestError};
 use crate::record::peer::{ControlFrames, PeerReport};
+
+/// What a read asks the buffer to have room for: most heads and small bodies fit at once.
+const READ_CHUNK: usize = 4096;
+/// A read buffer that grew past this for a large response is not kept for the next one.
+const KEEP_BUF: usize = 64 << 10;
 
 /// Opens HTTP/1.1 connections.
 pub struct H1Transport {
@@ -29,14 +38,24 @@ impl H1Transport {
     }
 }
 
-type Sender = http1::SendRequest<Full<Bytes>>;
+/// An open connection between exchanges.
+struct Wire {
+    stream: Stream,
+    /// Bytes read and not yet used; empty between exchanges.
+    rbuf: BytesMut,
+    /// The request being written, reused.
+    wbuf: Vec<u8>,
+}
 
-/// One HTTP/1.1 connection. The sender is taken out for the length of an exchange, which is how
-/// the one-at-a-time rule of HTTP/1.1 is kept without holding a borrow across an await.
+/// One HTTP/1.1 connection. The wire is taken out for the length of an exchange, which is how
+/// the one-at-a-time rule of HTTP/1.1 is kept without holding a borrow across an await; an
+/// exchange that fails or is cancelled (a timeout) drops it, closing the connection.
 pub struct H1Conn {
-    sender: Rc<RefCell<Option<Sender>>>,
+    wire: Rc<RefCell<Option<Wire>>>,
     /// Responses that announced the end of the connection (`Connection: close`).
     closes: Rc<Cell<u64>>,
+    /// The most bytes a response head, or a chunked body's trailer section, may take.
+    head_limit: usize,
 }
 
 impl Transport for H1Transport {
@@ -44,20 +63,16 @@ impl Transport for H1Transport {
 
     async fn connect(&self) -> Result<Connected<H1Conn>, RequestError> {
         let (stream, timings) = self.dialer.open().await?;
-        // hyper's smallest read buffer is 8 KiB; the head must fit in it.
-        let buf = (self.limits.max_header_list_size as usize).max(8192);
-        let (sender, conn) = http1::Builder::new()
-            .max_buf_size(buf)
-            .handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| classify(&e, Phase::Head))?;
-        tokio::task::spawn_local(async move {
-            let _ = conn.await;
-        });
         Ok(Connected {
             conn: H1Conn {
-                sender: Rc::new(RefCell::new(Some(sender))),
+                wire: Rc::new(RefCell::new(Some(Wire {
+                    stream,
+                    rbuf: BytesMut::new(),
+                    wbuf: Vec::new(),
+                }))),
                 closes: Rc::new(Cell::new(0)),
+                // As hyper's: its smallest read buffer was 8 KiB, and the head had to fit.
+                head_limit: (self.limits.max_header_list_size as usize).max(8192),
             },
             timings,
             early_data: None,
@@ -91,31 +106,133 @@ fn origin_form(mut req: http::Request<Bytes>) -> http::Request<Bytes> {
     req
 }
 
-/// Whether a response ends its connection (`Connection: close`, any case, in a list).
-fn announces_close(headers: &http::HeaderMap) -> bool {
-    headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        // Every response is asked: a value without the word (`keep-alive`) is not split.
-        .filter(|v| {
-            v.as_bytes()
-                .windows(5)
-                .any(|w| w.eq_ignore_ascii_case(b"close"))
-        })
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("close"))
+/// Before a request goes on a connection that sat idle: a close (or stray bytes) the server
+/// sent meanwhile means it will not process the request, which may then go elsewhere. One
+/// poll of the read side; after a response read to its end, tokio already knows the socket
+/// holds nothing, so this costs no system call.
+async fn idle_check(w: &mut Wire) -> Result<(), RequestError> {
+    w.rbuf.reserve(READ_CHUNK);
+    let read = std::future::poll_fn(|cx| {
+        let mut read = std::pin::pin!(w.stream.read_buf(&mut w.rbuf));
+        Poll::Ready(read.as_mut().poll(cx))
+    })
+    .await;
+    let closed =
+        |why: &str| RequestError::new(ErrorClass::Reset, "closed", why.to_string()).unprocessed();
+    match read {
+        Poll::Pending => Ok(()),
+        Poll::Ready(Ok(0)) => Err(closed("the server closed the idle connection")),
+        Poll::Ready(Ok(_)) => Err(closed(
+            "the server sent bytes on an idle connection; it is not reused",
+        )),
+        Poll::Ready(Err(e)) => Err(classify_io(&e, format!("idle connection: {e}")).unprocessed()),
+    }
+}
+
+/// Writes `req` and reads its response whole; also whether the connection may carry another.
+async fn exchange(
+    w: &mut Wire,
+    req: &http::Request<Bytes>,
+    keep: Option<usize>,
+    limit: usize,
+) -> Result<(Exchange, bool), RequestError> {
+    let start = Instant::now();
+    let (_, rest) = h1_wire::encode_request(req, &mut w.wbuf);
+    let io = |e: std::io::Error| classify_io(&e, e.to_string());
+    w.stream.write_all(&w.wbuf).await.map_err(io)?;
+    if let Some(body) = rest {
+        w.stream.write_all(&body).await.map_err(io)?;
+    }
+    w.stream.flush().await.map_err(io)?;
+    let head = loop {
+        if let Some(h) = h1_wire::parse_head(&mut w.rbuf, limit)? {
+            break h;
+        }
+        if read_more(w).await? == 0 {
+            return Err(incomplete("before the response head was complete"));
+        }
+    };
+    let ttfb = start.elapsed();
+    let framing = h1_wire::framing(req.method(), &head)?;
+    let mut sink = BodySink::new(keep);
+    match framing {
+        Framing::Empty => {}
+        Framing::Length(mut left) => loop {
+            let n = (w.rbuf.len() as u64).min(left) as usize;
+            if n > 0 {
+                sink.push(&w.rbuf[..n])?;
+                bytes::Buf::advance(&mut w.rbuf, n);
+                left -= n as u64;
+            }
+            if left == 0 {
+                break;
+            }
+            if read_more(w).await? == 0 {
+                return Err(incomplete("before the body's announced length"));
+            }
+        },
+        Framing::Chunked => {
+            let mut d = h1_wire::Dechunker::new(limit);
+            while !d.feed(&mut w.rbuf, &mut |b| sink.push(b))? {
+                if read_more(w).await? == 0 {
+                    return Err(incomplete("inside a chunked body"));
+                }
+            }
+        }
+        Framing::ToClose => loop {
+            if !w.rbuf.is_empty() {
+                sink.push(&w.rbuf)?;
+                w.rbuf.clear();
+            }
+            if read_more(w).await? == 0 {
+                break;
+            }
+        },
+    }
+    let (body_len, body) = sink.finish();
+    let head_req = req.method() == http::Method::HEAD;
+    check_framing(head_req, head.status, &head.headers, body_len)?;
+    // Bytes past the response are no answer to anything: the connection is not trusted again.
+    let reusable = framing != Framing::ToClose
+        && head.keeps_alive()
+        && w.rbuf.is_empty()
+        && !h1_wire::announces_close(req.headers());
+    Ok((
+        Exchange {
+            status: head.status,
+            headers: head.headers,
+            ttfb,
+            body_len,
+            body,
+        },
+        reusable,
+    ))
+}
+
+/// Reads what the server sent next into the read buffer; 0 at its end.
+async fn read_more(w: &mut Wire) -> Result<usize, RequestError> {
+    w.rbuf.reserve(READ_CHUNK);
+    w.stream
+        .read_buf(&mut w.rbuf)
+        .await
+        .map_err(|e| classify_io(&e, e.to_string()))
+}
+
+/// The server closed the connection in the middle of a response.
+fn incomplete(when: &str) -> RequestError {
+    RequestError::new(
+        ErrorClass::Reset,
+        "incomplete",
+        format!("the connection closed {when}"),
+    )
 }
 
 impl Connection for H1Conn {
     fn is_open(&self) -> bool {
-        // The sender is missing when an exchange was cancelled mid-way (a timeout), leaving the
-        // connection in an unknown state, and after a response that said `Connection: close`. With one exchange at a
-        // time this is only asked between exchanges.
-        self.sender
-            .borrow()
-            .as_ref()
-            .is_some_and(|s| !s.is_closed())
+        // The wire is missing while an exchange runs, after one failed or was cancelled, and
+        // after a response that ended the connection. With one exchange at a time this is
+        // only asked between exchanges.
+        self.wire.borrow().is_some()
     }
 
     fn send(
@@ -123,38 +240,30 @@ impl Connection for H1Conn {
         req: http::Request<Bytes>,
         keep: Option<usize>,
     ) -> impl std::future::Future<Output = Result<Exchange, RequestError>> + 'static {
-        let slot = self.sender.clone();
+        let slot = self.wire.clone();
         let closes = self.closes.clone();
+        let limit = self.head_limit;
         let taken = slot.borrow_mut().take();
         async move {
-            let mut s = taken.ok_or_else(|| {
+            let mut w = taken.ok_or_else(|| {
                 RequestError::new(
                     ErrorClass::Protocol,
                     "busy",
                     "an HTTP/1.1 connection was asked for two exchanges at once",
                 )
             })?;
-            // A connection that closed while idle has not seen the request.
-            s.ready()
-                .await
-                .map_err(|e| classify(&e, Phase::Head).unprocessed())?;
-            let ex = {
-                let head = req.method() == http::Method::HEAD;
-                timed_exchange(
-                    s.try_send_request(origin_form(req).map(Full::new)),
-                    keep,
-                    head,
-                )
-                .await?
-            };
-            if announces_close(&ex.headers) {
-                // hyper closes the connection after this response. Keeping the sender out makes
-                // the next request open a new connection at once, instead of racing the close;
-                // the figures count the server's graceful end.
+            idle_check(&mut w).await?;
+            let req = origin_form(req);
+            let (ex, reusable) = exchange(&mut w, &req, keep, limit).await?;
+            if h1_wire::announces_close(&ex.headers) {
+                // The next request opens a new connection at once instead of racing the
+                // close; the figures count the server's graceful end.
                 closes.set(closes.get() + 1);
-            } else {
-                // Only a complete exchange gives the connection back for the next request.
-                *slot.borrow_mut() = Some(s);
+            } else if reusable {
+                if w.rbuf.capacity() > KEEP_BUF {
+                    w.rbuf = BytesMut::new();
+                }
+                *slot.borrow_mut() = Some(w);
             }
             Ok(ex)
         }

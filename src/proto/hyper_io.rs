@@ -207,7 +207,7 @@ fn classify_h2(h2e: &h2::Error, reason: h2::Reason, phase: Phase, msg: String) -
 /// Classifies an I/O error under an exchange: a TLS alert stays `tls`; bytes that broke
 /// HTTP/1.1's body framing (hyper's chunked decoder reports a bad chunk size line as invalid
 /// input) are the server's protocol error, not a reset; the rest is the connection failing.
-fn classify_io(io: &std::io::Error, msg: String) -> RequestError {
+pub(super) fn classify_io(io: &std::io::Error, msg: String) -> RequestError {
     use std::io::ErrorKind as K;
     if let Some(t) = tls::io_tls_error(io) {
         return RequestError {

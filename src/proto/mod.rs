@@ -9,6 +9,7 @@ pub mod alt_svc;
 pub mod body;
 pub mod dial;
 pub mod h1;
+pub mod h1_wire;
 pub mod h2;
 pub mod h2_tap;
 pub mod h3;
