@@ -51,7 +51,9 @@ struct Wire {
 /// the one-at-a-time rule of HTTP/1.1 is kept without holding a borrow across an await; an
 /// exchange that fails or is cancelled (a timeout) drops it, closing the connection.
 pub struct H1Conn {
-    wire: Rc<RefCell<Option<Wire>>>,
+    /// Boxed: with TLS a stream is kilobytes, which an exchange's future would otherwise hold
+    /// inline in every slot.
+    wire: Rc<RefCell<Option<Box<Wire>>>>,
     /// Responses that announced the end of the connection (`Connection: close`).
     closes: Rc<Cell<u64>>,
     /// The most bytes a response head, or a chunked body's trailer section, may take.
@@ -65,11 +67,11 @@ impl Transport for H1Transport {
         let (stream, timings) = self.dialer.open().await?;
         Ok(Connected {
             conn: H1Conn {
-                wire: Rc::new(RefCell::new(Some(Wire {
+                wire: Rc::new(RefCell::new(Some(Box::new(Wire {
                     stream,
                     rbuf: BytesMut::new(),
                     wbuf: Vec::new(),
-                }))),
+                })))),
                 closes: Rc::new(Cell::new(0)),
                 // As hyper's: its smallest read buffer was 8 KiB, and the head had to fit.
                 head_limit: (self.limits.max_header_list_size as usize).max(8192),

@@ -147,12 +147,21 @@ pub struct Head {
 /// the head's bytes.
 pub fn parse_head(buf: &mut BytesMut, limit: usize) -> Result<Option<Head>, RequestError> {
     loop {
+        if buf.is_empty() {
+            return Ok(None);
+        }
         // Offsets, not slices: the slices borrow `buf`, which is split below.
         let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_HEADERS];
         let (len, status, version, count) = {
-            let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut resp = httparse::Response::new(&mut fields);
-            match resp.parse(buf) {
+            // Left uninitialised for httparse to fill: 3 KiB cleared for every response
+            // showed in the profile.
+            let mut fields = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+            let mut resp = httparse::Response::new(&mut []);
+            match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+                &mut resp,
+                buf,
+                &mut fields,
+            ) {
                 Ok(httparse::Status::Complete(len)) => {
                     let base = buf.as_ptr() as usize;
                     let off = |s: &[u8]| (s.as_ptr() as usize - base) as u32;
