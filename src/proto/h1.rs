@@ -131,18 +131,30 @@ async fn idle_check(w: &mut Wire) -> Result<(), RequestError> {
     }
 }
 
-/// Writes `req` and reads its response whole; also whether the connection may carry another.
+/// What becomes of a connection after an exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    /// It carries the next request.
+    Reuse,
+    /// The server said it ends it (`Connection: close`).
+    ServerCloses,
+    /// It is dropped: the body ran to the close, the request asked to close, or bytes came
+    /// past the response (no answer to anything: the connection is not trusted again).
+    Drop,
+}
+
+/// Writes `req` and reads its response whole; also what becomes of the connection.
 async fn exchange(
     w: &mut Wire,
     req: &http::Request<Bytes>,
     keep: Option<usize>,
     limit: usize,
-) -> Result<(Exchange, bool), RequestError> {
+) -> Result<(Exchange, After), RequestError> {
     let start = Instant::now();
-    let (_, rest) = h1_wire::encode_request(req, &mut w.wbuf);
+    let sent = h1_wire::encode_request(req, &mut w.wbuf);
     let io = |e: std::io::Error| classify_io(&e, e.to_string());
     w.stream.write_all(&w.wbuf).await.map_err(io)?;
-    if let Some(body) = rest {
+    if let Some(body) = &sent.rest {
         w.stream.write_all(&body).await.map_err(io)?;
     }
     w.stream.flush().await.map_err(io)?;
@@ -194,11 +206,14 @@ async fn exchange(
     let (body_len, body) = sink.finish();
     let head_req = req.method() == http::Method::HEAD;
     check_framing(head_req, head.status, &head.headers, body_len)?;
-    // Bytes past the response are no answer to anything: the connection is not trusted again.
-    let reusable = framing != Framing::ToClose
-        && head.keeps_alive()
-        && w.rbuf.is_empty()
-        && !h1_wire::announces_close(req.headers());
+    let after = if head.facts.close {
+        After::ServerCloses
+    } else if framing != Framing::ToClose && head.keeps_alive() && w.rbuf.is_empty() && !sent.closes
+    {
+        After::Reuse
+    } else {
+        After::Drop
+    };
     Ok((
         Exchange {
             status: head.status,
@@ -207,7 +222,7 @@ async fn exchange(
             body_len,
             body,
         },
-        reusable,
+        after,
     ))
 }
 
@@ -256,12 +271,12 @@ impl Connection for H1Conn {
             })?;
             idle_check(&mut w).await?;
             let req = origin_form(req);
-            let (ex, reusable) = exchange(&mut w, &req, keep, limit).await?;
-            if h1_wire::announces_close(&ex.headers) {
+            let (ex, after) = exchange(&mut w, &req, keep, limit).await?;
+            if after == After::ServerCloses {
                 // The next request opens a new connection at once instead of racing the
                 // close; the figures count the server's graceful end.
                 closes.set(closes.get() + 1);
-            } else if reusable {
+            } else if after == After::Reuse {
                 if w.rbuf.capacity() > KEEP_BUF {
                     w.rbuf = BytesMut::new();
                 }

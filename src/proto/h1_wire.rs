@@ -31,29 +31,24 @@ fn chunk_error(msg: impl Into<String>) -> RequestError {
     RequestError::new(ErrorClass::Protocol, "framing:chunked", msg)
 }
 
-/// Whether a field's comma-separated list holds `token`, in any case.
-fn has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
-    headers.get_all(name).iter().any(|v| {
-        v.as_bytes()
+/// Whether a field value's comma-separated list holds `token`, in any case.
+fn lists(value: &[u8], token: &[u8]) -> bool {
+    // Most values hold no such word (`keep-alive`, `text/html`): they are not split.
+    value.len() >= token.len()
+        && value
+            .windows(token.len())
+            .any(|w| w.eq_ignore_ascii_case(token))
+        && value
             .split(|b| *b == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
-    })
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
 }
 
-/// Whether a response ends its connection (`Connection: close`, any case, in a list).
-pub fn announces_close(headers: &http::HeaderMap) -> bool {
-    headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        // Every response is asked: a value without the word (`keep-alive`) is not split.
-        .filter(|v| {
-            v.as_bytes()
-                .windows(5)
-                .any(|w| w.eq_ignore_ascii_case(b"close"))
-        })
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("close"))
+/// Whether the last transfer coding of a Transfer-Encoding value is `chunked`.
+fn value_ends_chunked(value: &[u8]) -> bool {
+    value
+        .rsplit(|b| *b == b',')
+        .next()
+        .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"))
 }
 
 /// Whether the last transfer coding of a Transfer-Encoding field is `chunked`.
@@ -62,24 +57,24 @@ fn ends_chunked(headers: &HeaderMap) -> bool {
         .get_all(TRANSFER_ENCODING)
         .iter()
         .next_back()
-        .and_then(|v| v.as_bytes().rsplit(|b| *b == b',').next())
-        .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+        .is_some_and(|v| value_ends_chunked(v.as_bytes()))
 }
 
-/// How a request's body goes on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sent {
-    /// As it is, after the head (a length the head gives, or none).
-    Raw,
-    /// As one chunk and the last chunk: the scenario set Transfer-Encoding itself.
-    Chunked,
+/// What writing a request head found out.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Encoded {
+    /// A body too large to copy after the head, for a write of its own.
+    pub rest: Option<Bytes>,
+    /// Whether the request itself asks to end the connection (`Connection: close`).
+    pub closes: bool,
 }
 
 /// Writes `req`'s head into `out` (cleared first) as hyper's client did: origin-form target,
 /// the scenario's fields as given, a Content-Length for a body that has none, a body only
-/// where a length or chunked framing carries it. Small bodies follow the head in `out`; a
-/// larger one is returned for a write of its own.
-pub fn encode_request(req: &http::Request<Bytes>, out: &mut Vec<u8>) -> (Sent, Option<Bytes>) {
+/// where a length or chunked framing carries it (a scenario's Transfer-Encoding sends it as
+/// one chunk). Small bodies follow the head in `out`; a larger one is returned for a write of
+/// its own.
+pub fn encode_request(req: &http::Request<Bytes>, out: &mut Vec<u8>) -> Encoded {
     out.clear();
     let body = req.body();
     let h10 = req.version() == Version::HTTP_10;
@@ -95,10 +90,12 @@ pub fn encode_request(req: &http::Request<Bytes>, out: &mut Vec<u8>) -> (Sent, O
     let headers = req.headers();
     // An empty body has no framing to announce, and HTTP/1.0 knows no chunked coding.
     let chunked = !body.is_empty() && !h10 && headers.contains_key(TRANSFER_ENCODING);
+    let mut closes = false;
     for (name, value) in headers {
         if name == TRANSFER_ENCODING && !chunked {
             continue;
         }
+        closes |= name == CONNECTION && lists(value.as_bytes(), b"close");
         field(out, name.as_str().as_bytes(), value.as_bytes());
     }
     if chunked && !ends_chunked(headers) {
@@ -108,20 +105,17 @@ pub fn encode_request(req: &http::Request<Bytes>, out: &mut Vec<u8>) -> (Sent, O
         field(out, b"content-length", body.len().to_string().as_bytes());
     }
     out.extend_from_slice(b"\r\n");
-    if body.is_empty() {
-        return (Sent::Raw, None);
-    }
+    let mut rest = None;
     if chunked {
         out.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
         out.extend_from_slice(body);
         out.extend_from_slice(b"\r\n0\r\n\r\n");
-        return (Sent::Chunked, None);
-    }
-    if body.len() <= INLINE_BODY {
+    } else if body.len() <= INLINE_BODY {
         out.extend_from_slice(body);
-        return (Sent::Raw, None);
+    } else {
+        rest = Some(body.clone());
     }
-    (Sent::Raw, Some(body.clone()))
+    Encoded { rest, closes }
 }
 
 fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
@@ -140,6 +134,58 @@ pub struct Head {
     pub version: Version,
     /// The fields, their values sharing the head's bytes.
     pub headers: HeaderMap,
+    /// What the framing and the connection's reuse depend on, noted while the fields were read
+    /// so that nothing is looked up again.
+    pub facts: Facts,
+}
+
+/// The fields of a response head that frame its body or end its connection.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// `Connection: close`.
+    pub close: bool,
+    /// `Connection: keep-alive`.
+    pub keep_alive: bool,
+    /// Transfer-Encoding, when present: whether its last coding is chunked.
+    pub chunked: Option<bool>,
+    /// Content-Length, when present: its one value, or the text that is not one.
+    pub length: Option<Result<u64, String>>,
+}
+
+impl Facts {
+    /// Notes a field.
+    fn note(&mut self, name: &HeaderName, value: &[u8]) {
+        if name == CONNECTION {
+            self.close |= lists(value, b"close");
+            self.keep_alive |= lists(value, b"keep-alive");
+        } else if name == TRANSFER_ENCODING {
+            // The last field line holds the last coding.
+            self.chunked = Some(value_ends_chunked(value));
+        } else if name == CONTENT_LENGTH {
+            self.length = Some(match self.length.take() {
+                Some(Err(e)) => Err(e),
+                seen => one_length(value, seen.and_then(Result::ok)),
+            });
+        }
+    }
+}
+
+/// The one number a Content-Length value holds (`5`, or `5, 5`), agreeing with `seen`.
+fn one_length(value: &[u8], seen: Option<u64>) -> Result<u64, String> {
+    let mut length = seen;
+    for part in value.split(|b| *b == b',') {
+        let part = part.trim_ascii();
+        let n = std::str::from_utf8(part)
+            .ok()
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<u64>().ok());
+        match (n, length) {
+            (Some(n), None) => length = Some(n),
+            (Some(n), Some(l)) if n == l => {}
+            _ => return Err(String::from_utf8_lossy(value).into_owned()),
+        }
+    }
+    length.ok_or_else(|| String::from_utf8_lossy(value).into_owned())
 }
 
 /// Parses a response head from the front of `buf` and removes it; `None` while incomplete.
@@ -201,18 +247,21 @@ pub fn parse_head(buf: &mut BytesMut, limit: usize) -> Result<Option<Head>, Requ
             continue;
         }
         let mut headers = HeaderMap::with_capacity(count);
+        let mut facts = Facts::default();
         for &(n, nl, v, vl) in &spans[..count] {
             let (n, nl, v, vl) = (n as usize, nl as usize, v as usize, vl as usize);
             let name = HeaderName::from_bytes(&raw[n..n + nl])
                 .map_err(|_| parse_error("a response field name is not a token"))?;
             let value = HeaderValue::from_maybe_shared(raw.slice(v..v + vl))
                 .map_err(|_| parse_error("a response field value has a forbidden byte"))?;
+            facts.note(&name, value.as_bytes());
             headers.append(name, value);
         }
         return Ok(Some(Head {
             status,
             version,
             headers,
+            facts,
         }));
     }
 }
@@ -222,8 +271,8 @@ impl Head {
     /// HTTP/1.1 unless it says `close`, HTTP/1.0 only when it says `keep-alive`.
     pub fn keeps_alive(&self) -> bool {
         match self.version {
-            Version::HTTP_10 => has_token(&self.headers, &CONNECTION, "keep-alive"),
-            _ => !announces_close(&self.headers),
+            Version::HTTP_10 => self.facts.keep_alive && !self.facts.close,
+            _ => !self.facts.close,
         }
     }
 }
@@ -249,39 +298,19 @@ pub fn framing(method: &Method, head: &Head) -> Result<Framing, RequestError> {
     if method == Method::HEAD || (100..200).contains(&s) || s == 204 || s == 304 {
         return Ok(Framing::Empty);
     }
-    if head.headers.contains_key(TRANSFER_ENCODING) {
-        return Ok(if ends_chunked(&head.headers) {
-            Framing::Chunked
-        } else {
-            Framing::ToClose
-        });
+    match (&head.facts.chunked, &head.facts.length) {
+        (Some(true), _) => Ok(Framing::Chunked),
+        (Some(false), _) => Ok(Framing::ToClose),
+        (None, None) => Ok(Framing::ToClose),
+        (None, Some(Ok(n))) => Ok(Framing::Length(*n)),
+        (None, Some(Err(text))) => Err(RequestError::new(
+            ErrorClass::Protocol,
+            "framing:content-length-invalid",
+            format!(
+                "Content-Length `{text}` is not one decimal number: the body's end cannot be known"
+            ),
+        )),
     }
-    let mut length = None;
-    for v in head.headers.get_all(CONTENT_LENGTH) {
-        for part in v.as_bytes().split(|b| *b == b',') {
-            let part = part.trim_ascii();
-            let n = std::str::from_utf8(part)
-                .ok()
-                .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|p| p.parse::<u64>().ok());
-            match (n, length) {
-                (Some(n), None) => length = Some(n),
-                (Some(n), Some(l)) if n == l => {}
-                _ => {
-                    return Err(RequestError::new(
-                        ErrorClass::Protocol,
-                        "framing:content-length-invalid",
-                        format!(
-                            "Content-Length `{}` is not one decimal number: the body's end \
-                             cannot be known",
-                            String::from_utf8_lossy(v.as_bytes())
-                        ),
-                    ))
-                }
-            }
-        }
-    }
-    Ok(length.map_or(Framing::ToClose, Framing::Length))
 }
 
 /// Where a chunked body's decoder stands.
@@ -465,10 +494,12 @@ mod tests {
         let big = Bytes::from(vec![b'x'; INLINE_BODY + 1]);
         let r = http::Request::post("/").body(big.clone()).unwrap();
         let mut out = Vec::new();
-        let (sent, rest) = encode_request(&r, &mut out);
-        assert_eq!(sent, Sent::Raw);
-        assert_eq!(rest, Some(big));
+        let e = encode_request(&r, &mut out);
+        assert_eq!(e.rest, Some(big));
+        assert!(!e.closes);
         assert!(out.ends_with(b"content-length: 16385\r\n\r\n"));
+        let r = req("GET", &[("connection", "keep-alive, Close")], b"");
+        assert!(encode_request(&r, &mut out).closes);
     }
 
     fn head(raw: &[u8]) -> Result<Option<Head>, RequestError> {
@@ -550,6 +581,15 @@ mod tests {
             )
             .unwrap(),
             Framing::Length(5)
+        );
+        assert_eq!(
+            f(
+                Method::GET,
+                b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\n"
+            )
+            .unwrap_err()
+            .code,
+            "framing:content-length-invalid"
         );
         for bad in [&b"5, 6"[..], b"-1", b"0x5", b""] {
             let raw = [
