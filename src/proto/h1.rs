@@ -155,7 +155,7 @@ async fn exchange(
     let io = |e: std::io::Error| classify_io(&e, e.to_string());
     w.stream.write_all(&w.wbuf).await.map_err(io)?;
     if let Some(body) = &sent.rest {
-        w.stream.write_all(&body).await.map_err(io)?;
+        w.stream.write_all(body).await.map_err(io)?;
     }
     w.stream.flush().await.map_err(io)?;
     let head = loop {
