@@ -1,40 +1,46 @@
 //! Servers that misbehave on purpose, on raw loopback sockets: a malformed response, a response
-//! cut short, a chunk size that is not a number, and a server that accepts and never answers. Each gives a classified error, never
-//! a panic or a hang.
+//! cut short, a chunk size that is not a number, and a server that accepts and never answers.
+//! Each gives a classified error, never a panic or a hang. And one that closes idle
+//! connections, which must cost no request.
 
 mod common;
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use common::{run, TestOrigin};
 use gauntlet::record::errors::ErrorClass;
 
-/// Serves every connection with `reply` after reading the request head, then closes.
-fn raw_server(reply: &'static [u8]) -> u16 {
+/// Listens on a loopback port and hands each connection to `serve` on a thread of its own.
+fn listen(serve: impl Fn(TcpStream) + Send + Copy + 'static) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for s in l.incoming() {
-            let Ok(mut s) = s else { return };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = s.write_all(reply);
-                if reply.is_empty() {
-                    std::thread::sleep(Duration::from_secs(5));
-                }
-            });
+            let Ok(s) = s else { return };
+            std::thread::spawn(move || serve(s));
         }
     });
     port
+}
+
+/// Serves every connection with `reply` after reading the request head, then closes.
+fn raw_server(reply: &'static [u8]) -> u16 {
+    listen(move |mut s| {
+        let mut buf = [0u8; 4096];
+        let mut seen = Vec::new();
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = s.write_all(reply);
+        if reply.is_empty() {
+            std::thread::sleep(Duration::from_secs(5));
+        }
+    })
 }
 
 fn errors_for(port: u16, timeout: &str) -> std::collections::BTreeMap<(ErrorClass, String), u64> {
@@ -108,4 +114,43 @@ fn an_invalid_chunk_size_is_a_protocol_error_not_a_reset() {
         Some(&3),
         "{errors:?}"
     );
+}
+
+/// Answers requests on each connection with keep-alive responses and closes the connection once
+/// it has sat idle for 100 ms, as a server's keep-alive timeout does.
+fn idle_closing_server() -> u16 {
+    listen(|mut s| {
+        s.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let mut seen = Vec::new();
+        loop {
+            match s.read(&mut buf) {
+                // Idle past the timeout (or gone): the connection is closed.
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+            while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                seen.drain(..end + 4);
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+            }
+        }
+    })
+}
+
+#[test]
+fn a_connection_the_server_closed_while_idle_costs_no_request() {
+    // 4 requests a second on one connection: 250 ms apart, each finds the connection the
+    // server closed after 100 ms idle. The close is seen before the request is written, so
+    // the request goes on a new connection, counted as retried, never as an error.
+    let port = idle_closing_server();
+    let o = TestOrigin::start();
+    let s = o.scenario(&format!(
+        "name: idle\ntargets: {{ t: \"http://127.0.0.1:{port}\" }}\nprotocols: [h1]\nload: {{ model: open, rate: 4, duration: 2s, connections: 1 }}\nrequests: [ {{ get: / }} ]\n"
+    ));
+    let out = run(&s);
+    let t = out.lanes[0].stats.total();
+    assert!(t.count >= 6, "{}", t.count);
+    assert_eq!(t.ok, t.count, "{:?} {:?}", t.errors, t.error_examples);
+    assert!(t.retried >= 4, "retried {}", t.retried);
 }

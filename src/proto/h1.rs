@@ -138,8 +138,9 @@ enum After {
     Reuse,
     /// The server said it ends it (`Connection: close`).
     ServerCloses,
-    /// It is dropped: the body ran to the close, the request asked to close, or bytes came
-    /// past the response (no answer to anything: the connection is not trusted again).
+    /// It is dropped: the body ran to the close, the request asked to close, the server
+    /// switched protocols (101), or bytes came past the response (no answer to anything: the
+    /// connection is not trusted again).
     Drop,
 }
 
@@ -208,7 +209,11 @@ async fn exchange(
     check_framing(head_req, head.status, &head.headers, body_len)?;
     let after = if head.facts.close {
         After::ServerCloses
-    } else if framing != Framing::ToClose && head.keeps_alive() && w.rbuf.is_empty() && !sent.closes
+    } else if framing != Framing::ToClose
+        && head.status != 101
+        && head.keeps_alive()
+        && w.rbuf.is_empty()
+        && !sent.closes
     {
         After::Reuse
     } else {

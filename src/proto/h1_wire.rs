@@ -295,6 +295,8 @@ pub enum Framing {
 /// that is not one number is refused, as the body's end cannot be known.
 pub fn framing(method: &Method, head: &Head) -> Result<Framing, RequestError> {
     let s = head.status;
+    // A 101 hands the connection to another protocol: no HTTP/1.1 body follows, and the
+    // connection is not used again (the caller drops it).
     if method == Method::HEAD || (100..200).contains(&s) || s == 204 || s == 304 {
         return Ok(Framing::Empty);
     }
@@ -573,6 +575,14 @@ mod tests {
         assert_eq!(
             f(Method::GET, b"HTTP/1.1 200 OK\r\n\r\n").unwrap(),
             Framing::ToClose
+        );
+        assert_eq!(
+            f(
+                Method::GET,
+                b"HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\n\r\n"
+            )
+            .unwrap(),
+            Framing::Empty
         );
         assert_eq!(
             f(
