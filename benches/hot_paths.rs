@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the client's per-request paths (issue 17): building a request, recording
-//! one sample, and the pacer handing out the next job. Quick: `cargo bench --bench hot_paths`.
+//! one sample, the pacer handing out the next job, and HTTP/1.1's wire (writing a request head,
+//! reading a response head, decoding a chunked body). Quick: `cargo bench --bench hot_paths`.
 //! Wall-clock figures on a shared machine are noisy; compare them on one machine, one sitting.
 
 use std::time::{Duration, Instant};
@@ -135,4 +136,50 @@ fn pacer_next_closed(bencher: divan::Bencher) {
         Instant::now(),
     );
     bencher.bench_local(|| s.next().now_or_never().flatten());
+}
+
+/// Writing a request's HTTP/1.1 head into a connection's reused buffer, with 0 and 4 headers of
+/// the scenario's own.
+#[divan::bench(args = [0, 4])]
+fn h1_encode_request(bencher: divan::Bencher, headers: usize) {
+    let req = prepared(headers).for_transport(&h1()).build();
+    let mut out = Vec::new();
+    bencher.bench_local(|| gauntlet::proto::h1_wire::encode_request(&req, &mut out).closes);
+}
+
+/// nginx's answer to `return 200` on the benchmark's configuration, as the client reads it.
+const NGINX_200: &[u8] = b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Fri, 04 Dec 2026 18:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: keep-alive\r\n\r\nhello world\n";
+
+/// Parsing that response's head into a header map sharing the read buffer, and its framing.
+#[divan::bench]
+fn h1_parse_head(bencher: divan::Bencher) {
+    use gauntlet::proto::h1_wire::{framing, parse_head};
+    let mut buf = bytes::BytesMut::with_capacity(4096);
+    bencher.bench_local(|| {
+        buf.clear();
+        buf.extend_from_slice(NGINX_200);
+        let head = parse_head(&mut buf, 8192)
+            .expect("a valid head")
+            .expect("a whole head");
+        framing(&Method::GET, &head).expect("a length")
+    });
+}
+
+/// Decoding a chunked body of three chunks and an empty trailer section.
+#[divan::bench]
+fn h1_dechunk(bencher: divan::Bencher) {
+    use gauntlet::proto::h1_wire::Dechunker;
+    const BODY: &[u8] = b"5\r\nhello\r\n6\r\n world\r\n1;ext=1\r\n\n\r\n0\r\n\r\n";
+    let mut buf = bytes::BytesMut::with_capacity(256);
+    bencher.bench_local(|| {
+        buf.clear();
+        buf.extend_from_slice(BODY);
+        let mut n = 0;
+        let mut d = Dechunker::new(8192);
+        let done = d.feed(&mut buf, &mut |b| {
+            n += b.len();
+            Ok(())
+        });
+        (done.is_ok(), n)
+    });
 }
