@@ -158,10 +158,10 @@ fn h1_parse_head(bencher: divan::Bencher) {
     bencher.bench_local(|| {
         buf.clear();
         buf.extend_from_slice(NGINX_200);
-        let head = parse_head(&mut buf, 8192)
+        let head = parse_head(&mut buf, 8192, &mut HeaderMap::with_capacity(8))
             .expect("a valid head")
             .expect("a whole head");
-        framing(&Method::GET, &head).expect("a length")
+        framing(false, &head).expect("a length")
     });
 }
 

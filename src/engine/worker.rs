@@ -61,8 +61,8 @@ impl PreparedRequest {
         let mut r = http::Request::new(self.body.clone());
         *r.method_mut() = self.method.clone();
         *r.uri_mut() = uri.clone();
-        // Room for a typical response's head: hyper's HTTP/1.1 client parses the response into
-        // the request's map once it is written, and a clone of a one-header map (capacity 1)
+        // Room for a typical response's head: the HTTP/1.1 client reads the response into the
+        // request's map once it is written, and a clone of a one-header map (capacity 1)
         // would have to grow, header by header, for every response.
         let mut map = HeaderMap::with_capacity(headers.len().max(RESPONSE_HEADERS));
         for (name, value) in headers {

@@ -144,15 +144,30 @@ enum After {
     Drop,
 }
 
-/// Writes `req` and reads its response whole; also what becomes of the connection.
+/// What an exchange needs of its request once the head is in the connection's write buffer.
+struct Written {
+    /// What writing it found out.
+    sent: h1_wire::Encoded,
+    /// Whether it is a HEAD (its answer has no body).
+    head: bool,
+    /// Its header map, emptied, with room for the response's fields.
+    fields: http::HeaderMap,
+}
+
+/// Writes the request `w.wbuf` holds and reads its response whole; also what becomes of the
+/// connection.
 async fn exchange(
     w: &mut Wire,
-    req: &http::Request<Bytes>,
+    req: Written,
     keep: Option<usize>,
     limit: usize,
 ) -> Result<(Exchange, After), RequestError> {
     let start = Instant::now();
-    let sent = h1_wire::encode_request(req, &mut w.wbuf);
+    let Written {
+        sent,
+        head: head_req,
+        mut fields,
+    } = req;
     let io = |e: std::io::Error| classify_io(&e, e.to_string());
     w.stream.write_all(&w.wbuf).await.map_err(io)?;
     if let Some(body) = &sent.rest {
@@ -160,7 +175,7 @@ async fn exchange(
     }
     w.stream.flush().await.map_err(io)?;
     let head = loop {
-        if let Some(h) = h1_wire::parse_head(&mut w.rbuf, limit)? {
+        if let Some(h) = h1_wire::parse_head(&mut w.rbuf, limit, &mut fields)? {
             break h;
         }
         if read_more(w).await? == 0 {
@@ -168,7 +183,7 @@ async fn exchange(
         }
     };
     let ttfb = start.elapsed();
-    let framing = h1_wire::framing(req.method(), &head)?;
+    let framing = h1_wire::framing(head_req, &head)?;
     let mut sink = BodySink::new(keep);
     match framing {
         Framing::Empty => {}
@@ -205,7 +220,6 @@ async fn exchange(
         },
     }
     let (body_len, body) = sink.finish();
-    let head_req = req.method() == http::Method::HEAD;
     check_framing(head_req, head.status, &head.headers, body_len)?;
     let after = if head.facts.close {
         After::ServerCloses
@@ -265,7 +279,17 @@ impl Connection for H1Conn {
         let slot = self.wire.clone();
         let closes = self.closes.clone();
         let limit = self.head_limit;
-        let taken = slot.borrow_mut().take();
+        let mut taken = slot.borrow_mut().take();
+        // The head is written into the buffer here, before the future: the request itself is
+        // then not part of the future's state (what every slot holds while it waits).
+        let mut req = origin_form(req);
+        let sent = taken
+            .as_mut()
+            .map(|w| h1_wire::encode_request(&req, &mut w.wbuf));
+        let head = req.method() == http::Method::HEAD;
+        let mut fields = std::mem::take(req.headers_mut());
+        fields.clear();
+        drop(req);
         async move {
             let mut w = taken.ok_or_else(|| {
                 RequestError::new(
@@ -275,8 +299,12 @@ impl Connection for H1Conn {
                 )
             })?;
             idle_check(&mut w).await?;
-            let req = origin_form(req);
-            let (ex, after) = exchange(&mut w, &req, keep, limit).await?;
+            let written = Written {
+                sent: sent.unwrap_or_default(),
+                head,
+                fields,
+            };
+            let (ex, after) = exchange(&mut w, written, keep, limit).await?;
             if after == After::ServerCloses {
                 // The next request opens a new connection at once instead of racing the
                 // close; the figures count the server's graceful end.

@@ -10,7 +10,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
+use http::{HeaderMap, HeaderName, HeaderValue, Version};
 
 use crate::record::errors::{ErrorClass, RequestError};
 
@@ -61,7 +61,7 @@ fn ends_chunked(headers: &HeaderMap) -> bool {
 }
 
 /// What writing a request head found out.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Encoded {
     /// A body too large to copy after the head, for a write of its own.
     pub rest: Option<Bytes>,
@@ -190,8 +190,13 @@ fn one_length(value: &[u8], seen: Option<u64>) -> Result<u64, String> {
 
 /// Parses a response head from the front of `buf` and removes it; `None` while incomplete.
 /// Interim (1xx) responses other than 101 are skipped, as hyper skipped them. `limit` bounds
-/// the head's bytes.
-pub fn parse_head(buf: &mut BytesMut, limit: usize) -> Result<Option<Head>, RequestError> {
+/// the head's bytes. The fields go into `fields` (taken when the head is whole): an empty map
+/// with room, so that reading a response allocates no map of its own.
+pub fn parse_head(
+    buf: &mut BytesMut,
+    limit: usize,
+    fields: &mut HeaderMap,
+) -> Result<Option<Head>, RequestError> {
     loop {
         if buf.is_empty() {
             return Ok(None);
@@ -246,7 +251,8 @@ pub fn parse_head(buf: &mut BytesMut, limit: usize) -> Result<Option<Head>, Requ
         if (100..200).contains(&status) && status != 101 {
             continue;
         }
-        let mut headers = HeaderMap::with_capacity(count);
+        let mut headers = std::mem::take(fields);
+        headers.reserve(count);
         let mut facts = Facts::default();
         for &(n, nl, v, vl) in &spans[..count] {
             let (n, nl, v, vl) = (n as usize, nl as usize, v as usize, vl as usize);
@@ -290,14 +296,14 @@ pub enum Framing {
     ToClose,
 }
 
-/// The framing of `head`'s body, answering a request with `method`. Transfer-Encoding wins
+/// The framing of `head`'s body (`answers_head`: it answers a HEAD). Transfer-Encoding wins
 /// over Content-Length; one that does not end in chunked runs to the close; a Content-Length
 /// that is not one number is refused, as the body's end cannot be known.
-pub fn framing(method: &Method, head: &Head) -> Result<Framing, RequestError> {
+pub fn framing(answers_head: bool, head: &Head) -> Result<Framing, RequestError> {
     let s = head.status;
     // A 101 hands the connection to another protocol: no HTTP/1.1 body follows, and the
     // connection is not used again (the caller drops it).
-    if method == Method::HEAD || (100..200).contains(&s) || s == 204 || s == 304 {
+    if answers_head || (100..200).contains(&s) || s == 204 || s == 304 {
         return Ok(Framing::Empty);
     }
     match (&head.facts.chunked, &head.facts.length) {
@@ -450,6 +456,7 @@ fn chunk_size(line: &[u8]) -> Result<u64, RequestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::Method;
 
     fn req(method: &str, headers: &[(&str, &str)], body: &'static [u8]) -> http::Request<Bytes> {
         let mut b = http::Request::builder().method(method).uri("/p?q=1");
@@ -505,7 +512,7 @@ mod tests {
     }
 
     fn head(raw: &[u8]) -> Result<Option<Head>, RequestError> {
-        parse_head(&mut BytesMut::from(raw), 8192)
+        parse_head(&mut BytesMut::from(raw), 8192, &mut HeaderMap::new())
     }
 
     #[test]
@@ -513,7 +520,9 @@ mod tests {
         let mut buf = BytesMut::from(
             &b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nServer: x\r\nA: 1\r\nA: 2\r\n\r\nbody"[..],
         );
-        let h = parse_head(&mut buf, 8192).unwrap().unwrap();
+        let h = parse_head(&mut buf, 8192, &mut HeaderMap::new())
+            .unwrap()
+            .unwrap();
         assert_eq!(h.status, 200);
         assert_eq!(h.headers.get_all("a").iter().count(), 2);
         assert_eq!(&buf[..], b"body");
@@ -544,7 +553,7 @@ mod tests {
 
     #[test]
     fn framing_follows_rfc_9112_section_6_3() {
-        let f = |m: Method, raw: &[u8]| framing(&m, &head(raw).unwrap().unwrap());
+        let f = |m: Method, raw: &[u8]| framing(m == Method::HEAD, &head(raw).unwrap().unwrap());
         let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n";
         assert_eq!(f(Method::GET, ok).unwrap(), Framing::Length(5));
         assert_eq!(f(Method::HEAD, ok).unwrap(), Framing::Empty);
